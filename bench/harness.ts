@@ -1,0 +1,79 @@
+/**
+ * One benchmark harness for the project: tinybench underneath, figures as a
+ * table, ratios against a baseline measured in the same run.
+ */
+import { Effect } from "effect"
+import { Bench } from "tinybench"
+
+export interface Case {
+  readonly name: string
+  /** One iteration. */
+  readonly fn: () => unknown
+  /** Work units per iteration (e.g. calls in a loop), to report per-unit cost. */
+  readonly units?: number
+}
+
+export interface Row {
+  readonly name: string
+  readonly nsPerUnit: number
+  readonly rme: number
+}
+
+export interface SuiteOptions {
+  /** Name of the case the ratios are computed against. */
+  readonly baseline?: string
+  readonly time?: number
+}
+
+const quick = process.env.BENCH_QUICK === "1"
+
+export const suite = async (title: string, cases: ReadonlyArray<Case>, options: SuiteOptions = {}): Promise<Array<Row>> => {
+  const bench = new Bench({ time: options.time ?? (quick ? 100 : 700), warmup: true, warmupTime: quick ? 50 : 200 })
+  for (const c of cases) bench.add(c.name, c.fn)
+  await bench.run()
+  const rows: Array<Row> = bench.tasks.map((task, i) => {
+    const result = task.result as { latency?: { mean: number; rme: number } } | undefined
+    const mean = result?.latency?.mean ?? NaN
+    return { name: task.name, nsPerUnit: (mean * 1e6) / (cases[i]!.units ?? 1), rme: result?.latency?.rme ?? NaN }
+  })
+  print(title, rows, options.baseline)
+  return rows
+}
+
+export const ratio = (rows: ReadonlyArray<Row>, name: string, baseline: string): number =>
+  byName(rows, name).nsPerUnit / byName(rows, baseline).nsPerUnit
+
+export const byName = (rows: ReadonlyArray<Row>, name: string): Row => {
+  const row = rows.find((r) => r.name === name)
+  if (row === undefined) throw new Error(`no benchmark row named ${name}`)
+  return row
+}
+
+const print = (title: string, rows: ReadonlyArray<Row>, baseline: string | undefined) => {
+  const base = baseline === undefined ? undefined : byName(rows, baseline)
+  console.log(`\n## ${title}\n`)
+  console.log(`| case | ns/call | ±% |${base ? ` × ${base.name} |` : ""}`)
+  console.log(`|---|---:|---:|${base ? "---:|" : ""}`)
+  for (const r of rows) {
+    const cells = [r.name, r.nsPerUnit.toFixed(1), r.rme.toFixed(1)]
+    if (base) cells.push((r.nsPerUnit / base.nsPerUnit).toFixed(3))
+    console.log(`| ${cells.join(" | ")} |`)
+  }
+}
+
+/** Checks a target, prints PASS/FAIL and records failures so `npm run bench` exits non-zero on a miss. */
+export const target = (label: string, value: number, max: number, unit = "×"): void => {
+  const ok = value <= max
+  if (!ok) failures.push(label)
+  console.log(`${ok ? "PASS" : "FAIL"} ${label}: ${value.toFixed(3)}${unit} (target <= ${max}${unit})`)
+}
+
+export const failures: Array<string> = []
+
+/** A program that runs `effect` `n` times in a row, for per-call costs without runtime start-up. */
+export const loop = <A, E>(effect: Effect.Effect<A, E>, n: number): Effect.Effect<void, E> =>
+  Effect.gen(function*() {
+    for (let i = 0; i < n; i++) yield* effect
+  })
+
+export const CALLS_PER_ITERATION = 1000

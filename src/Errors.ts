@@ -1,0 +1,83 @@
+/**
+ * Errors shared by every policy module.
+ *
+ * Policy-specific rejections live beside their policy (`TimeoutError` in
+ * `Timeout`, `CircuitOpenError` in `CircuitBreaker`, ...). This module holds
+ * the one error every constructor can raise: invalid options.
+ *
+ * @since 0.1.0
+ */
+import { Data, Predicate } from "effect"
+
+/**
+ * Raised when a policy is built with options outside their allowed range.
+ *
+ * **Details**
+ *
+ * Pure constructors (`Backoff.exponential`, `Retry.make`, ...) throw it, the
+ * way Effect's own `Schedule` constructors throw on bad input; effectful
+ * constructors (`Retry.budget`, `CircuitBreaker.make`, ...) fail with it in
+ * the typed error channel. The message always names the constructor, the
+ * field, the allowed range and the value received.
+ *
+ * **Example** (Catching bad options at construction)
+ *
+ * ```ts
+ * import { Retry, Errors } from "effect-resilience"
+ *
+ * try {
+ *   Retry.make({ maxAttempts: 0 })
+ * } catch (error) {
+ *   if (Errors.isInvalidConfigError(error)) {
+ *     error.message // "Retry.make: maxAttempts must be an integer >= 1, got 0"
+ *   }
+ * }
+ * ```
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class InvalidConfigError extends Data.TaggedError("InvalidConfigError")<{
+  /** The constructor that rejected the options, e.g. `"Retry.make"`. */
+  readonly source: string
+  /** The option path, e.g. `"maxAttempts"` or `"backoff.max"`. */
+  readonly field: string
+  /** What the field allows, e.g. `"an integer >= 1"`. */
+  readonly expected: string
+  /** The value received. */
+  readonly value: unknown
+}> {
+  override get message(): string {
+    return `${this.source}: ${this.field} must be ${this.expected}, got ${describeValue(this.value)}`
+  }
+}
+
+/**
+ * Checks whether a value is an {@link InvalidConfigError}.
+ *
+ * @example
+ * ```ts
+ * import { Errors } from "effect-resilience"
+ *
+ * Errors.isInvalidConfigError(new Error("x")) // false
+ * ```
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isInvalidConfigError = (u: unknown): u is InvalidConfigError =>
+  Predicate.isTagged(u, "InvalidConfigError")
+
+const describeValue = (value: unknown): string => {
+  if (typeof value === "string") return JSON.stringify(value)
+  if (typeof value === "bigint") return `${value}n`
+  if (Predicate.isObject(value) && !Array.isArray(value)) {
+    try {
+      return String(value)
+    } catch {
+      return "an object"
+    }
+  }
+  if (Array.isArray(value)) return `[${value.map(describeValue).join(", ")}]`
+  return String(value)
+}

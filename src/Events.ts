@@ -1,0 +1,266 @@
+/**
+ * One typed channel for every decision a policy makes.
+ *
+ * Policies report what they decide (a retry scheduled, a breaker tripped, a
+ * call rejected, a fallback used, ...) as `ResilienceEvent`s to the listener
+ * held in the {@link ResilienceEvents} reference. Its default is "nobody
+ * listens", and a policy then builds no event at all, so an unobserved policy
+ * pays nothing. Success paths emit nothing: events describe decisions.
+ *
+ * Telemetry, health, the demo report and tests all read this one channel.
+ *
+ * @since 0.1.0
+ */
+import { Context, Data, Effect, Layer, PubSub, Ref, Stream } from "effect"
+import type * as Duration from "effect/Duration"
+import { dual } from "effect/Function"
+import type { Scope } from "effect/Scope"
+
+/**
+ * Fields every event carries: the policy `name` and the `timestamp`
+ * (milliseconds since the epoch, read from `Clock`, so `TestClock` controls it).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface EventBase {
+  readonly name: string
+  readonly timestamp: number
+}
+
+/**
+ * The priority classes of `LoadShedder`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Priority = "critical" | "normal" | "sheddable"
+
+/**
+ * Every decision a policy reports.
+ *
+ * **Details**
+ *
+ * - `RetryScheduled`: attempt `attempt` failed with `error`; the next attempt starts after `delay`.
+ * - `RetryExhausted`: the policy gave up after `attempts` attempts; `error` is returned to the caller.
+ * - `RetryBudgetDenied`: the retry budget refused a retry after attempt `attempt`.
+ * - `TimeoutFired`: a call ran past `duration` and was interrupted.
+ * - `BreakerTransition`: the circuit moved `from` → `to`.
+ * - `BreakerRejected`: a call was rejected in `state`; it may be tried again after `retryAfter`.
+ * - `BulkheadRejected`: a call was rejected because the bulkhead was `full` or waited past its `queue-timeout`.
+ * - `FallbackUsed`: the primary failed with `error`; the answer came from `source`.
+ * - `HedgeLaunched`: hedged attempt `attempt` (2, 3, ...) started.
+ * - `HedgeWon`: attempt `attempt` produced the result; the others were interrupted.
+ * - `Shed`: a call of `priority` was rejected by a load shedder.
+ * - `Degraded`: the degraded variant ran instead of the full one.
+ * - `DeadLettered`: item `id` failed at `stage` and was stored in a dead-letter queue.
+ * - `StageSkipped`: a non-critical pipeline `stage` was skipped under overload.
+ * - `IdempotentHit`: a call for `key` did not run: it joined a running call (`coalesced`) or read a stored result (`cached`).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type ResilienceEvent = Data.TaggedEnum<{
+  RetryScheduled: EventBase & { readonly attempt: number; readonly delay: Duration.Duration; readonly error: unknown }
+  RetryExhausted: EventBase & { readonly attempts: number; readonly error: unknown }
+  RetryBudgetDenied: EventBase & { readonly attempt: number; readonly error: unknown }
+  TimeoutFired: EventBase & { readonly duration: Duration.Duration }
+  BreakerTransition: EventBase & { readonly from: string; readonly to: string }
+  BreakerRejected: EventBase & { readonly state: string; readonly retryAfter: Duration.Duration | undefined }
+  BulkheadRejected: EventBase & { readonly reason: "full" | "queue-timeout" }
+  FallbackUsed: EventBase & { readonly source: string; readonly error: unknown }
+  HedgeLaunched: EventBase & { readonly attempt: number }
+  HedgeWon: EventBase & { readonly attempt: number }
+  Shed: EventBase & { readonly priority: Priority }
+  Degraded: EventBase & {}
+  DeadLettered: EventBase & { readonly stage: string; readonly id: string }
+  StageSkipped: EventBase & { readonly stage: string }
+  IdempotentHit: EventBase & { readonly key: string; readonly kind: "coalesced" | "cached" }
+}>
+
+/**
+ * Constructors, guards (`$is`) and matchers (`$match`) for {@link ResilienceEvent}.
+ *
+ * @example
+ * ```ts
+ * import { Events } from "effect-resilience"
+ *
+ * const isRetry = Events.ResilienceEvent.$is("RetryScheduled")
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const ResilienceEvent = Data.taggedEnum<ResilienceEvent>()
+
+/**
+ * The tag of every event kind.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type ResilienceEventTag = ResilienceEvent["_tag"]
+
+/**
+ * Receives events. It runs on the fiber of the policy that decided, so it
+ * should be quick; hand slow work to a queue (see {@link layerHub}).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Listener = (event: ResilienceEvent) => Effect.Effect<void>
+
+/**
+ * The current listener; `undefined` (the default) means nobody listens.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Events } from "effect-resilience"
+ *
+ * const program = Effect.void.pipe(
+ *   Effect.provideService(Events.ResilienceEvents, (event) => Effect.log(event._tag))
+ * )
+ * ```
+ *
+ * @category references
+ * @since 0.1.0
+ */
+export const ResilienceEvents = Context.Reference<Listener | undefined>("effect-resilience/Events", {
+  defaultValue: () => undefined
+})
+
+const combine = (first: Listener | undefined, second: Listener): Listener =>
+  first === undefined ? second : (event) => Effect.andThen(first(event), second(event))
+
+/**
+ * Runs an effect with `listener` added to whatever listens already.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Events } from "effect-resilience"
+ *
+ * const program = Effect.void.pipe(Events.withListener((event) => Effect.log(event)))
+ * ```
+ *
+ * @category listening
+ * @since 0.1.0
+ */
+export const withListener: {
+  (listener: Listener): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, listener: Listener): Effect.Effect<A, E, R>
+} = dual(
+  2,
+  <A, E, R>(self: Effect.Effect<A, E, R>, listener: Listener): Effect.Effect<A, E, R> =>
+    Effect.updateService(self, ResilienceEvents, (current) => combine(current, listener))
+)
+
+/**
+ * A layer that adds `listener` to the listeners already in place.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Events } from "effect-resilience"
+ *
+ * const LogEvents = Events.layer((event) => Effect.logInfo(event._tag, event.name))
+ * ```
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = (listener: Listener): Layer.Layer<never> =>
+  Layer.effect(ResilienceEvents, Effect.map(Effect.service(ResilienceEvents), (current) => combine(current, listener)))
+
+/**
+ * Runs an effect and returns what it produced together with every event
+ * emitted while it ran, in order. Meant for tests.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Events, Retry } from "effect-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const [exit, events] = yield* Events.collect(Effect.exit(Effect.fail("boom").pipe(Retry.retry(Retry.make({ maxAttempts: 2 })))))
+ *   return events.map((e) => e._tag) // ["RetryScheduled", "RetryExhausted"]
+ * })
+ * ```
+ *
+ * @category listening
+ * @since 0.1.0
+ */
+export const collect = <A, E, R>(
+  self: Effect.Effect<A, E, R>
+): Effect.Effect<[A, ReadonlyArray<ResilienceEvent>], E, R> =>
+  Effect.suspend(() => {
+    const events: Array<ResilienceEvent> = []
+    return self.pipe(
+      withListener((event) => Effect.sync(() => void events.push(event))),
+      Effect.map((a): [A, ReadonlyArray<ResilienceEvent>] => [a, events])
+    )
+  })
+
+/**
+ * A broadcast of every event, to be read as a `Stream` by any number of
+ * subscribers (telemetry exporters, a health view, a live report).
+ *
+ * @category hub
+ * @since 0.1.0
+ */
+export class EventHub extends Context.Service<EventHub, {
+  readonly pubsub: PubSub.PubSub<ResilienceEvent>
+  /** How many events were dropped because a subscriber was too slow. */
+  readonly dropped: Effect.Effect<number>
+}>()("effect-resilience/Events/EventHub") {}
+
+/**
+ * Provides an {@link EventHub} and a listener that publishes every event to
+ * it. Slow subscribers never slow a policy down: each subscriber has a
+ * `capacity`-sized buffer that drops the oldest events when full, and the
+ * drops are counted in `EventHub.dropped`.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import { Events } from "effect-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const events = yield* Events.subscribe
+ *   // ... run policies, then read `events` as a Stream
+ * }).pipe(Effect.scoped, Effect.provide(Events.layerHub()))
+ * ```
+ *
+ * @category hub
+ * @since 0.1.0
+ */
+export const layerHub = (options?: { readonly capacity?: number | undefined }): Layer.Layer<EventHub> =>
+  Layer.effectContext(Effect.gen(function*() {
+    const pubsub = yield* Effect.acquireRelease(
+      PubSub.sliding<ResilienceEvent>(options?.capacity ?? 1024),
+      PubSub.shutdown
+    )
+    const dropped = yield* Ref.make(0)
+    const current = yield* Effect.service(ResilienceEvents)
+    const publish: Listener = (event) =>
+      Effect.flatMap(PubSub.publish(pubsub, event), (accepted) => accepted ? Effect.void : Ref.update(dropped, (n) => n + 1))
+    return Context.make(EventHub, { pubsub, dropped: Ref.get(dropped) }).pipe(
+      Context.add(ResilienceEvents, combine(current, publish))
+    )
+  }))
+
+/**
+ * A `Stream` of the events published to the {@link EventHub} from the moment
+ * of subscription. The subscription lives as long as the enclosing scope.
+ *
+ * @category hub
+ * @since 0.1.0
+ */
+export const subscribe: Effect.Effect<Stream.Stream<ResilienceEvent>, never, EventHub | Scope> = Effect.gen(
+  function*() {
+    const hub = yield* EventHub
+    const subscription = yield* PubSub.subscribe(hub.pubsub)
+    return Stream.fromSubscription(subscription)
+  }
+)

@@ -1,0 +1,20 @@
+/**
+ * effect-resilience: resilience policies for Effect.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as Backoff from "./Backoff.ts"
+
+/** @since 0.1.0 */
+export * as Errors from "./Errors.ts"
+
+/** @since 0.1.0 */
+export * as Events from "./Events.ts"
+
+/** @since 0.1.0 */
+export * as Retry from "./Retry.ts"
+
+/** @since 0.1.0 */
+export * as Timeout from "./Timeout.ts"

@@ -1,0 +1,82 @@
+/**
+ * The retry loop. The success path is one `Effect.catch`; the schedule step,
+ * the clock and the listener are only touched after the first failure.
+ */
+import { Clock, Duration, Effect, Predicate, Schedule } from "effect"
+import * as Pull from "effect/Pull"
+import { ResilienceEvent } from "../Events.ts"
+import type { RetryPolicy } from "../Retry.ts"
+import { emit } from "./events.ts"
+
+export const withNow = <A, E, R>(f: (now: number) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(Clock.currentTimeMillis, f)
+
+/** A structural `retryAfter` (a Duration or milliseconds) on an error, in milliseconds. */
+export const retryAfterMillis = (error: unknown): number => {
+  if (!Predicate.hasProperty(error, "retryAfter")) return 0
+  const hint = error.retryAfter
+  if (Duration.isDuration(hint)) return Math.max(0, Duration.toMillis(hint))
+  if (typeof hint === "number" && Number.isFinite(hint)) return Math.max(0, hint)
+  return 0
+}
+
+/** A numeric `status` or `statusCode` on an error. */
+export const statusOf = (error: unknown): number | undefined => {
+  if (Predicate.hasProperty(error, "status") && typeof error.status === "number") return error.status
+  if (Predicate.hasProperty(error, "statusCode") && typeof error.statusCode === "number") return error.statusCode
+  return undefined
+}
+
+type Step<E> = (now: number, input: E) => Pull.Pull<[unknown, Duration.Duration], never, unknown>
+
+export const retry = <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy<E>): Effect.Effect<A, E, R> => {
+  const retried = Effect.catch(self, (error) => afterFailure(self, policy, error))
+  const budget = policy.budget
+  return budget === undefined ? retried : Effect.andThen(budget.recordCall, retried)
+}
+
+const exhausted = <E>(policy: RetryPolicy<E>, attempts: number, error: E) =>
+  Effect.andThen(
+    emit((timestamp) => ResilienceEvent.RetryExhausted({ name: policy.name, timestamp, attempts, error })),
+    Effect.fail(error)
+  )
+
+const afterFailure = Effect.fnUntraced(function*<A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  policy: RetryPolicy<E>,
+  firstError: E
+): Effect.fn.Return<A, E, R> {
+  let error = firstError
+  let attempt = 1
+  let step: Step<E> | undefined
+  while (true) {
+    if (!policy.retryOn(error)) return yield* Effect.fail(error)
+    if (attempt >= policy.maxAttempts) return yield* exhausted(policy, attempt, error)
+    step ??= (yield* Schedule.toStep(policy.backoff)) as Step<E>
+    const now = yield* Clock.currentTimeMillis
+    const next = yield* Pull.matchEffect(step(now, error), {
+      onSuccess: ([, delay]) => Effect.succeed<Duration.Duration | undefined>(delay),
+      onFailure: Effect.failCause,
+      onDone: () => Effect.succeed(undefined)
+    })
+    if (next === undefined) return yield* exhausted(policy, attempt, error)
+    if (policy.budget !== undefined && !(yield* policy.budget.tryWithdraw)) {
+      const failedAttempt = attempt
+      const failedWith = error
+      yield* emit((timestamp) =>
+        ResilienceEvent.RetryBudgetDenied({ name: policy.name, timestamp, attempt: failedAttempt, error: failedWith })
+      )
+      return yield* Effect.fail(error)
+    }
+    const hint = retryAfterMillis(error)
+    const delay = hint > Duration.toMillis(next) ? Duration.millis(hint) : next
+    const info = { name: policy.name, attempt, delay, error }
+    yield* emit((timestamp) => ResilienceEvent.RetryScheduled({ ...info, timestamp }))
+    if (policy.onRetry !== undefined) yield* policy.onRetry(info)
+    if (Duration.toMillis(delay) > 0) yield* Effect.sleep(delay)
+    const result = yield* Effect.result(self)
+    if (result._tag === "Success") return result.success
+    error = result.failure
+    attempt++
+  }
+})
