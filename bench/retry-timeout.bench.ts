@@ -9,7 +9,7 @@ import { CALLS_PER_ITERATION as N, loop, ratio, suite, target } from "./harness.
 export const run = async (): Promise<void> => {
   const call = Effect.succeed(1)
   const policy = Retry.make({ maxAttempts: 4, backoff: Backoff.exponential({ base: "100 millis", max: "5 seconds" }) })
-  const programs = {
+  const programs: Record<string, Effect.Effect<void, unknown>> = {
     "bare Effect.succeed": loop(call, N),
     "Effect.retry(exponential)": loop(
       Effect.retry(call, Schedule.max([Schedule.exponential("100 millis"), Schedule.recurs(3)])),

@@ -157,7 +157,13 @@ export const withListener: {
 )
 
 /**
- * A layer that adds `listener` to the listeners already in place.
+ * A layer that adds listeners to those already in place.
+ *
+ * **Gotchas**
+ *
+ * The listener lives in one reference, so two `Events.layer`s combined with
+ * `Layer.merge` do not add up (the last one wins): pass several listeners to
+ * one `Events.layer`, or stack layers with `Layer.provide`.
  *
  * @example
  * ```ts
@@ -165,13 +171,17 @@ export const withListener: {
  * import { Events } from "effect-resilience"
  *
  * const LogEvents = Events.layer((event) => Effect.logInfo(event._tag, event.name))
+ * const Both = Events.layer((event) => Effect.logInfo(event._tag), (event) => Effect.logDebug(event))
  * ```
  *
  * @category layers
  * @since 0.1.0
  */
-export const layer = (listener: Listener): Layer.Layer<never> =>
-  Layer.effect(ResilienceEvents, Effect.map(Effect.service(ResilienceEvents), (current) => combine(current, listener)))
+export const layer = (...listeners: ReadonlyArray<Listener>): Layer.Layer<never> =>
+  Layer.effect(
+    ResilienceEvents,
+    Effect.map(Effect.service(ResilienceEvents), (current) => listeners.reduce(combine, current))
+  )
 
 /**
  * Runs an effect and returns what it produced together with every event

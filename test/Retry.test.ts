@@ -1,0 +1,280 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Data, Duration, Effect, Exit, Fiber, Ref } from "effect"
+import { TestClock } from "effect/testing"
+import { Backoff, Errors, Events, Retry } from "../src/index.ts"
+
+class HttpError extends Data.TaggedError("HttpError")<{ readonly status: number; readonly attempt?: number }> {}
+class Throttled extends Data.TaggedError("Throttled")<{ readonly retryAfter: Duration.Duration }> {}
+
+/** An effect that fails with `errors[i]` on its i-th run and succeeds once the list is used up. */
+const scripted = <E>(errors: ReadonlyArray<E>) =>
+  Effect.gen(function*() {
+    const runs = yield* Ref.make(0)
+    const effect = Effect.flatMap(Ref.getAndUpdate(runs, (n) => n + 1), (i) =>
+      i < errors.length ? Effect.fail(errors[i]!) : Effect.succeed(`ok after ${i + 1}`))
+    return { effect, runs: Ref.get(runs) }
+  })
+
+const noDelay = Backoff.constant(0)
+
+describe("Retry: attempts and final error", () => {
+  it.effect("a first-attempt success runs once and emits nothing", () =>
+    Effect.gen(function*() {
+      const { effect, runs } = yield* scripted<HttpError>([])
+      const [value, events] = yield* Events.collect(effect.pipe(Retry.retry(Retry.make({ maxAttempts: 5 }))))
+      assert.strictEqual(value, "ok after 1")
+      assert.strictEqual(yield* runs, 1)
+      assert.deepStrictEqual(events, [])
+    }))
+
+  it.effect("retries until success within maxAttempts", () =>
+    Effect.gen(function*() {
+      const { effect, runs } = yield* scripted([new HttpError({ status: 503 }), new HttpError({ status: 502 })])
+      const value = yield* effect.pipe(Retry.retry({ maxAttempts: 3, backoff: noDelay }))
+      assert.strictEqual(value, "ok after 3")
+      assert.strictEqual(yield* runs, 3)
+    }))
+
+  it.effect("maxAttempts counts the first attempt; the final error is the last attempt's own", () =>
+    Effect.gen(function*() {
+      const errors = [1, 2, 3, 4].map((attempt) => new HttpError({ status: 503, attempt }))
+      const { effect, runs } = yield* scripted(errors)
+      const [exit, events] = yield* Events.collect(
+        Effect.exit(effect.pipe(Retry.retry({ name: "orders", maxAttempts: 3, backoff: noDelay })))
+      )
+      assert.strictEqual(yield* runs, 3)
+      assert.deepStrictEqual(exit, Exit.fail(errors[2]!))
+      assert.deepStrictEqual(events.map((e) => e._tag), ["RetryScheduled", "RetryScheduled", "RetryExhausted"])
+      const last = events[2]!
+      assert.isTrue(last._tag === "RetryExhausted" && last.attempts === 3 && last.error === errors[2] && last.name === "orders")
+    }))
+
+  it.effect("maxAttempts: 1 never retries", () =>
+    Effect.gen(function*() {
+      const { effect, runs } = yield* scripted([new HttpError({ status: 503 })])
+      yield* Effect.flip(effect.pipe(Retry.retry({ maxAttempts: 1 })))
+      assert.strictEqual(yield* runs, 1)
+    }))
+
+  it.effect("a finite backoff ends the retries before maxAttempts", () =>
+    Effect.gen(function*() {
+      const { effect, runs } = yield* scripted(Array.from({ length: 10 }, () => new HttpError({ status: 500 })))
+      const fiber = yield* Effect.forkChild(
+        Effect.flip(effect.pipe(Retry.retry({ maxAttempts: 10, backoff: Backoff.fromDelays([10, 20]) })))
+      )
+      yield* TestClock.adjust(30)
+      yield* Fiber.join(fiber)
+      assert.strictEqual(yield* runs, 3)
+    }))
+})
+
+describe("Retry: timing under TestClock", () => {
+  it.effect("waits each backoff delay before the next attempt and reports it", () =>
+    Effect.gen(function*() {
+      const { effect, runs } = yield* scripted([new HttpError({ status: 503 }), new HttpError({ status: 503 })])
+      const events: Array<Events.ResilienceEvent> = []
+      const fiber = yield* effect.pipe(
+        Retry.retry({ maxAttempts: 3, backoff: Backoff.exponential({ base: "1 second" }) }),
+        Events.withListener((e) => Effect.sync(() => void events.push(e))),
+        Effect.forkChild
+      )
+      yield* TestClock.adjust("999 millis")
+      assert.strictEqual(yield* runs, 1)
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(yield* runs, 2)
+      yield* TestClock.adjust("1999 millis")
+      assert.strictEqual(yield* runs, 2)
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(yield* Fiber.join(fiber), "ok after 3")
+      const scheduled = events.filter(Events.ResilienceEvent.$is("RetryScheduled"))
+      assert.deepStrictEqual(scheduled.map((e) => [e.attempt, Duration.toMillis(e.delay), e.timestamp]), [[1, 1000, 0], [
+        2,
+        2000,
+        1000
+      ]])
+    }))
+
+  it.effect("a retryAfter hint raises the next delay to at least the hint", () =>
+    Effect.gen(function*() {
+      const { effect, runs } = yield* scripted([new Throttled({ retryAfter: Duration.seconds(5) })])
+      const fiber = yield* Effect.forkChild(effect.pipe(Retry.retry({ maxAttempts: 2, backoff: Backoff.constant(100) })))
+      yield* TestClock.adjust("4999 millis")
+      assert.strictEqual(yield* runs, 1)
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(yield* Fiber.join(fiber), "ok after 2")
+    }))
+
+  it.effect("a retryAfter shorter than the backoff changes nothing; numbers are millis", () =>
+    Effect.gen(function*() {
+      const { effect, runs } = yield* scripted([{ retryAfter: 10 }, { retryAfter: 3000 }])
+      const fiber = yield* Effect.forkChild(effect.pipe(Retry.retry({ maxAttempts: 3, backoff: Backoff.constant(1000) })))
+      yield* TestClock.adjust(999)
+      assert.strictEqual(yield* runs, 1)
+      yield* TestClock.adjust(1)
+      assert.strictEqual(yield* runs, 2)
+      yield* TestClock.adjust(2999)
+      assert.strictEqual(yield* runs, 2)
+      yield* TestClock.adjust(1)
+      assert.strictEqual(yield* Fiber.join(fiber), "ok after 3")
+    }))
+
+  it.effect("interrupting during a backoff wait stops further attempts", () =>
+    Effect.gen(function*() {
+      const { effect, runs } = yield* scripted([new HttpError({ status: 503 })])
+      const fiber = yield* Effect.forkChild(effect.pipe(Retry.retry({ maxAttempts: 3, backoff: Backoff.constant(1000) })))
+      yield* TestClock.adjust(500)
+      yield* Fiber.interrupt(fiber)
+      yield* TestClock.adjust(5000)
+      assert.strictEqual(yield* runs, 1)
+    }))
+
+  it.effect("onRetry sees attempt, delay and error", () =>
+    Effect.gen(function*() {
+      const error = new HttpError({ status: 500 })
+      const { effect } = yield* scripted([error])
+      const seen: Array<Retry.RetryInfo<HttpError>> = []
+      yield* effect.pipe(
+        Retry.retry({ name: "hooked", maxAttempts: 2, backoff: noDelay, onRetry: (info) => Effect.sync(() => void seen.push(info)) })
+      )
+      assert.strictEqual(seen.length, 1)
+      assert.deepInclude(seen[0]!, { name: "hooked", attempt: 1, error })
+      assert.strictEqual(Duration.toMillis(seen[0]!.delay), 0)
+    }))
+})
+
+describe("Retry: classification", () => {
+  it("isRetryableStatus: 5xx, 408 and 429 retry; other statuses do not", () => {
+    for (const status of [500, 502, 503, 504, 599, 408, 429]) assert.isTrue(Retry.isRetryableStatus(status), `${status}`)
+    for (const status of [200, 301, 400, 401, 403, 404, 409, 422, 499, 600]) {
+      assert.isFalse(Retry.isRetryableStatus(status), `${status}`)
+    }
+  })
+
+  it("retryOnHttpStatus reads status or statusCode, and retries errors without one", () => {
+    assert.isTrue(Retry.retryOnHttpStatus({ status: 503 }))
+    assert.isFalse(Retry.retryOnHttpStatus({ status: 404 }))
+    assert.isFalse(Retry.retryOnHttpStatus({ statusCode: 400 }))
+    assert.isTrue(Retry.retryOnHttpStatus(new Error("ECONNRESET")))
+  })
+
+  it.effect("retryOn rejects an error: no retry, the error is returned as is", () =>
+    Effect.gen(function*() {
+      const error = new HttpError({ status: 404 })
+      const { effect, runs } = yield* scripted([error])
+      const policy = Retry.make<HttpError>({ maxAttempts: 5, backoff: noDelay, retryOn: (e) => Retry.isRetryableStatus(e.status) })
+      const [result, events] = yield* Events.collect(Effect.flip(effect.pipe(Retry.retry(policy))))
+      assert.strictEqual(result, error)
+      assert.strictEqual(yield* runs, 1)
+      assert.deepStrictEqual(events, [])
+    }))
+
+  it.effect("classification applies to every attempt", () =>
+    Effect.gen(function*() {
+      const final = new HttpError({ status: 400 })
+      const { effect, runs } = yield* scripted([new HttpError({ status: 503 }), final, new HttpError({ status: 503 })])
+      const error = yield* Effect.flip(effect.pipe(Retry.retry({ maxAttempts: 5, backoff: noDelay, retryOn: Retry.retryOnHttpStatus })))
+      assert.strictEqual(error, final)
+      assert.strictEqual(yield* runs, 2)
+    }))
+
+  it.effect("defects are never retried", () =>
+    Effect.gen(function*() {
+      const runs = yield* Ref.make(0)
+      const exit = yield* Effect.exit(
+        Ref.update(runs, (n) => n + 1).pipe(Effect.andThen(Effect.die("kaboom")), Retry.retry({ maxAttempts: 5, backoff: noDelay }))
+      )
+      assert.isTrue(Exit.hasDies(exit))
+      assert.strictEqual(yield* Ref.get(runs), 1)
+    }))
+
+  it.effect("interruption is never retried", () =>
+    Effect.gen(function*() {
+      const runs = yield* Ref.make(0)
+      const exit = yield* Effect.exit(
+        Ref.update(runs, (n) => n + 1).pipe(Effect.andThen(Effect.interrupt), Retry.retry({ maxAttempts: 5, backoff: noDelay }))
+      )
+      assert.isTrue(Exit.hasInterrupts(exit))
+      assert.strictEqual(yield* Ref.get(runs), 1)
+    }))
+})
+
+describe("Retry: budget", () => {
+  it.effect("a 100%-failing dependency called 1,000 times with a 20% budget sees at most 20% extra attempts plus the floor", () =>
+    Effect.gen(function*() {
+      const budget = yield* Retry.budget({ ratio: 0.2, minPerSecond: 1, window: "10 seconds" })
+      const policy = Retry.make({ name: "storm", maxAttempts: 5, backoff: noDelay, budget })
+      let attempts = 0
+      const failing = Effect.suspend(() => {
+        attempts++
+        return Effect.fail(new HttpError({ status: 503 }))
+      })
+      const [, events] = yield* Events.collect(
+        Effect.forEach(Array.from({ length: 1000 }), () => Effect.flip(Retry.retry(failing, policy)), { discard: true })
+      )
+      const extra = attempts - 1000
+      const floor = 1 * 10
+      assert.isAtMost(extra, 0.2 * 1000 + floor)
+      // The budget is spent, not merely unused: without it there would be 4,000 extra attempts.
+      assert.isAtLeast(extra, 0.2 * 1000)
+      assert.isAbove(events.filter(Events.ResilienceEvent.$is("RetryBudgetDenied")).length, 700)
+      const stats = yield* budget.stats
+      assert.strictEqual(stats.calls, 1000)
+      assert.strictEqual(stats.retries, extra)
+    }))
+
+  it.effect("the budget refills as the window slides past old retries", () =>
+    Effect.gen(function*() {
+      const budget = yield* Retry.budget({ ratio: 0, minPerSecond: 0.2, window: "10 seconds" }) // floor: 2 retries / 10 s
+      const policy = Retry.make({ maxAttempts: 3, backoff: noDelay, budget })
+      const { effect, runs } = yield* scripted(Array.from({ length: 20 }, () => new HttpError({ status: 503 })))
+      yield* Effect.flip(Retry.retry(effect, policy))
+      assert.strictEqual(yield* runs, 3)
+      yield* Effect.flip(Retry.retry(effect, policy))
+      assert.strictEqual(yield* runs, 4) // spent: no retry
+      yield* TestClock.adjust("11 seconds")
+      yield* Effect.flip(Retry.retry(effect, policy))
+      assert.strictEqual(yield* runs, 7) // refilled
+    }))
+})
+
+describe("Retry: bad input fails at construction", () => {
+  const invalid = (f: () => unknown, fragment: string) => {
+    try {
+      f()
+    } catch (error) {
+      assert.isTrue(Errors.isInvalidConfigError(error), String(error))
+      assert.include((error as Error).message, fragment)
+      return
+    }
+    assert.fail(`expected InvalidConfigError: ${fragment}`)
+  }
+
+  it("rejects maxAttempts, name, backoff and retryOn outside their range", () => {
+    invalid(() => Retry.make({ maxAttempts: 0 }), "Retry.make: maxAttempts must be an integer >= 1 or Infinity, got 0")
+    invalid(() => Retry.make({ maxAttempts: -3 }), "got -3")
+    invalid(() => Retry.make({ maxAttempts: 2.5 }), "got 2.5")
+    invalid(() => Retry.make({ maxAttempts: NaN }), "got NaN")
+    invalid(() => Retry.make({ name: "" }), "Retry.make: name must be a non-empty string")
+    invalid(() => Retry.make({ backoff: 100 as never }), "backoff must be a Schedule")
+    invalid(() => Retry.make({ retryOn: true as never }), "retryOn must be a function")
+    invalid(() => Retry.make({ budget: {} as never }), "budget must be a RetryBudget")
+    invalid(() => Effect.runSync(Effect.never.pipe(Retry.retry({ maxAttempts: 0 }))), "maxAttempts")
+  })
+
+  it.effect("rejects budget ratio, floor and window in the typed error channel", () =>
+    Effect.gen(function*() {
+      const cases: Array<[Retry.BudgetOptions, string]> = [
+        [{ ratio: 1.5 }, "Retry.budget: ratio must be a number in [0, 1], got 1.5"],
+        [{ ratio: -0.1 }, "ratio must be a number in [0, 1], got -0.1"],
+        [{ ratio: NaN }, "got NaN"],
+        [{ minPerSecond: -1 }, "minPerSecond must be a finite number >= 0, got -1"],
+        [{ window: 0 }, "window must be a finite duration > 0"],
+        [{ window: "-1 seconds" }, "window"]
+      ]
+      for (const [options, fragment] of cases) {
+        const error = yield* Effect.flip(Retry.budget(options))
+        assert.strictEqual(error._tag, "InvalidConfigError")
+        assert.include(error.message, fragment)
+      }
+    }))
+})
