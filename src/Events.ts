@@ -96,6 +96,13 @@ export const ResilienceEvent = Data.taggedEnum<ResilienceEvent>()
 /**
  * The tag of every event kind.
  *
+ * @example
+ * ```ts
+ * import type { Events } from "effect-resilience"
+ *
+ * const tag: Events.ResilienceEventTag = "RetryScheduled"
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -216,6 +223,14 @@ export const collect = <A, E, R>(
  * A broadcast of every event, to be read as a `Stream` by any number of
  * subscribers (telemetry exporters, a health view, a live report).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Events } from "effect-resilience"
+ *
+ * const dropped = Effect.flatMap(Effect.service(Events.EventHub), (hub) => hub.dropped)
+ * ```
+ *
  * @category hub
  * @since 0.1.0
  */
@@ -263,6 +278,20 @@ export const layerHub = (options?: { readonly capacity?: number | undefined }): 
 /**
  * A `Stream` of the events published to the {@link EventHub} from the moment
  * of subscription. The subscription lives as long as the enclosing scope.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import { Events } from "effect-resilience"
+ *
+ * const logTrips = Effect.gen(function*() {
+ *   const events = yield* Events.subscribe
+ *   yield* events.pipe(
+ *     Stream.filter(Events.ResilienceEvent.$is("BreakerTransition")),
+ *     Stream.runForEach((e) => Effect.log(`${e.name}: ${e.from} -> ${e.to}`))
+ *   )
+ * })
+ * ```
  *
  * @category hub
  * @since 0.1.0

@@ -14,6 +14,9 @@ export * as Errors from "./Errors.ts"
 export * as Events from "./Events.ts"
 
 /** @since 0.1.0 */
+export * as ResilienceConfig from "./ResilienceConfig.ts"
+
+/** @since 0.1.0 */
 export * as Retry from "./Retry.ts"
 
 /** @since 0.1.0 */

@@ -1,0 +1,112 @@
+/**
+ * The decoding pipeline of a config document:
+ *
+ * 1. the top level (profile, legacy sections, `policies` as a map), strict;
+ * 2. each native policy: its profile resolved, merged over profile and block
+ *    defaults (configMerge.ts), then decoded strictly;
+ * 3. legacy entries mapped to policy specs (entries of the same name in
+ *    several sections form one policy);
+ * 4. a name defined both natively and by a legacy section is a conflict.
+ *
+ * Every issue of every step is collected, so one run reports them all.
+ */
+import { Duration, Result, Schema } from "effect"
+import type { Document, PolicySpec } from "../ResilienceConfig.ts"
+import type { RawIssue } from "./configIssues.ts"
+import { fromSchemaIssue } from "./configIssues.ts"
+import { isPlainObject, resolvePolicy } from "./configMerge.ts"
+import * as schema from "./configSchema.ts"
+import type { ProfileName } from "./configSchema.ts"
+import * as defaults from "./defaults.ts"
+
+export const DocumentTypeId = "~effect-resilience/ResilienceConfig/Document" as const
+
+const decodeShape = Schema.decodeUnknownResult(schema.DocumentShape, schema.parseOptions)
+const decodePolicy = Schema.decodeUnknownResult(schema.NativePolicy, schema.parseOptions)
+const decodeProfile = Schema.decodeUnknownResult(schema.ProfileNameSchema, schema.parseOptions)
+
+const isProfileName = (u: unknown): u is ProfileName =>
+  typeof u === "string" && (schema.profileNames as ReadonlyArray<string>).includes(u)
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+/** The brand is not enumerable: a document logs and serializes as plain data. */
+export const makeDocument = (profile: ProfileName, policies: Readonly<Record<string, PolicySpec>>): Document =>
+  Object.defineProperty({ profile, policies }, DocumentTypeId, { value: DocumentTypeId, enumerable: false }) as Document
+
+export const decode = (input: unknown): Result.Result<Document, ReadonlyArray<RawIssue>> => {
+  const document = input === null || input === undefined ? {} : input
+  const issues: Array<RawIssue> = []
+
+  // 1. top level
+  const shape = decodeShape(document)
+  if (Result.isFailure(shape)) issues.push(...fromSchemaIssue(shape.failure.issue, [], document))
+  const top = isPlainObject(document) ? document : {}
+  const profile: ProfileName = isProfileName(top.profile) ? top.profile : defaults.resilienceConfig.profile
+
+  // 2. native policies
+  const native: Record<string, PolicySpec> = {}
+  const rawPolicies = isPlainObject(top.policies) ? top.policies : {}
+  for (const name of Object.keys(rawPolicies)) {
+    const raw = rawPolicies[name]
+    let own = profile
+    if (isPlainObject(raw) && Object.hasOwn(raw, "profile")) {
+      const decoded = decodeProfile(raw.profile)
+      if (Result.isFailure(decoded)) issues.push(...fromSchemaIssue(decoded.failure.issue, ["policies", name, "profile"]))
+      else own = decoded.success
+    }
+    const resolved = resolvePolicy(raw, own)
+    const decoded = decodePolicy(resolved)
+    if (Result.isFailure(decoded)) issues.push(...fromSchemaIssue(decoded.failure.issue, ["policies", name], resolved))
+    else native[name] = { name, ...decoded.success }
+  }
+
+  // 3. legacy sections
+  const legacy: Record<string, Mutable<PolicySpec>> = {}
+  if (Result.isSuccess(shape)) {
+    const entry = (name: string) => (legacy[name] ??= { name })
+    for (const [name, b] of Object.entries(shape.success.circuit_breakers ?? {})) {
+      entry(name).circuitBreaker = {
+        policy: { kind: "consecutive", failures: b.failure_threshold ?? schema.legacyDefaults.failureThreshold },
+        resetTimeout: b.timeout ?? Duration.seconds(schema.legacyDefaults.resetTimeoutSeconds),
+        successThreshold: b.success_threshold ?? schema.legacyDefaults.successThreshold,
+        halfOpenMaxCalls: 1
+      }
+    }
+    for (const [name, r] of Object.entries(shape.success.retry_policies ?? {})) {
+      const base = r.initial_delay ?? Duration.seconds(schema.legacyDefaults.initialDelaySeconds)
+      entry(name).retry = {
+        maxAttempts: (r.max_retries ?? schema.legacyDefaults.maxRetries) + 1,
+        backoff: {
+          kind: "exponential",
+          base,
+          factor: r.backoff_factor ?? schema.legacyDefaults.backoffFactor,
+          ...(r.max_delay === undefined ? {} : { max: r.max_delay }),
+          jitter: "none"
+        }
+      }
+    }
+    for (const [name, timeout] of Object.entries(shape.success.timeouts ?? {})) {
+      entry(name).timeout = timeout
+    }
+  }
+
+  // 4. conflicts
+  for (const name of Object.keys(legacy)) {
+    if (Object.hasOwn(rawPolicies, name)) {
+      const sections = ["circuit_breakers", "retry_policies", "timeouts"].filter((section) => {
+        const entries = top[section]
+        return isPlainObject(entries) && Object.hasOwn(entries, name)
+      })
+      issues.push({
+        kind: "conflict",
+        segments: ["policies", name],
+        value: name,
+        expected: `a name not also used in ${sections.join(", ")} (one policy, one definition)`
+      })
+    }
+  }
+
+  if (issues.length > 0) return Result.fail(issues)
+  return Result.succeed(makeDocument(profile, { ...legacy, ...native }))
+}
