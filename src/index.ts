@@ -14,6 +14,12 @@ export * as Errors from "./Errors.ts"
 export * as Events from "./Events.ts"
 
 /** @since 0.1.0 */
+export * as Fallback from "./Fallback.ts"
+
+/** @since 0.1.0 */
+export * as Hedge from "./Hedge.ts"
+
+/** @since 0.1.0 */
 export * as ResilienceConfig from "./ResilienceConfig.ts"
 
 /** @since 0.1.0 */

@@ -79,3 +79,75 @@ function profile(
     bulkhead: { maxConcurrent, maxQueue }
   } as const
 }
+
+export const fallback = {
+  name: "fallback"
+} as const
+
+export const lastKnownGood = {
+  name: "last-known-good",
+  /** 5 minutes. */
+  ttlMillis: 300_000,
+  capacity: 1000
+} as const
+
+export const hedge = {
+  name: "hedge",
+  /** The primary and one hedge. */
+  maxAttempts: 2
+} as const
+
+export const bulkhead = {
+  /** No waiting line: a call that finds no free permit is rejected at once. */
+  maxQueue: 0
+} as const
+
+export const loadShedder = {
+  /** Sheddable calls are shed once in-flight calls reach 50% of maxInFlight. */
+  sheddableAt: 0.5,
+  /** Normal calls are shed once in-flight calls reach 80% of maxInFlight. */
+  normalAt: 0.8,
+  priority: "normal",
+  degradeName: "degrade"
+} as const
+
+export const deadLetterQueue = {
+  name: "dead-letters",
+  capacity: 10_000,
+  /** A full queue fails the offer visibly rather than stalling the producer. */
+  whenFull: "fail"
+} as const
+
+export const idempotency = {
+  name: "idempotency",
+  /** 1 hour. */
+  ttlMillis: 3_600_000,
+  capacity: 10_000
+} as const
+
+export const pipeline = {
+  name: "pipeline",
+  /** Items a stage handles at once. */
+  concurrency: 1,
+  critical: true
+} as const
+
+export const circuitBreaker = {
+  name: "circuit-breaker",
+  /** Default trip policy: `consecutive(5)`. */
+  consecutiveFailures: 5,
+  resetTimeoutMillis: 60_000,
+  halfOpenMaxCalls: 1,
+  successThreshold: 1,
+  /** `countWindow` and `timeWindow`. */
+  failureRate: 0.5,
+  /** `countWindow`; its `minimumCalls` defaults to `size`. */
+  countWindowSize: 100,
+  timeWindowMillis: 60_000,
+  timeWindowBuckets: 10,
+  timeWindowMinimumCalls: 10,
+  /** `keyed`: a circuit unused this long is dropped. */
+  keyedIdleTimeToLiveMillis: 3_600_000,
+  /** Transitions buffered per `changes` subscriber (the oldest are dropped beyond). */
+  changesCapacity: 256
+} as const

@@ -1,0 +1,204 @@
+/**
+ * The hedging race.
+ *
+ * Attempt 1 is forked and started at once. When it completes before it
+ * suspends (a cached or synchronous answer) the result is returned at once:
+ * no timer, no event, no hedge. Otherwise the caller waits on an inbox fed
+ * by fiber observers:
+ *
+ * - `Settled(index, exit)` from every attempt fiber;
+ * - `Timer(generation)` from one timer fiber, restarted at every launch, so
+ *   that the next hedge starts `delay` after the latest launch.
+ *
+ * The first success wins. The other attempts (and the timer) are
+ * interrupted, and awaited, before the result is handed back, so their
+ * finalizers have run by then. A failed attempt launches the next one at
+ * once; when every attempt has failed, the last failure's cause is returned.
+ *
+ * The whole race runs uninterruptibly except its waits, so an interruption of
+ * the caller can never fall between forking an attempt and recording it; the
+ * `ensuring` finalizer interrupts every live attempt in all cases.
+ */
+import { Duration, Effect, type Exit, Fiber } from "effect"
+import { ResilienceEvent } from "../Events.ts"
+import { emit } from "./events.ts"
+
+export interface HedgeConfig {
+  readonly name: string
+  readonly maxAttempts: number
+  readonly delayMillis: number
+  /** `Effect.sleep(delay)`, built once per policy. */
+  readonly sleep: Effect.Effect<void>
+}
+
+export const makeConfig = (name: string, maxAttempts: number, delayMillis: number): HedgeConfig => ({
+  name,
+  maxAttempts,
+  delayMillis,
+  sleep: Effect.sleep(Duration.millis(delayMillis))
+})
+
+/** A result together with the attempt (1-based) that produced it. */
+export interface Won<A> {
+  readonly value: A
+  readonly attempt: number
+}
+
+type Message<A, E> =
+  | { readonly _tag: "Settled"; readonly index: number; readonly exit: Exit.Exit<A, E> }
+  | { readonly _tag: "Timer"; readonly generation: number }
+
+type Restore = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
+
+/**
+ * Attempts and the timer are forked detached: the race itself interrupts
+ * them (see `cleanup`), and it cannot be interrupted between a fork and its
+ * registration, so supervision by the caller's fiber would only add cost.
+ */
+const fork = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.forkDetach(effect, forkOptions)
+const forkOptions = { startImmediately: true } as const
+
+/** Turns the winning value and its attempt number (1-based) into the result. */
+export type Project<A, B> = (value: A, attempt: number) => B
+
+export const won = <A>(value: A, attempt: number): Won<A> => ({ value, attempt })
+export const valueOnly = <A>(value: A): A => value
+
+/**
+ * One race past its first instant. Its mutable state is only touched by the
+ * racing fiber and, synchronously, by fiber observers.
+ */
+class Race<A, E, R, B> {
+  readonly live = new Set<Fiber.Fiber<A, E>>()
+  readonly inbox: Array<Message<A, E>> = []
+  waiter: ((message: Message<A, E>) => void) | undefined = undefined
+  timer: Fiber.Fiber<void> | undefined = undefined
+  generation = 0
+  launched = 1
+  settled = 0
+
+  constructor(
+    readonly attempt: (index: number) => Effect.Effect<A, E, R>,
+    readonly config: HedgeConfig,
+    readonly project: Project<A, B>,
+    restore: Restore
+  ) {
+    this.loop = Effect.flatMap(restore(this.next), (message) => this.handle(message))
+  }
+
+  push(message: Message<A, E>): void {
+    const waiter = this.waiter
+    if (waiter !== undefined) {
+      this.waiter = undefined
+      waiter(message)
+    } else {
+      this.inbox.push(message)
+    }
+  }
+
+  observe(fiber: Fiber.Fiber<A, E>, index: number): void {
+    this.live.add(fiber)
+    fiber.addObserver((exit) => {
+      this.live.delete(fiber)
+      this.push({ _tag: "Settled", index, exit })
+    })
+  }
+
+  /**
+   * The next message. If the wait is interrupted, the waiter is left in
+   * place: `cleanup` then interrupts every attempt, and a message that still
+   * reaches the stale waiter resumes nothing.
+   */
+  readonly next: Effect.Effect<Message<A, E>> = Effect.callback<Message<A, E>>((resume) => {
+    const message = this.inbox.shift()
+    if (message !== undefined) return resume(Effect.succeed(message))
+    this.waiter = (message) => resume(Effect.succeed(message))
+  })
+
+  /** Stops the timer. It runs no user code, so there is nothing to wait for. */
+  stopTimer(): void {
+    const timer = this.timer
+    this.timer = undefined
+    timer?.interruptUnsafe()
+  }
+
+  /** Stops the timer, then interrupts and awaits every attempt still running. */
+  readonly cleanup: Effect.Effect<void> = Effect.suspend(() => {
+    this.stopTimer()
+    return this.live.size === 0 ? Effect.void : Fiber.interruptAll(Array.from(this.live))
+  })
+
+  /** (Re)starts the timer for the next hedge, if there is one to launch. */
+  startTimer(): Effect.Effect<void> {
+    this.stopTimer()
+    if (this.launched >= this.config.maxAttempts || this.config.delayMillis === 0) return Effect.void
+    const generation = ++this.generation
+    return Effect.map(
+      fork(Effect.andThen(this.config.sleep, Effect.sync(() => this.push({ _tag: "Timer", generation })))),
+      (timer) => {
+        this.timer = timer
+      }
+    )
+  }
+
+  /** Launches the next attempt (and, with a zero delay, all the remaining ones), then restarts the timer. */
+  launch(): Effect.Effect<void, never, R> {
+    const index = this.launched++
+    const { name } = this.config
+    const launched = Effect.andThen(
+      emit((timestamp) => ResilienceEvent.HedgeLaunched({ name, timestamp, attempt: index + 1 })),
+      Effect.map(fork(this.attempt(index)), (fiber) => this.observe(fiber, index))
+    )
+    if (this.config.delayMillis === 0 && this.launched < this.config.maxAttempts) {
+      return Effect.andThen(launched, Effect.suspend(() => this.launch()))
+    }
+    return Effect.andThen(launched, Effect.suspend(() => this.startTimer()))
+  }
+
+  /** Waits for the next message (the only interruptible step of the race) and handles it. */
+  readonly loop: Effect.Effect<B, E, R>
+
+  handle(message: Message<A, E>): Effect.Effect<B, E, R> {
+    const { maxAttempts, name } = this.config
+    if (message._tag === "Timer") {
+      if (message.generation !== this.generation || this.launched >= maxAttempts) return this.loop
+      this.timer = undefined
+      return Effect.andThen(this.launch(), this.loop)
+    }
+    this.settled++
+    const exit = message.exit
+    if (exit._tag === "Success") {
+      const attempt = message.index + 1
+      const result = this.project(exit.value, attempt)
+      if (this.launched === 1) return Effect.succeed(result)
+      return Effect.as(emit((timestamp) => ResilienceEvent.HedgeWon({ name, timestamp, attempt })), result)
+    }
+    if (this.launched < maxAttempts) return Effect.andThen(this.launch(), this.loop)
+    if (this.settled >= this.launched) return Effect.failCause(exit.cause)
+    return this.loop
+  }
+}
+
+/**
+ * Runs `attempt(0)`, `attempt(1)`, ... (at most `config.maxAttempts`) as a
+ * hedged race, and returns `project(value, attempt)` of the winner. Called
+ * once when a combinator is applied; `attempt(i)` is called once per
+ * launched attempt (`attempt(0)` once and for all).
+ */
+export const run = <A, E, R, B>(
+  attempt: (index: number) => Effect.Effect<A, E, R>,
+  config: HedgeConfig,
+  project: Project<A, B>
+): Effect.Effect<B, E, R> => {
+  const forkFirst = fork(attempt(0))
+  return Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(forkFirst, (first) => {
+      const exit = first.pollUnsafe()
+      if (exit !== undefined && exit._tag === "Success") return Effect.succeed(project(exit.value, 1))
+      const race = new Race<A, E, R, B>(attempt, config, project, restore)
+      race.observe(first, 0)
+      const start = config.delayMillis === 0 && config.maxAttempts > 1 ? race.launch() : race.startTimer()
+      return Effect.ensuring(Effect.andThen(start, race.loop), race.cleanup)
+    })
+  )
+}
