@@ -11,10 +11,10 @@
  * @since 0.1.0
  */
 import { Clock, Context, Data, Duration, Effect, Layer, Predicate } from "effect"
-import { dual } from "effect/Function"
 import type { InvalidConfigError } from "./Errors.ts"
 import { ResilienceEvent } from "./Events.ts"
 import * as defaults from "./internal/defaults.ts"
+import { dualPrepared } from "./internal/dual.ts"
 import { emit } from "./internal/events.ts"
 import * as internal from "./internal/fallback.ts"
 import * as Lru from "./internal/lru.ts"
@@ -114,18 +114,14 @@ export const orElse: {
     readonly when?: undefined
     readonly name?: string | undefined
   }): Effect.Effect<A | A2, E2, R | R2>
-} = dual(
-  2,
-  <A, E, R, A2, E2, R2>(
-    self: Effect.Effect<A, E, R>,
-    options: OrElseOptions<E, A2, E2, R2>
-  ): Effect.Effect<A | A2, E | E2, R | R2> => {
-    const source = "Fallback.orElse"
-    const name = validate.nonEmptyName(source, "name", options.name ?? defaults.fallback.name)
-    const fallback = validate.predicate(source, "fallback", options.fallback)
-    const when = options.when === undefined ? undefined : validate.predicate(source, "when", options.when)
-    return internal.orElse(self, name, fallback, when)
-  }
+} = dualPrepared(<E, A2, E2, R2>(options: OrElseOptions<E, A2, E2, R2>) => {
+  const source = "Fallback.orElse"
+  const name = validate.nonEmptyName(source, "name", options.name ?? defaults.fallback.name)
+  const fallback = validate.predicate(source, "fallback", options.fallback)
+  const when = options.when === undefined ? undefined : validate.predicate(source, "when", options.when)
+  return <A, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A | A2, E | E2, R | R2> =>
+    internal.orElse(self, name, fallback, when)
+}
 )
 
 // -----------------------------------------------------------------------------

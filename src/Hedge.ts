@@ -19,8 +19,8 @@
  * @since 0.1.0
  */
 import { Duration, Effect, Predicate } from "effect"
-import { dual } from "effect/Function"
 import * as defaults from "./internal/defaults.ts"
+import { dualPrepared } from "./internal/dual.ts"
 import * as internal from "./internal/hedge.ts"
 import * as validate from "./internal/validate.ts"
 
@@ -163,10 +163,10 @@ const toConfig = (policy: HedgePolicy | HedgeOptions): internal.HedgeConfig => {
 export const hedge: {
   (policy: HedgePolicy | HedgeOptions): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, policy: HedgePolicy | HedgeOptions): Effect.Effect<A, E, R>
-} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, policy: HedgePolicy | HedgeOptions): Effect.Effect<A, E, R> => {
+} = dualPrepared((policy: HedgePolicy | HedgeOptions) => {
   const config = toConfig(policy)
-  if (config.maxAttempts === 1) return self
-  return internal.run(() => self, config, internal.valueOnly)
+  if (config.maxAttempts === 1) return <A, E, R>(self: Effect.Effect<A, E, R>) => self
+  return <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => internal.run(() => self, config, internal.valueOnly)
 })
 
 /**
@@ -191,11 +191,10 @@ export const hedge: {
 export const hedgeWithWinner: {
   (policy: HedgePolicy | HedgeOptions): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<Won<A>, E, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, policy: HedgePolicy | HedgeOptions): Effect.Effect<Won<A>, E, R>
-} = dual(
-  2,
-  <A, E, R>(self: Effect.Effect<A, E, R>, policy: HedgePolicy | HedgeOptions): Effect.Effect<Won<A>, E, R> =>
-    internal.run(() => self, toConfig(policy), internal.won)
-)
+} = dualPrepared((policy: HedgePolicy | HedgeOptions) => {
+  const config = toConfig(policy)
+  return <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<Won<A>, E, R> => internal.run(() => self, config, internal.won)
+})
 
 /**
  * Options of {@link race}.

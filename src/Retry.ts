@@ -12,11 +12,11 @@
  * @since 0.1.0
  */
 import { Duration, Effect, Predicate, Ref, Schedule } from "effect"
-import { dual } from "effect/Function"
 import * as Backoff from "./Backoff.ts"
 import type { InvalidConfigError } from "./Errors.ts"
 import * as budgetMachine from "./internal/retryBudget.ts"
 import * as defaults from "./internal/defaults.ts"
+import { dualPrepared } from "./internal/dual.ts"
 import * as internal from "./internal/retry.ts"
 import * as validate from "./internal/validate.ts"
 
@@ -181,8 +181,10 @@ export const isRetryPolicy = (u: unknown): u is RetryPolicy<never> => Predicate.
 export const retry: {
   <E>(policy: RetryPolicy<NoInfer<E>> | RetryOptions<NoInfer<E>>): <A, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy<NoInfer<E>> | RetryOptions<NoInfer<E>>): Effect.Effect<A, E, R>
-} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy<E> | RetryOptions<E>): Effect.Effect<A, E, R> =>
-  internal.retry(self, isRetryPolicy(policy) ? policy : make(policy)))
+} = dualPrepared(<E>(options: RetryPolicy<E> | RetryOptions<E>) => {
+  const policy = isRetryPolicy(options) ? options : make(options)
+  return <A, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => internal.retry(self, policy)
+})
 
 /**
  * Whether an HTTP status is worth retrying: 5xx, 408 (request timeout) and

@@ -6,9 +6,9 @@
  * @since 0.1.0
  */
 import { Data, Duration, Effect, Predicate } from "effect"
-import { dual } from "effect/Function"
 import { ResilienceEvent } from "./Events.ts"
 import * as defaults from "./internal/defaults.ts"
+import { dualPrepared } from "./internal/dual.ts"
 import { emit } from "./internal/events.ts"
 import * as validate from "./internal/validate.ts"
 
@@ -79,7 +79,7 @@ const isOptionsObject = (u: TimeoutOptions): u is { readonly duration: Duration.
  *
  * **Details**
  *
- * The duration is validated once, when the combinator is applied: it must be
+ * The duration is validated once, when the options are given: it must be
  * > 0 (or `"Infinity"`, which returns `self` unchanged). Emits `TimeoutFired`
  * when the time runs out. Under `TestClock`, time only passes when the test
  * adjusts it.
@@ -106,7 +106,7 @@ const isOptionsObject = (u: TimeoutOptions): u is { readonly duration: Duration.
 export const timeout: {
   (options: TimeoutOptions): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | TimeoutError, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, options: TimeoutOptions): Effect.Effect<A, E | TimeoutError, R>
-} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, options: TimeoutOptions): Effect.Effect<A, E | TimeoutError, R> => {
+} = dualPrepared((options: TimeoutOptions) => {
   const source = "Timeout.timeout"
   const input = isOptionsObject(options) ? options.duration : options
   const name = validate.nonEmptyName(
@@ -115,7 +115,7 @@ export const timeout: {
     (isOptionsObject(options) ? options.name : undefined) ?? defaults.timeout.name
   )
   const millis = validate.positiveDurationOrInfinityMillis(source, "duration", input)
-  if (millis === Infinity) return self
+  if (millis === Infinity) return <A, E, R>(self: Effect.Effect<A, E, R>) => self
   const duration = Duration.millis(millis)
   const timer = Effect.andThen(
     Effect.sleep(duration),
@@ -124,5 +124,5 @@ export const timeout: {
       Effect.failSync(() => new TimeoutError({ name, duration }))
     )
   )
-  return Effect.raceFirst(self, timer)
+  return <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | TimeoutError, R> => Effect.raceFirst(self, timer)
 })

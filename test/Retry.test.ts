@@ -259,6 +259,8 @@ describe("Retry: bad input fails at construction", () => {
     invalid(() => Retry.make({ retryOn: true as never }), "retryOn must be a function")
     invalid(() => Retry.make({ budget: {} as never }), "budget must be a RetryBudget")
     invalid(() => Effect.runSync(Effect.never.pipe(Retry.retry({ maxAttempts: 0 }))), "maxAttempts")
+    // The data-last form validates when given its options, before any effect is wrapped.
+    invalid(() => Retry.retry({ maxAttempts: 0 }), "maxAttempts")
   })
 
   it.effect("rejects budget ratio, floor and window in the typed error channel", () =>

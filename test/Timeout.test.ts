@@ -86,7 +86,7 @@ describe("Timeout", () => {
     ]
     for (const [options, fragment] of cases) {
       try {
-        Timeout.timeout(Effect.void, options)
+        Timeout.timeout(options) // validated when the options are given
         assert.fail("expected InvalidConfigError")
       } catch (error) {
         assert.isTrue(Errors.isInvalidConfigError(error))
