@@ -8,6 +8,9 @@
 export * as Backoff from "./Backoff.ts"
 
 /** @since 0.1.0 */
+export * as Bulkhead from "./Bulkhead.ts"
+
+/** @since 0.1.0 */
 export * as Errors from "./Errors.ts"
 
 /** @since 0.1.0 */
@@ -18,6 +21,9 @@ export * as Fallback from "./Fallback.ts"
 
 /** @since 0.1.0 */
 export * as Hedge from "./Hedge.ts"
+
+/** @since 0.1.0 */
+export * as LoadShedder from "./LoadShedder.ts"
 
 /** @since 0.1.0 */
 export * as ResilienceConfig from "./ResilienceConfig.ts"

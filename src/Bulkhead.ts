@@ -1,0 +1,253 @@
+/**
+ * Isolates a dependency: at most `maxConcurrent` calls run through a bulkhead
+ * at once, at most `maxQueue` more wait for a permit in FIFO order, and every
+ * call beyond that is rejected at once with a typed `BulkheadRejectedError`.
+ * A slow dependency then holds only its own bulkhead's permits, and the rest
+ * of the service keeps answering.
+ *
+ * Built on Effect's `Semaphore`: waiters park in it and are served first in,
+ * first out. A call that finds a permit free while nobody waits takes it
+ * without a semaphore round trip, so the success path costs what
+ * `Semaphore.withPermit` costs.
+ *
+ * @since 0.1.0
+ */
+import { Context, Data, Duration, Effect, Layer, Predicate } from "effect"
+import type { InvalidConfigError } from "./Errors.ts"
+import { ResilienceEvent } from "./Events.ts"
+import * as internal from "./internal/bulkhead.ts"
+import * as defaults from "./internal/defaults.ts"
+import { emit } from "./internal/events.ts"
+import * as validate from "./internal/validate.ts"
+
+const TypeId = "~effect-resilience/Bulkhead"
+
+/**
+ * Options of {@link make}.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface BulkheadOptions {
+  /** Reported in errors, events and stats. */
+  readonly name: string
+  /** Calls allowed to run at once: an integer >= 1. */
+  readonly maxConcurrent: number
+  /** Calls allowed to wait for a permit: an integer >= 0. Default 0 (no waiting). */
+  readonly maxQueue?: number | undefined
+  /** How long a call may wait for a permit: a duration > 0. Default: no limit. */
+  readonly queueTimeout?: Duration.Input | undefined
+}
+
+/**
+ * A snapshot of a bulkhead.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface BulkheadStats {
+  /** Calls running now. */
+  readonly active: number
+  /** Calls waiting for a permit now. */
+  readonly queued: number
+  /** Permits free now: `maxConcurrent - active`, less permits already handed to a waiter. */
+  readonly available: number
+  /** Calls rejected since the bulkhead was made (`full` and `queue-timeout`). */
+  readonly rejected: number
+  readonly maxConcurrent: number
+  readonly maxQueue: number
+}
+
+/**
+ * A bulkhead: a bounded set of permits and a bounded FIFO waiting line.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Bulkhead {
+  readonly [TypeId]: typeof TypeId
+  readonly name: string
+  readonly maxConcurrent: number
+  readonly maxQueue: number
+  /** `undefined` when waiters never time out. */
+  readonly queueTimeout: Duration.Duration | undefined
+  /**
+   * Runs an effect holding one permit, waiting in line for one if needed;
+   * fails with `BulkheadRejectedError` when the line is full or the wait
+   * exceeds `queueTimeout`. Pipeable: `effect.pipe(bulkhead.execute)`.
+   */
+  readonly execute: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | BulkheadRejectedError, R>
+  /** The current counters. */
+  readonly stats: Effect.Effect<BulkheadStats>
+}
+
+/**
+ * Builds a bulkhead, validating its options.
+ *
+ * **Details**
+ *
+ * Fails with `InvalidConfigError` (naming the field, the allowed range and the
+ * value) for an empty `name`, a `maxConcurrent` that is not an integer >= 1, a
+ * `maxQueue` that is not an integer >= 0, or a `queueTimeout` that is not a
+ * duration > 0.
+ *
+ * Semantics: at most `maxConcurrent` calls run; when all permits are taken, a
+ * call waits in a FIFO line of at most `maxQueue`; beyond that it fails at once
+ * with `BulkheadRejectedError { reason: "full" }`. A waiter still waiting after
+ * `queueTimeout` fails with `reason: "queue-timeout"`. Each rejection emits
+ * `BulkheadRejected { reason }`; the success path emits nothing.
+ *
+ * A permit is returned when the call ends however it ends: success, failure,
+ * defect or interruption. Interrupting a waiter removes it from the line.
+ *
+ * **Example** (Isolating a payment provider)
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Bulkhead } from "effect-resilience"
+ *
+ * declare const charge: (cents: number) => Effect.Effect<string>
+ *
+ * const program = Effect.gen(function*() {
+ *   const payments = yield* Bulkhead.make({ name: "payments", maxConcurrent: 10, maxQueue: 50, queueTimeout: "2 seconds" })
+ *   return yield* charge(1200).pipe(payments.execute)
+ * })
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = (options: BulkheadOptions): Effect.Effect<Bulkhead, InvalidConfigError> =>
+  Effect.flatMap(validate.attempt(() => validateOptions(options)), (config) =>
+    Effect.map(
+      internal.make(config, (reason) => rejection(config.name, reason)),
+      (executor): Bulkhead => {
+        const bulkhead: Bulkhead = {
+          [TypeId]: TypeId,
+          name: config.name,
+          maxConcurrent: config.maxConcurrent,
+          maxQueue: config.maxQueue,
+          queueTimeout: config.queueTimeoutMillis === Infinity ? undefined : Duration.millis(config.queueTimeoutMillis),
+          execute: executor.execute,
+          stats: executor.stats
+        }
+        internal.register(bulkhead, executor.state)
+        return bulkhead
+      }
+    ))
+
+const validateOptions = (options: BulkheadOptions): internal.Config => {
+  const source = "Bulkhead.make"
+  if (!Predicate.isObject(options)) throw validate.invalid(source, "options", "an object", options)
+  const queueTimeout = options.queueTimeout
+  return {
+    name: validate.nonEmptyName(source, "name", options.name),
+    maxConcurrent: validate.positiveInt(source, "maxConcurrent", options.maxConcurrent),
+    maxQueue: validate.nonNegativeInt(source, "maxQueue", options.maxQueue ?? defaults.bulkhead.maxQueue),
+    queueTimeoutMillis: queueTimeout === undefined
+      ? Infinity
+      : validate.positiveDurationOrInfinityMillis(source, "queueTimeout", queueTimeout)
+  }
+}
+
+const rejection = (name: string, reason: internal.Reason): Effect.Effect<never, BulkheadRejectedError> =>
+  Effect.andThen(
+    emit((timestamp) => ResilienceEvent.BulkheadRejected({ name, timestamp, reason })),
+    Effect.failSync(() => new BulkheadRejectedError({ name, reason }))
+  )
+
+/**
+ * A layer that builds a bulkhead for the service `tag`, so that every user
+ * of the service shares the same permits.
+ *
+ * **Example** (A bulkhead as a service)
+ *
+ * ```ts
+ * import { Context, Effect } from "effect"
+ * import { Bulkhead } from "effect-resilience"
+ *
+ * class InventoryBulkhead extends Context.Service<InventoryBulkhead, Bulkhead.Bulkhead>()("app/InventoryBulkhead") {}
+ *
+ * const InventoryBulkheadLive = Bulkhead.layer(InventoryBulkhead, { name: "inventory", maxConcurrent: 20, maxQueue: 100 })
+ *
+ * const stock = (sku: string) =>
+ *   Effect.gen(function*() {
+ *     const bulkhead = yield* InventoryBulkhead
+ *     return yield* Effect.succeed({ sku, count: 3 }).pipe(bulkhead.execute)
+ *   })
+ * ```
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = <I>(
+  tag: Context.Key<I, Bulkhead>,
+  options: BulkheadOptions
+): Layer.Layer<I, InvalidConfigError> => Layer.effect(tag, make(options))
+
+/**
+ * Checks whether a value is a {@link Bulkhead}.
+ *
+ * @example
+ * ```ts
+ * import { Bulkhead } from "effect-resilience"
+ *
+ * Bulkhead.isBulkhead({}) // false
+ * ```
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isBulkhead = (u: unknown): u is Bulkhead => Predicate.hasProperty(u, TypeId)
+
+/**
+ * The bulkhead rejected a call: its line was `full`, or the call waited past
+ * `queueTimeout` (`queue-timeout`). The call itself never ran.
+ *
+ * **Details**
+ *
+ * A rejection is not a failure of the dependency: a circuit breaker placed
+ * outside the bulkhead should not count it (see DESIGN §4), and a retry may
+ * try again later.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Bulkhead } from "effect-resilience"
+ *
+ * declare const bulkhead: Bulkhead.Bulkhead
+ *
+ * const answer = Effect.succeed("fresh").pipe(
+ *   bulkhead.execute,
+ *   Effect.catchTag("BulkheadRejectedError", (e) => Effect.succeed(`busy (${e.reason})`))
+ * )
+ * ```
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class BulkheadRejectedError extends Data.TaggedError("BulkheadRejectedError")<{
+  readonly name: string
+  readonly reason: "full" | "queue-timeout"
+}> {
+  override get message(): string {
+    return this.reason === "full"
+      ? `${this.name}: bulkhead full, call rejected`
+      : `${this.name}: waited too long for a bulkhead permit, call rejected`
+  }
+}
+
+/**
+ * Checks whether a value is a {@link BulkheadRejectedError}.
+ *
+ * @example
+ * ```ts
+ * import { Bulkhead } from "effect-resilience"
+ *
+ * Bulkhead.isBulkheadRejectedError(new Bulkhead.BulkheadRejectedError({ name: "db", reason: "full" })) // true
+ * ```
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isBulkheadRejectedError = (u: unknown): u is BulkheadRejectedError => u instanceof BulkheadRejectedError

@@ -1,0 +1,548 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Clock, Context, Duration, Effect, Exit, Fiber, Layer, Random, Scheduler } from "effect"
+import { TestClock } from "effect/testing"
+import { Bulkhead, Errors, Events } from "../src/index.ts"
+import * as machine from "../src/internal/bulkhead.ts"
+import * as defaults from "../src/internal/defaults.ts"
+
+/** Lets forked fibers run until they suspend. */
+const settle = Effect.gen(function*() {
+  for (let i = 0; i < 20; i++) yield* Effect.yieldNow
+})
+
+/** A call that records when it starts and ends, and how many run at once. */
+const probe = () => {
+  const log: Array<string> = []
+  let running = 0
+  let peak = 0
+  const call = (id: string | number, duration: Duration.Input) =>
+    Effect.gen(function*() {
+      running++
+      peak = Math.max(peak, running)
+      log.push(`start ${id} @${yield* Clock.currentTimeMillis}`)
+      yield* Effect.sleep(duration)
+      log.push(`end ${id} @${yield* Clock.currentTimeMillis}`)
+      return id
+    }).pipe(Effect.ensuring(Effect.sync(() => void running--)))
+  return { log, call, peak: () => peak, running: () => running }
+}
+
+const rejectionOf = (exit: Exit.Exit<unknown, unknown>): string | undefined => {
+  if (Exit.isSuccess(exit)) return undefined
+  const error = exit.cause.reasons.find((r) => r._tag === "Fail")
+  return error !== undefined && Bulkhead.isBulkheadRejectedError(error.error) ? error.error.reason : "other"
+}
+
+const assertIdle = (bulkhead: Bulkhead.Bulkhead) =>
+  Effect.gen(function*() {
+    const stats = yield* bulkhead.stats
+    assert.strictEqual(stats.active, 0, "active")
+    assert.strictEqual(stats.queued, 0, "queued")
+    assert.strictEqual(stats.available, stats.maxConcurrent, "available")
+  })
+
+describe("Bulkhead: admission", () => {
+  for (const queueTimeout of [undefined, "1 minute"] as const) {
+    it.effect(`runs at most maxConcurrent at once and serves waiters first in, first out (queueTimeout ${queueTimeout})`, () =>
+      Effect.gen(function*() {
+        const bulkhead = yield* Bulkhead.make({ name: "db", maxConcurrent: 2, maxQueue: 3, queueTimeout })
+        const p = probe()
+        const fibers = yield* Effect.forEach([0, 1, 2, 3, 4], (i) => Effect.forkChild(p.call(i, 100).pipe(bulkhead.execute)))
+        yield* settle
+        assert.deepStrictEqual(yield* bulkhead.stats, {
+          active: 2,
+          queued: 3,
+          available: 0,
+          rejected: 0,
+          maxConcurrent: 2,
+          maxQueue: 3
+        })
+        yield* TestClock.adjust(300)
+        assert.deepStrictEqual(yield* Fiber.joinAll(fibers), [0, 1, 2, 3, 4])
+        assert.deepStrictEqual(p.log.filter((l) => l.startsWith("start")), [
+          "start 0 @0",
+          "start 1 @0",
+          "start 2 @100",
+          "start 3 @100",
+          "start 4 @200"
+        ])
+        assert.strictEqual(p.peak(), 2)
+        yield* assertIdle(bulkhead)
+      }))
+  }
+
+  it.effect("rejects at once beyond maxQueue with BulkheadRejectedError { name, reason: 'full' }", () =>
+    Effect.gen(function*() {
+      const bulkhead = yield* Bulkhead.make({ name: "payments", maxConcurrent: 1, maxQueue: 1 })
+      const p = probe()
+      const [[running, queued], events] = yield* Events.collect(Effect.gen(function*() {
+        const running = yield* Effect.forkChild(p.call("a", 100).pipe(bulkhead.execute))
+        const queued = yield* Effect.forkChild(p.call("b", 100).pipe(bulkhead.execute))
+        yield* settle
+        return [running, queued] as const
+      }))
+      const [error, rejectedEvents] = yield* Events.collect(Effect.flip(p.call("c", 100).pipe(bulkhead.execute)))
+      assert.deepStrictEqual(events, [])
+      assert.isTrue(Bulkhead.isBulkheadRejectedError(error))
+      assert.strictEqual(error._tag, "BulkheadRejectedError")
+      assert.strictEqual(error.name, "payments")
+      assert.strictEqual(error.reason, "full")
+      assert.strictEqual(error.message, "payments: bulkhead full, call rejected")
+      assert.deepStrictEqual(rejectedEvents.map((e) => [e._tag, e.name, (e as { reason?: string }).reason]), [[
+        "BulkheadRejected",
+        "payments",
+        "full"
+      ]])
+      assert.isFalse(p.log.some((l) => l.includes("start c")), "a rejected call never runs")
+      assert.strictEqual((yield* bulkhead.stats).rejected, 1)
+      yield* TestClock.adjust(200)
+      assert.deepStrictEqual([yield* Fiber.join(running), yield* Fiber.join(queued)], ["a", "b"])
+      yield* assertIdle(bulkhead)
+    }))
+
+  it.effect("maxQueue defaults to 0: a call that finds no free permit is rejected at once", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(defaults.bulkhead, { maxQueue: 0 })
+      const bulkhead = yield* Bulkhead.make({ name: "x", maxConcurrent: 1 })
+      assert.strictEqual(bulkhead.maxQueue, 0)
+      assert.isUndefined(bulkhead.queueTimeout)
+      const first = yield* Effect.forkChild(Effect.sleep(10).pipe(bulkhead.execute))
+      yield* settle
+      const error = yield* Effect.flip(Effect.void.pipe(bulkhead.execute))
+      assert.strictEqual(error.reason, "full")
+      yield* TestClock.adjust(10)
+      yield* Fiber.join(first)
+      assert.strictEqual(yield* Effect.succeed(7).pipe(bulkhead.execute), 7)
+    }))
+
+  it.effect("a waiter past queueTimeout fails with reason 'queue-timeout'; running calls are not bounded by it", () =>
+    Effect.gen(function*() {
+      const bulkhead = yield* Bulkhead.make({ name: "inventory", maxConcurrent: 1, maxQueue: 5, queueTimeout: "1 second" })
+      assert.strictEqual(Duration.toMillis(bulkhead.queueTimeout!), 1000)
+      const p = probe()
+      const [[slow, waiter], events] = yield* Events.collect(Effect.gen(function*() {
+        const slow = yield* Effect.forkChild(p.call("slow", "5 seconds").pipe(bulkhead.execute))
+        yield* settle
+        const waiter = yield* Effect.forkChild(Effect.exit(p.call("waiter", 10).pipe(bulkhead.execute)))
+        yield* settle
+        assert.strictEqual((yield* bulkhead.stats).queued, 1)
+        yield* TestClock.adjust(999)
+        assert.isUndefined(waiter.pollUnsafe())
+        yield* TestClock.adjust(1)
+        return [slow, waiter] as const
+      }))
+      const exit = yield* Fiber.join(waiter)
+      assert.strictEqual(rejectionOf(exit), "queue-timeout")
+      if (Exit.isFailure(exit)) {
+        const error = exit.cause.reasons.find((r) => r._tag === "Fail")
+        assert.strictEqual(
+          (error as { error: Bulkhead.BulkheadRejectedError }).error.message,
+          "inventory: waited too long for a bulkhead permit, call rejected"
+        )
+      }
+      assert.deepStrictEqual(events.map((e) => [e._tag, e.name, e.timestamp, (e as { reason?: string }).reason]), [[
+        "BulkheadRejected",
+        "inventory",
+        1000,
+        "queue-timeout"
+      ]])
+      assert.deepStrictEqual(yield* bulkhead.stats, {
+        active: 1,
+        queued: 0,
+        available: 0,
+        rejected: 1,
+        maxConcurrent: 1,
+        maxQueue: 5
+      })
+      yield* TestClock.adjust("4 seconds")
+      assert.strictEqual(yield* Fiber.join(slow), "slow")
+      assert.deepStrictEqual(p.log, ["start slow @0", "end slow @5000"])
+      yield* assertIdle(bulkhead)
+    }))
+
+  it.effect("a waiter served before queueTimeout runs to completion, however long it runs", () =>
+    Effect.gen(function*() {
+      const bulkhead = yield* Bulkhead.make({ name: "x", maxConcurrent: 1, maxQueue: 1, queueTimeout: "1 second" })
+      const p = probe()
+      const first = yield* Effect.forkChild(p.call("first", 500).pipe(bulkhead.execute))
+      yield* settle
+      const second = yield* Effect.forkChild(p.call("second", "10 seconds").pipe(bulkhead.execute))
+      yield* TestClock.adjust("11 seconds")
+      assert.deepStrictEqual([yield* Fiber.join(first), yield* Fiber.join(second)], ["first", "second"])
+      assert.deepStrictEqual(p.log, ["start first @0", "end first @500", "start second @500", "end second @10500"])
+      assert.strictEqual((yield* bulkhead.stats).rejected, 0)
+      yield* assertIdle(bulkhead)
+    }))
+
+  it.effect("the success path emits no events; execute is pipeable and keeps the call's own type", () =>
+    Effect.gen(function*() {
+      const bulkhead = yield* Bulkhead.make({ name: "x", maxConcurrent: 2 })
+      const [values, events] = yield* Events.collect(
+        Effect.all([Effect.succeed(1).pipe(bulkhead.execute), bulkhead.execute(Effect.succeed("two"))])
+      )
+      const typed: [number, string] = values
+      assert.deepStrictEqual(typed, [1, "two"])
+      assert.deepStrictEqual(events, [])
+    }))
+})
+
+describe("Bulkhead: no permit leaks", () => {
+  it.effect("interrupting running calls returns their permits", () =>
+    Effect.gen(function*() {
+      const bulkhead = yield* Bulkhead.make({ name: "x", maxConcurrent: 2, maxQueue: 2 })
+      const p = probe()
+      const fibers = yield* Effect.forEach([0, 1, 2, 3], (i) => Effect.forkChild(p.call(i, "1 hour").pipe(bulkhead.execute)))
+      yield* settle
+      assert.deepStrictEqual([(yield* bulkhead.stats).active, (yield* bulkhead.stats).queued], [2, 2])
+      yield* Fiber.interrupt(fibers[0]!)
+      yield* Fiber.interrupt(fibers[1]!)
+      yield* settle
+      // the two waiters moved up
+      assert.deepStrictEqual([(yield* bulkhead.stats).active, (yield* bulkhead.stats).queued], [2, 0])
+      assert.deepStrictEqual(p.log, ["start 0 @0", "start 1 @0", "start 2 @0", "start 3 @0"])
+      yield* Fiber.interruptAll(fibers)
+      yield* settle
+      yield* assertIdle(bulkhead)
+      assert.strictEqual(p.running(), 0)
+      // full capacity again, on the fast path
+      const again = yield* Effect.forEach([4, 5], (i) => Effect.forkChild(p.call(i, 10).pipe(bulkhead.execute)))
+      yield* settle
+      assert.strictEqual((yield* bulkhead.stats).active, 2)
+      yield* TestClock.adjust(10)
+      assert.deepStrictEqual(yield* Fiber.joinAll(again), [4, 5])
+      const { state } = yield* internalState(bulkhead)
+      assert.deepStrictEqual(state, { running: 0, queued: 0, lent: 0, rejected: 0 })
+    }))
+
+  it.effect("interrupting queued calls removes them from the line; the others keep their order", () =>
+    Effect.gen(function*() {
+      const bulkhead = yield* Bulkhead.make({ name: "x", maxConcurrent: 1, maxQueue: 4 })
+      const p = probe()
+      const fibers = yield* Effect.forEach([0, 1, 2, 3, 4], (i) => Effect.forkChild(p.call(i, 100).pipe(bulkhead.execute)))
+      yield* settle
+      assert.strictEqual((yield* bulkhead.stats).queued, 4)
+      yield* Fiber.interrupt(fibers[1]!)
+      yield* Fiber.interrupt(fibers[3]!)
+      yield* settle
+      assert.deepStrictEqual(yield* bulkhead.stats, {
+        active: 1,
+        queued: 2,
+        available: 0,
+        rejected: 0,
+        maxConcurrent: 1,
+        maxQueue: 4
+      })
+      yield* TestClock.adjust(300)
+      assert.deepStrictEqual(p.log.filter((l) => l.startsWith("start")), ["start 0 @0", "start 2 @100", "start 4 @200"])
+      assert.isTrue(Exit.hasInterrupts(yield* Fiber.await(fibers[1]!)))
+      yield* assertIdle(bulkhead)
+    }))
+
+  it.effect("failures and defects inside pass through unchanged and return their permits", () =>
+    Effect.gen(function*() {
+      const bulkhead = yield* Bulkhead.make({ name: "x", maxConcurrent: 1, maxQueue: 2 })
+      const failing = Effect.sleep(10).pipe(Effect.andThen(Effect.fail("boom" as const)))
+      const dying = Effect.sleep(10).pipe(Effect.andThen(Effect.die("defect")))
+      const [f1, f2, f3] = [
+        yield* Effect.forkChild(Effect.exit(failing.pipe(bulkhead.execute))),
+        yield* Effect.forkChild(Effect.exit(dying.pipe(bulkhead.execute))),
+        yield* Effect.forkChild(Effect.exit(failing.pipe(bulkhead.execute)))
+      ]
+      yield* settle
+      assert.deepStrictEqual([(yield* bulkhead.stats).active, (yield* bulkhead.stats).queued], [1, 2])
+      yield* TestClock.adjust(30)
+      const exits = [yield* Fiber.join(f1), yield* Fiber.join(f2), yield* Fiber.join(f3)]
+      assert.deepStrictEqual(exits[0], Exit.fail("boom"))
+      assert.isTrue(Exit.hasDies(exits[1]!))
+      assert.deepStrictEqual(exits[2], Exit.fail("boom"))
+      yield* assertIdle(bulkhead)
+      assert.strictEqual((yield* bulkhead.stats).rejected, 0, "failures inside are not rejections")
+    }))
+
+  it.effect("a waiter interrupted as a permit is handed to it passes the permit on", () =>
+    Effect.gen(function*() {
+      const bulkhead = yield* Bulkhead.make({ name: "x", maxConcurrent: 1, maxQueue: 2 })
+      const p = probe()
+      let doomed: Fiber.Fiber<string | number, Bulkhead.BulkheadRejectedError> | undefined
+      // `first` ends and lends its permit to `doomed`, which is interrupted before it runs
+      const first = yield* Effect.forkChild(
+        p.call("first", 100).pipe(
+          bulkhead.execute,
+          Effect.tap(() => Effect.suspend(() => Fiber.interrupt(doomed!)))
+        )
+      )
+      yield* settle
+      doomed = yield* Effect.forkChild(p.call("doomed", 100).pipe(bulkhead.execute))
+      const next = yield* Effect.forkChild(p.call("next", 100).pipe(bulkhead.execute))
+      yield* settle
+      assert.deepStrictEqual((yield* internalState(bulkhead)).state, { running: 1, queued: 2, lent: 0, rejected: 0 })
+      yield* TestClock.adjust(100)
+      assert.strictEqual(yield* Fiber.join(first), "first")
+      assert.isTrue(Exit.hasInterrupts(yield* Fiber.await(doomed)))
+      yield* TestClock.adjust(100)
+      assert.strictEqual(yield* Fiber.join(next), "next")
+      assert.deepStrictEqual(p.log.filter((l) => l.startsWith("start")), ["start first @0", "start next @100"])
+      yield* assertIdle(bulkhead)
+      assert.deepStrictEqual((yield* internalState(bulkhead)).state, { running: 0, queued: 0, lent: 0, rejected: 0 })
+    }))
+
+  it.effect("a newcomer arriving while a permit is being handed over does not wait behind a free permit", () =>
+    Effect.gen(function*() {
+      const bulkhead = yield* Bulkhead.make({ name: "x", maxConcurrent: 2, maxQueue: 1 })
+      const p = probe()
+      let b: Fiber.Fiber<string | number, Bulkhead.BulkheadRejectedError> | undefined
+      let newcomer: Fiber.Fiber<string | number, Bulkhead.BulkheadRejectedError> | undefined
+      // `a` ends and lends its permit to `waiter`; before `waiter` has run, `b` ends (its permit goes
+      // back to the pool) and a newcomer arrives: it must use that free permit, not wait behind `waiter`
+      const a = yield* Effect.forkChild(
+        p.call("a", 100).pipe(
+          bulkhead.execute,
+          Effect.tap(() => Fiber.interrupt(b!)),
+          Effect.tap(() =>
+            Effect.map(
+              Effect.forkDetach(p.call("newcomer", 100).pipe(bulkhead.execute), { startImmediately: true }),
+              (fiber) => void (newcomer = fiber)
+            )
+          )
+        )
+      )
+      b = yield* Effect.forkChild(p.call("b", "1 hour").pipe(bulkhead.execute))
+      yield* settle
+      const waiter = yield* Effect.forkChild(p.call("waiter", "1 hour").pipe(bulkhead.execute))
+      yield* settle
+      yield* TestClock.adjust(100)
+      yield* Fiber.join(a)
+      yield* settle
+      assert.deepStrictEqual(p.log.filter((l) => l.startsWith("start")), [
+        "start a @0",
+        "start b @0",
+        "start waiter @100",
+        "start newcomer @100"
+      ])
+      yield* TestClock.adjust(100)
+      assert.strictEqual(yield* Fiber.join(newcomer!), "newcomer")
+      yield* Fiber.interrupt(waiter)
+      yield* settle
+      assert.deepStrictEqual((yield* internalState(bulkhead)).state, { running: 0, queued: 0, lent: 0, rejected: 0 })
+    }))
+
+  it.effect("a waiter with the last lent permit leaving gives it back to the pool", () =>
+    Effect.gen(function*() {
+      const bulkhead = yield* Bulkhead.make({ name: "x", maxConcurrent: 1, maxQueue: 1 })
+      const first = yield* Effect.forkChild(Effect.sleep(100).pipe(bulkhead.execute))
+      yield* settle
+      const waiter = yield* Effect.forkChild(Effect.never.pipe(bulkhead.execute))
+      yield* TestClock.adjust(100)
+      yield* Fiber.join(first)
+      // the waiter runs on the lent permit; interrupting it returns the permit to the pool
+      assert.strictEqual((yield* bulkhead.stats).active, 1)
+      yield* Fiber.interrupt(waiter)
+      yield* settle
+      assert.deepStrictEqual((yield* internalState(bulkhead)).state, { running: 0, queued: 0, lent: 0, rejected: 0 })
+      yield* assertIdle(bulkhead)
+    }))
+
+  // MaxOpsBeforeYield 3 makes every fiber yield between almost every two
+  // operations, so other fibers run inside each window of the permit hand-off.
+  for (const opsBeforeYield of [2048, 3]) {
+    it.effect(`seeded stress (yield every ${opsBeforeYield} ops): random durations, interruptions and timeouts never exceed maxConcurrent or maxQueue and leave nothing behind`, () =>
+      Effect.gen(function*() {
+        const bulkhead = yield* Bulkhead.make({ name: "x", maxConcurrent: 4, maxQueue: 8, queueTimeout: 250 })
+        const p = probe()
+        let peakQueued = 0
+        const fibers: Array<Fiber.Fiber<Exit.Exit<string | number, Bulkhead.BulkheadRejectedError>>> = []
+        for (let i = 0; i < 300; i++) {
+          const duration = yield* Random.nextIntBetween(1, 200)
+          fibers.push(yield* Effect.forkChild(Effect.exit(p.call(i, duration).pipe(bulkhead.execute))))
+          if ((yield* Random.next) < 0.15) {
+            const victim = fibers[yield* Random.nextIntBetween(0, fibers.length - 1)]!
+            yield* Fiber.interrupt(victim)
+          }
+          yield* settle
+          peakQueued = Math.max(peakQueued, (yield* bulkhead.stats).queued)
+          yield* TestClock.adjust(yield* Random.nextIntBetween(0, 30))
+        }
+        yield* TestClock.adjust("1 minute")
+        const exits = yield* Effect.forEach(fibers, Fiber.await)
+        const outcomes = exits.map((exit) =>
+          Exit.isSuccess(exit) ? (Exit.isSuccess(exit.value) ? "ok" : rejectionOf(exit.value)) : "interrupted"
+        )
+        const count = (o: string | undefined) => outcomes.filter((x) => x === o).length
+        assert.isAtMost(p.peak(), 4)
+        assert.isAtMost(peakQueued, 8)
+        assert.isAbove(count("ok"), 0)
+        assert.isAbove(count("full"), 0)
+        assert.isAbove(count("queue-timeout"), 0)
+        assert.isAbove(count("interrupted"), 0)
+        assert.strictEqual(count("ok") + count("full") + count("queue-timeout") + count("interrupted"), 300)
+        assert.strictEqual((yield* bulkhead.stats).rejected, count("full") + count("queue-timeout"))
+        assert.strictEqual(p.running(), 0)
+        yield* assertIdle(bulkhead)
+        assert.strictEqual((yield* internalState(bulkhead)).state!.lent, 0)
+      }).pipe(Random.withSeed(42), Effect.provideService(Scheduler.MaxOpsBeforeYield, opsBeforeYield)))
+  }
+})
+
+describe("Bulkhead: isolation", () => {
+  it.effect("a saturated bulkhead (slow dependency) does not slow calls through another", () =>
+    Effect.gen(function*() {
+      const reports = yield* Bulkhead.make({ name: "reports", maxConcurrent: 2, maxQueue: 2 })
+      const orders = yield* Bulkhead.make({ name: "orders", maxConcurrent: 2, maxQueue: 20 })
+      // the slow dependency: 10 s per call, 10 callers
+      const slow = yield* Effect.forEach(
+        Array.from({ length: 10 }, (_, i) => i),
+        () => Effect.forkChild(Effect.exit(Effect.sleep("10 seconds").pipe(reports.execute)))
+      )
+      yield* settle
+      const ordersAlone = yield* serve20(orders)
+      assert.deepStrictEqual(ordersAlone, { completed: 20, tookMillis: 1000 })
+      const reportsStats = yield* reports.stats
+      assert.deepStrictEqual([reportsStats.active, reportsStats.queued, reportsStats.rejected], [2, 2, 6])
+      yield* TestClock.adjust("20 seconds")
+      const slowOutcomes = (yield* Effect.forEach(slow, Fiber.join)).map(rejectionOf)
+      assert.deepStrictEqual(slowOutcomes.filter((o) => o === undefined).length, 4)
+      assert.deepStrictEqual(slowOutcomes.filter((o) => o === "full").length, 6)
+
+      // the same load with one shared bulkhead: the slow dependency starves the fast one
+      const shared = yield* Bulkhead.make({ name: "shared", maxConcurrent: 4, maxQueue: 4 })
+      yield* Effect.forEach(
+        Array.from({ length: 10 }, (_, i) => i),
+        () => Effect.forkChild(Effect.exit(Effect.sleep("10 seconds").pipe(shared.execute)))
+      )
+      yield* settle
+      const starved = yield* Effect.exit(Effect.sleep(100).pipe(shared.execute))
+      assert.strictEqual(rejectionOf(starved), "full")
+    }))
+})
+
+/** 20 calls of 100 ms through `bulkhead` (2 at a time): how many complete, and how long all take. */
+const serve20 = (bulkhead: Bulkhead.Bulkhead) =>
+  Effect.gen(function*() {
+    const started = yield* Clock.currentTimeMillis
+    const fiber = yield* Effect.forkChild(
+      Effect.forEach(Array.from({ length: 20 }, (_, i) => i), () => Effect.sleep(100).pipe(bulkhead.execute), {
+        concurrency: "unbounded"
+      })
+    )
+    yield* TestClock.adjust(1000)
+    const results = yield* Fiber.join(fiber)
+    return { completed: results.length, tookMillis: (yield* Clock.currentTimeMillis) - started }
+  })
+
+/** The raw counters behind a bulkhead (`lent` shows a permit stranded in the semaphore). */
+const internalState = (bulkhead: Bulkhead.Bulkhead) => Effect.sync(() => ({ state: machine.stateOf(bulkhead) }))
+
+describe("Bulkhead: construction", () => {
+  it.effect("bad options fail with InvalidConfigError naming the field, range and value", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<[Bulkhead.BulkheadOptions, string]> = [
+        [{ name: "x", maxConcurrent: 0 }, "Bulkhead.make: maxConcurrent must be an integer >= 1, got 0"],
+        [{ name: "x", maxConcurrent: -3 }, "Bulkhead.make: maxConcurrent must be an integer >= 1, got -3"],
+        [{ name: "x", maxConcurrent: 1.5 }, "Bulkhead.make: maxConcurrent must be an integer >= 1, got 1.5"],
+        [{ name: "x", maxConcurrent: 2, maxQueue: -1 }, "Bulkhead.make: maxQueue must be an integer >= 0, got -1"],
+        [{ name: "x", maxConcurrent: 2, maxQueue: 0.5 }, "Bulkhead.make: maxQueue must be an integer >= 0, got 0.5"],
+        [
+          { name: "x", maxConcurrent: 2, queueTimeout: -5 },
+          "Bulkhead.make: queueTimeout must be a duration > 0 or \"Infinity\", got -5"
+        ],
+        [
+          { name: "x", maxConcurrent: 2, queueTimeout: 0 },
+          "Bulkhead.make: queueTimeout must be a duration > 0 or \"Infinity\", got 0"
+        ],
+        [
+          { name: "x", maxConcurrent: 2, queueTimeout: "soon" as Duration.Input },
+          "Bulkhead.make: queueTimeout must be a duration > 0 or \"Infinity\", got \"soon\""
+        ],
+        [{ name: "", maxConcurrent: 2 }, "Bulkhead.make: name must be a non-empty string, got \"\""]
+      ]
+      for (const [options, message] of cases) {
+        const error = yield* Effect.flip(Bulkhead.make(options))
+        assert.isTrue(Errors.isInvalidConfigError(error))
+        assert.strictEqual(error.message, message)
+      }
+      const error = yield* Effect.flip(Bulkhead.make({ name: "x", maxConcurrent: 2, maxQueue: -1 }))
+      assert.deepStrictEqual([error.source, error.field, error.value], ["Bulkhead.make", "maxQueue", -1])
+    }))
+
+  it.effect("queueTimeout 'Infinity' means waiters never time out", () =>
+    Effect.gen(function*() {
+      const bulkhead = yield* Bulkhead.make({ name: "x", maxConcurrent: 1, maxQueue: 1, queueTimeout: "Infinity" })
+      assert.isUndefined(bulkhead.queueTimeout)
+    }))
+
+  it.effect("layer: every user of the service shares one bulkhead", () =>
+    Effect.gen(function*() {
+      class Db extends Context.Service<Db, Bulkhead.Bulkhead>()("test/DbBulkhead") {}
+      const program = Effect.gen(function*() {
+        const a = yield* Db
+        const b = yield* Db
+        const fiber = yield* Effect.forkChild(Effect.sleep(10).pipe(a.execute))
+        yield* settle
+        const error = yield* Effect.flip(Effect.void.pipe(b.execute))
+        yield* TestClock.adjust(10)
+        yield* Fiber.join(fiber)
+        return [a === b, Bulkhead.isBulkhead(a), error.reason, a.name] as const
+      })
+      assert.deepStrictEqual(yield* program.pipe(Effect.provide(Bulkhead.layer(Db, { name: "db", maxConcurrent: 1 }))), [
+        true,
+        true,
+        "full",
+        "db"
+      ])
+      const failed = yield* Effect.flip(
+        Effect.provide(Effect.service(Db), Bulkhead.layer(Db, { name: "db", maxConcurrent: 0 })).pipe(Effect.asVoid)
+      )
+      assert.strictEqual(failed.field, "maxConcurrent")
+      assert.isFalse(Bulkhead.isBulkhead({}))
+      assert.isTrue(Layer.isLayer(Bulkhead.layer(Db, { name: "db", maxConcurrent: 1 })))
+    }))
+})
+
+describe("Bulkhead: state machine", () => {
+  const config: machine.Config = { name: "m", maxConcurrent: 2, maxQueue: 1, queueTimeoutMillis: Infinity }
+
+  it("admits from the pool while nobody waits, then queues up to maxQueue, then rejects", () => {
+    let s = machine.initial
+    const decisions: Array<machine.Admission> = []
+    for (let i = 0; i < 4; i++) {
+      const [d, next] = machine.admit(s, config)
+      decisions.push(d)
+      s = next
+    }
+    assert.deepStrictEqual(decisions, ["run", "run", "wait", "reject"])
+    assert.deepStrictEqual(s, { running: 2, queued: 1, lent: 0, rejected: 1 })
+  })
+
+  it("a call finishing from the pool lends its permit to an unserved waiter, else returns it", () => {
+    const waiting: machine.State = { running: 2, queued: 1, lent: 0, rejected: 0 }
+    const [lend, afterLend] = machine.finishFromPool(waiting)
+    assert.strictEqual(lend, "lend")
+    assert.deepStrictEqual(afterLend, { running: 1, queued: 1, lent: 1, rejected: 0 })
+    assert.deepStrictEqual(machine.start(afterLend), { running: 2, queued: 0, lent: 0, rejected: 0 })
+    const [pool, afterPool] = machine.finishFromPool(afterLend)
+    assert.strictEqual(pool, "pool")
+    assert.deepStrictEqual(afterPool, { running: 0, queued: 1, lent: 1, rejected: 0 })
+  })
+
+  it("a newcomer behind covered waiters lends a free pool permit instead of waiting for one", () => {
+    // one waiter covered by a lent permit, one pool permit free
+    const s: machine.State = { running: 0, queued: 1, lent: 1, rejected: 0 }
+    const [d, next] = machine.admit(s, config)
+    assert.strictEqual(d, "lend")
+    assert.deepStrictEqual(next, { running: 0, queued: 2, lent: 2, rejected: 0 })
+  })
+
+  it("lent permits nobody waits for are unclaimed; stats count permits handed to waiters as taken", () => {
+    const s: machine.State = { running: 1, queued: 0, lent: 1, rejected: 0 }
+    assert.strictEqual(machine.unclaimed(s), 1)
+    assert.deepStrictEqual(machine.reclaimed(s), { running: 1, queued: 0, lent: 0, rejected: 0 })
+    assert.strictEqual(machine.stats({ running: 1, queued: 1, lent: 1, rejected: 0 }, config).available, 0)
+    assert.strictEqual(machine.stats(s, config).available, 1)
+    assert.deepStrictEqual(machine.leave({ running: 0, queued: 1, lent: 0, rejected: 0 }, true), {
+      running: 0,
+      queued: 0,
+      lent: 0,
+      rejected: 1
+    })
+  })
+})
