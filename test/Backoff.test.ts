@@ -1,21 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Random, Schedule } from "effect"
 import { TestClock } from "effect/testing"
-import { Backoff, Errors } from "../src/index.ts"
+import { Backoff } from "../src/index.ts"
+import { throwsInvalid } from "./helpers.ts"
 
 const millis = (schedule: Backoff.Backoff | Schedule.Schedule<unknown>, n: number) =>
   Backoff.delays(schedule, n).pipe(Effect.map((ds) => ds.map(Duration.toMillis)))
-
-const throwsInvalid = (f: () => unknown, fragment: string) => {
-  try {
-    f()
-  } catch (error) {
-    assert.isTrue(Errors.isInvalidConfigError(error), `expected InvalidConfigError, got ${String(error)}`)
-    assert.include((error as Error).message, fragment)
-    return
-  }
-  assert.fail(`expected InvalidConfigError mentioning ${fragment}`)
-}
 
 describe("Backoff: deterministic sequences", () => {
   it.effect("exponential doubles from base and caps at max", () =>

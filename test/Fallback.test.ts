@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Data, Duration, Effect, Exit, Fiber, Ref } from "effect"
 import { TestClock } from "effect/testing"
-import { Errors, Events, Fallback } from "../src/index.ts"
+import { Events, Fallback } from "../src/index.ts"
+import { thrownInvalid } from "./helpers.ts"
 import * as defaults from "../src/internal/defaults.ts"
 import * as internal from "../src/internal/fallback.ts"
 import * as Lru from "../src/internal/lru.ts"
@@ -11,16 +12,6 @@ class BadRequest extends Data.TaggedError("BadRequest")<{}> {}
 class FallbackFailed extends Data.TaggedError("FallbackFailed")<{}> {}
 
 const isUnavailable = (e: Unavailable | BadRequest): e is Unavailable => e._tag === "Unavailable"
-
-const invalid = (f: () => unknown): Errors.InvalidConfigError => {
-  try {
-    f()
-  } catch (error) {
-    if (Errors.isInvalidConfigError(error)) return error
-    throw error
-  }
-  throw new Error("expected an InvalidConfigError")
-}
 
 describe("Fallback.orElse", () => {
   it.effect("a success passes through: the fallback does not run and nothing is emitted", () =>
@@ -103,12 +94,12 @@ describe("Fallback.orElse", () => {
   it("rejects bad options when applied, naming the field", () => {
     const effect = Effect.fail("x")
     assert.strictEqual(
-      invalid(() => Fallback.orElse(effect, { name: "", fallback: () => Effect.void })).message,
+      thrownInvalid(() => Fallback.orElse(effect, { name: "", fallback: () => Effect.void })).message,
       "Fallback.orElse: name must be a non-empty string, got \"\""
     )
-    assert.strictEqual(invalid(() => Fallback.orElse(effect, { fallback: 42 as never })).field, "fallback")
+    assert.strictEqual(thrownInvalid(() => Fallback.orElse(effect, { fallback: 42 as never })).field, "fallback")
     assert.strictEqual(
-      invalid(() => Fallback.orElse(effect, { fallback: () => Effect.void, when: "yes" as never })).field,
+      thrownInvalid(() => Fallback.orElse(effect, { fallback: () => Effect.void, when: "yes" as never })).field,
       "when"
     )
   })
@@ -187,10 +178,10 @@ describe("Fallback.chain", () => {
 
   it("rejects an empty list (a type error too), non-effects and an empty name", () => {
     // @ts-expect-error: a chain needs at least one alternative
-    const empty = invalid(() => Fallback.chain([]))
+    const empty = thrownInvalid(() => Fallback.chain([]))
     assert.strictEqual(empty.message, "Fallback.chain: effects must be a non-empty array of effects, got []")
-    assert.strictEqual(invalid(() => Fallback.chain([Effect.void, "db" as never])).field, "effects[1]")
-    assert.strictEqual(invalid(() => Fallback.chain([Effect.void], { name: "" })).field, "name")
+    assert.strictEqual(thrownInvalid(() => Fallback.chain([Effect.void, "db" as never])).field, "effects[1]")
+    assert.strictEqual(thrownInvalid(() => Fallback.chain([Effect.void], { name: "" })).field, "name")
   })
 })
 

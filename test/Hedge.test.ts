@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Clock, Data, Duration, Effect, Exit, Fiber, Ref } from "effect"
 import { TestClock } from "effect/testing"
-import { Errors, Events, Hedge } from "../src/index.ts"
+import { Events, Hedge } from "../src/index.ts"
+import { thrownInvalid } from "./helpers.ts"
 import * as defaults from "../src/internal/defaults.ts"
 
 class BackendError extends Data.TaggedError("BackendError")<{ readonly attempt: number }> {}
@@ -318,16 +319,6 @@ describe("Hedge.race: different backends", () => {
 })
 
 describe("Hedge: options", () => {
-  const invalid = (f: () => unknown): Errors.InvalidConfigError => {
-    try {
-      f()
-    } catch (error) {
-      if (Errors.isInvalidConfigError(error)) return error
-      throw error
-    }
-    throw new Error("expected an InvalidConfigError")
-  }
-
   it("defaults: name 'hedge', maxAttempts 2", () => {
     assert.deepStrictEqual(defaults.hedge, { name: "hedge", maxAttempts: 2 })
     const policy = Hedge.make({ delay: "25 millis" })
@@ -340,31 +331,31 @@ describe("Hedge: options", () => {
 
   it("rejects bad options, naming the field, range and value", () => {
     assert.strictEqual(
-      invalid(() => Hedge.make({ delay: -1 })).message,
+      thrownInvalid(() => Hedge.make({ delay: -1 })).message,
       "Hedge.make: delay must be a finite duration >= 0 (e.g. 100, \"2 seconds\"), got -1"
     )
-    assert.strictEqual(invalid(() => Hedge.make({ delay: "Infinity" })).field, "delay")
-    assert.strictEqual(invalid(() => Hedge.make({ delay: "soon" as Duration.Input })).field, "delay")
+    assert.strictEqual(thrownInvalid(() => Hedge.make({ delay: "Infinity" })).field, "delay")
+    assert.strictEqual(thrownInvalid(() => Hedge.make({ delay: "soon" as Duration.Input })).field, "delay")
     assert.strictEqual(
-      invalid(() => Hedge.make({ delay: 10, maxAttempts: 0 })).message,
+      thrownInvalid(() => Hedge.make({ delay: 10, maxAttempts: 0 })).message,
       "Hedge.make: maxAttempts must be an integer >= 1, got 0"
     )
-    assert.strictEqual(invalid(() => Hedge.make({ delay: 10, maxAttempts: 1.5 })).field, "maxAttempts")
-    assert.strictEqual(invalid(() => Hedge.make({ delay: 10, name: "" })).field, "name")
-    assert.strictEqual(invalid(() => Hedge.make(undefined as unknown as Hedge.HedgeOptions)).field, "options")
-    assert.strictEqual(invalid(() => Effect.void.pipe(Hedge.hedge({ delay: -5 }))).source, "Hedge.make")
+    assert.strictEqual(thrownInvalid(() => Hedge.make({ delay: 10, maxAttempts: 1.5 })).field, "maxAttempts")
+    assert.strictEqual(thrownInvalid(() => Hedge.make({ delay: 10, name: "" })).field, "name")
+    assert.strictEqual(thrownInvalid(() => Hedge.make(undefined as unknown as Hedge.HedgeOptions)).field, "options")
+    assert.strictEqual(thrownInvalid(() => Effect.void.pipe(Hedge.hedge({ delay: -5 }))).source, "Hedge.make")
   })
 
   it("race rejects an empty list (a type error too), a non-effect and a negative delay", () => {
     // @ts-expect-error: the list of backends must not be empty
-    const empty = invalid(() => Hedge.race([], { delay: 10 }))
+    const empty = thrownInvalid(() => Hedge.race([], { delay: 10 }))
     assert.strictEqual(empty.message, "Hedge.race: effects must be a non-empty array of effects, got []")
     assert.strictEqual(
-      invalid(() => Hedge.race([Effect.void, 42 as unknown as Effect.Effect<void>], { delay: 10 })).field,
+      thrownInvalid(() => Hedge.race([Effect.void, 42 as unknown as Effect.Effect<void>], { delay: 10 })).field,
       "effects[1]"
     )
-    assert.strictEqual(invalid(() => Hedge.race([Effect.void], { delay: -1 })).field, "delay")
-    assert.strictEqual(invalid(() => Hedge.race([Effect.void], { delay: 1, name: "" })).field, "name")
+    assert.strictEqual(thrownInvalid(() => Hedge.race([Effect.void], { delay: -1 })).field, "delay")
+    assert.strictEqual(thrownInvalid(() => Hedge.race([Effect.void], { delay: 1, name: "" })).field, "name")
   })
 
   it("maxAttempts 1 returns the effect unchanged", () => {

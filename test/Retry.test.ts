@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Data, Duration, Effect, Exit, Fiber, Ref } from "effect"
 import { TestClock } from "effect/testing"
-import { Backoff, Errors, Events, Retry } from "../src/index.ts"
+import { Backoff, Events, Retry } from "../src/index.ts"
+import { throwsInvalid } from "./helpers.ts"
 
 class HttpError extends Data.TaggedError("HttpError")<{ readonly status: number; readonly attempt?: number }> {}
 class Throttled extends Data.TaggedError("Throttled")<{ readonly retryAfter: Duration.Duration }> {}
@@ -238,29 +239,18 @@ describe("Retry: budget", () => {
 })
 
 describe("Retry: bad input fails at construction", () => {
-  const invalid = (f: () => unknown, fragment: string) => {
-    try {
-      f()
-    } catch (error) {
-      assert.isTrue(Errors.isInvalidConfigError(error), String(error))
-      assert.include((error as Error).message, fragment)
-      return
-    }
-    assert.fail(`expected InvalidConfigError: ${fragment}`)
-  }
-
   it("rejects maxAttempts, name, backoff and retryOn outside their range", () => {
-    invalid(() => Retry.make({ maxAttempts: 0 }), "Retry.make: maxAttempts must be an integer >= 1 or Infinity, got 0")
-    invalid(() => Retry.make({ maxAttempts: -3 }), "got -3")
-    invalid(() => Retry.make({ maxAttempts: 2.5 }), "got 2.5")
-    invalid(() => Retry.make({ maxAttempts: NaN }), "got NaN")
-    invalid(() => Retry.make({ name: "" }), "Retry.make: name must be a non-empty string")
-    invalid(() => Retry.make({ backoff: 100 as never }), "backoff must be a Schedule")
-    invalid(() => Retry.make({ retryOn: true as never }), "retryOn must be a function")
-    invalid(() => Retry.make({ budget: {} as never }), "budget must be a RetryBudget")
-    invalid(() => Effect.runSync(Effect.never.pipe(Retry.retry({ maxAttempts: 0 }))), "maxAttempts")
+    throwsInvalid(() => Retry.make({ maxAttempts: 0 }), "Retry.make: maxAttempts must be an integer >= 1 or Infinity, got 0")
+    throwsInvalid(() => Retry.make({ maxAttempts: -3 }), "got -3")
+    throwsInvalid(() => Retry.make({ maxAttempts: 2.5 }), "got 2.5")
+    throwsInvalid(() => Retry.make({ maxAttempts: NaN }), "got NaN")
+    throwsInvalid(() => Retry.make({ name: "" }), "Retry.make: name must be a non-empty string")
+    throwsInvalid(() => Retry.make({ backoff: 100 as never }), "backoff must be a Schedule")
+    throwsInvalid(() => Retry.make({ retryOn: true as never }), "retryOn must be a function")
+    throwsInvalid(() => Retry.make({ budget: {} as never }), "budget must be a RetryBudget")
+    throwsInvalid(() => Effect.runSync(Effect.never.pipe(Retry.retry({ maxAttempts: 0 }))), "maxAttempts")
     // The data-last form validates when given its options, before any effect is wrapped.
-    invalid(() => Retry.retry({ maxAttempts: 0 }), "maxAttempts")
+    throwsInvalid(() => Retry.retry({ maxAttempts: 0 }), "maxAttempts")
   })
 
   it.effect("rejects budget ratio, floor and window in the typed error channel", () =>
