@@ -1,0 +1,680 @@
+/**
+ * Circuit breakers: stop calling a dependency that keeps failing, give it time
+ * to recover, then let a few probes find out whether it has.
+ *
+ * ```text
+ *            trip policy says so              resetTimeout elapsed, next call
+ *  Closed ───────────────────────▶ Open ────────────────────────────────▶ HalfOpen
+ *    ▲                              ▲                                        │
+ *    │                              └──────── any probe fails ───────────────┤
+ *    └──────────────── successThreshold probe successes in a row ────────────┘
+ *
+ *  forceOpen ▶ ForcedOpen (rejects all)   disable ▶ Disabled (passes all, records)   reset ▶ Closed
+ * ```
+ *
+ * - **Closed**: calls run; the trip policy ({@link consecutive},
+ *   {@link countWindow}, {@link timeWindow}, plus `slowCall`) judges their
+ *   outcomes. Rates trip at `rate >= threshold`, never before `minimumCalls`.
+ * - **Open**: calls fail at once with {@link CircuitOpenError}, whose
+ *   `retryAfter` is the rest of the open period. The period is `resetTimeout`,
+ *   or the next delay of a `Schedule` for each consecutive opening (it starts
+ *   over once the circuit closes).
+ * - **HalfOpen**: the first call after the open period becomes a probe; at
+ *   most `halfOpenMaxCalls` probes run at once, the others are rejected.
+ *   `successThreshold` successes in a row close the circuit; any probe
+ *   failure (or slow probe) reopens it at once. An interrupted probe frees its
+ *   slot and counts as nothing.
+ * - `isFailure` decides which typed errors count; the others are ignored.
+ *   Defects always count; interruption never does. Rejections are never
+ *   failures, but they are counted in `stats.rejected`.
+ *
+ * The Closed-state success path is one state read and one in-place window
+ * update: no event, no PubSub, and (with `consecutive`) no clock read.
+ * Transitions are reported as `BreakerTransition` events and on
+ * `breaker.changes`; rejections as `BreakerRejected` events.
+ *
+ * @since 0.1.0
+ */
+import { type Context, Data, Duration, Effect, Layer, Predicate, type Stream } from "effect"
+import type * as Schedule from "effect/Schedule"
+import { dual } from "effect/Function"
+import type { InvalidConfigError } from "./Errors.ts"
+import * as internal from "./internal/circuitBreaker.ts"
+import * as defaults from "./internal/defaults.ts"
+import * as validate from "./internal/validate.ts"
+
+const TypeId = "~effect-resilience/CircuitBreaker"
+const KeyedTypeId = "~effect-resilience/CircuitBreaker/Keyed"
+
+/**
+ * A circuit breaker: run calls through it with `execute`, read it with
+ * `state`, `stats` and `changes`, steer it with `forceOpen`, `disable` and
+ * `reset`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface CircuitBreaker {
+  readonly [TypeId]: typeof TypeId
+  readonly name: string
+  /**
+   * Runs an effect through the circuit. A function of the effect alone, so
+   * `effect.pipe(breaker.execute)` works. Fails with `CircuitOpenError`
+   * without running the effect when the circuit rejects the call.
+   */
+  readonly execute: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpenError, R>
+  /** The current state; `Open` carries the remaining `retryAfter`. */
+  readonly state: Effect.Effect<State>
+  /** What the trip policy sees now, and the rejections so far. */
+  readonly stats: Effect.Effect<Stats>
+  /** Every transition from now on, with its timestamp (one PubSub, fed only on transitions). */
+  readonly changes: Stream.Stream<Transition>
+  /** Rejects every call (`ForcedOpen`) until `reset` or `disable`. */
+  readonly forceOpen: Effect.Effect<void>
+  /** Lets every call through and records it, never trips (`Disabled`), until `reset` or `forceOpen`. */
+  readonly disable: Effect.Effect<void>
+  /** Back to a fresh `Closed`: empty window, reset timeout started over. */
+  readonly reset: Effect.Effect<void>
+}
+
+/**
+ * The states a circuit can be in.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type StateTag = "Closed" | "Open" | "HalfOpen" | "ForcedOpen" | "Disabled"
+
+/**
+ * A circuit's state. `since` is when it began (milliseconds since the epoch,
+ * from `Clock`).
+ *
+ * **Details**
+ *
+ * - `Open.retryAfter` is the rest of the open period, zero once it is over:
+ *   the circuit stays `Open` until the next call moves it to `HalfOpen` (no
+ *   timer runs in the background). `openings` counts consecutive openings
+ *   since the circuit last closed (it picks the reset timeout).
+ * - `HalfOpen.probes` are the probes running, `successes` the probe
+ *   successes in a row so far.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type State =
+  | { readonly _tag: "Closed"; readonly since: number }
+  | { readonly _tag: "Open"; readonly since: number; readonly retryAfter: Duration.Duration; readonly openings: number }
+  | {
+    readonly _tag: "HalfOpen"
+    readonly since: number
+    readonly probes: number
+    readonly successes: number
+    readonly openings: number
+  }
+  | { readonly _tag: "ForcedOpen"; readonly since: number }
+  | { readonly _tag: "Disabled"; readonly since: number }
+
+/**
+ * A snapshot of a circuit.
+ *
+ * **Details**
+ *
+ * `calls`, `failures` and `slowCalls` are what the trip policy judges now:
+ * the last `size` calls (`countWindow`), the calls of the last `window`
+ * (`timeWindow`), or the calls since the circuit last changed state
+ * (`consecutive`). The window starts empty at every transition. Ignored and
+ * interrupted calls are not in it. `rejected` counts every rejection since
+ * the breaker was made.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Stats {
+  readonly name: string
+  readonly state: State
+  readonly calls: number
+  readonly failures: number
+  readonly slowCalls: number
+  /** `failures / calls`, 0 without calls. */
+  readonly failureRate: number
+  /** `slowCalls / calls`, 0 without calls. */
+  readonly slowCallRate: number
+  readonly consecutiveFailures: number
+  readonly rejected: number
+}
+
+/**
+ * One transition, as seen on `changes`. `retryAfter` is the open period when
+ * the circuit opened; `key` is set for the circuits of a keyed breaker.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Transition {
+  readonly name: string
+  readonly key: string | undefined
+  readonly from: StateTag
+  readonly to: StateTag
+  /** Milliseconds since the epoch, from `Clock`. */
+  readonly timestamp: number
+  readonly retryAfter: Duration.Duration | undefined
+}
+
+// -----------------------------------------------------------------------------
+// trip policies
+// -----------------------------------------------------------------------------
+
+/**
+ * When a Closed circuit opens. Plain data: build it with {@link consecutive},
+ * {@link countWindow} or {@link timeWindow}.
+ *
+ * @category trip policies
+ * @since 0.1.0
+ */
+export type TripPolicy = Consecutive | CountWindow | TimeWindow
+
+/**
+ * Opens after `failures` failures in a row (in order of completion).
+ *
+ * @category trip policies
+ * @since 0.1.0
+ */
+export interface Consecutive {
+  readonly _tag: "Consecutive"
+  readonly failures: number
+}
+
+/**
+ * Opens when the failure rate (or slow-call rate) of the last `size` calls
+ * reaches `failureRate`, once `minimumCalls` calls are in the window.
+ *
+ * @category trip policies
+ * @since 0.1.0
+ */
+export interface CountWindow {
+  readonly _tag: "CountWindow"
+  readonly size: number
+  readonly failureRate: number
+  readonly minimumCalls: number
+}
+
+/**
+ * Opens when the failure rate (or slow-call rate) of the calls of the last
+ * `window` reaches `failureRate`, once `minimumCalls` calls are in the window.
+ *
+ * @category trip policies
+ * @since 0.1.0
+ */
+export interface TimeWindow {
+  readonly _tag: "TimeWindow"
+  readonly window: Duration.Duration
+  readonly buckets: number
+  readonly failureRate: number
+  readonly minimumCalls: number
+}
+
+/**
+ * Trips after `failures` failures in a row; a success starts the count over.
+ *
+ * **When to use**
+ *
+ * Low or bursty traffic, where a rate over a window would judge too few
+ * calls, and dependencies that fail hard (down, not degraded). The seed
+ * profiles use 3 (conservative) to 10 (aggressive).
+ *
+ * **Gotchas**
+ *
+ * Throws `InvalidConfigError` unless `failures` is an integer >= 1. Slow-call
+ * detection needs a window: `slowCall` with `consecutive` is rejected.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * const policy = CircuitBreaker.consecutive(5)
+ * ```
+ *
+ * @category trip policies
+ * @since 0.1.0
+ */
+export const consecutive = (failures: number): TripPolicy => internal.consecutive("CircuitBreaker.consecutive", failures)
+
+/**
+ * Trips on the failure rate of the last `size` calls.
+ *
+ * **When to use**
+ *
+ * Steady traffic, when a share of failures matters more than a streak (a
+ * dependency failing one call in two never fails five in a row for long).
+ * `minimumCalls` keeps a handful of early calls from deciding.
+ *
+ * **Details**
+ *
+ * Defaults: `size` 100, `failureRate` 0.5, `minimumCalls` = `size`. Trips at
+ * `failures / calls >= failureRate`. Memory: one byte per call slot.
+ *
+ * **Gotchas**
+ *
+ * Throws `InvalidConfigError` for a `failureRate` outside (0, 1], a `size` or
+ * `minimumCalls` that is not an integer >= 1, or `minimumCalls > size`.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * // Half of the last 20 calls failed, judged from the 10th call on.
+ * const policy = CircuitBreaker.countWindow({ size: 20, failureRate: 0.5, minimumCalls: 10 })
+ * ```
+ *
+ * @category trip policies
+ * @since 0.1.0
+ */
+export const countWindow = (options: {
+  readonly size?: number | undefined
+  readonly failureRate?: number | undefined
+  readonly minimumCalls?: number | undefined
+} = {}): TripPolicy => internal.countWindow("CircuitBreaker.countWindow", options)
+
+/**
+ * Trips on the failure rate of the calls of the last `window`, counted in
+ * `buckets` buckets (memory is O(buckets), not O(calls)).
+ *
+ * **When to use**
+ *
+ * High or variable traffic, when "the last minute" means more than "the last
+ * N calls": a burst cannot push old failures out, and a quiet period lets
+ * them age out.
+ *
+ * **Details**
+ *
+ * Defaults: `window` 60 s, `buckets` 10, `failureRate` 0.5, `minimumCalls`
+ * 10. As the clock passes a bucket, the whole bucket is dropped: the window
+ * spans between `window - window / buckets` and `window` of time.
+ *
+ * **Gotchas**
+ *
+ * Throws `InvalidConfigError` for a `failureRate` outside (0, 1], `buckets` or
+ * `minimumCalls` that are not integers >= 1, a `window` that is not a finite
+ * duration > 0, or buckets shorter than 1 millisecond (`buckets > window` in
+ * milliseconds).
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * const policy = CircuitBreaker.timeWindow({ window: "30 seconds", buckets: 10, failureRate: 0.25, minimumCalls: 20 })
+ * ```
+ *
+ * @category trip policies
+ * @since 0.1.0
+ */
+export const timeWindow = (options: {
+  readonly window?: Duration.Input | undefined
+  readonly buckets?: number | undefined
+  readonly failureRate?: number | undefined
+  readonly minimumCalls?: number | undefined
+} = {}): TripPolicy => internal.timeWindow("CircuitBreaker.timeWindow", options)
+
+// -----------------------------------------------------------------------------
+// constructors
+// -----------------------------------------------------------------------------
+
+/**
+ * Options of {@link make}.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface CircuitBreakerOptions {
+  /** Reported in errors, events and transitions. Default `"circuit-breaker"`. */
+  readonly name?: string | undefined
+  /** When a Closed circuit opens. Default `consecutive(5)`. */
+  readonly policy?: TripPolicy | undefined
+  /**
+   * How long the circuit stays open: a duration > 0 (default 60 s), or a
+   * `Schedule` whose n-th delay is the length of the n-th consecutive
+   * opening (its last delay repeats once it ends; it starts over when the
+   * circuit closes).
+   */
+  readonly resetTimeout?: Duration.Input | Schedule.Schedule<unknown, number> | undefined
+  /**
+   * With a duration `resetTimeout`: each consecutive opening lasts twice as
+   * long as the previous one, up to this. With a `Schedule`: caps its delays.
+   * Default: none (a duration stays constant).
+   */
+  readonly maxResetTimeout?: Duration.Input | undefined
+  /** Probes running at once in HalfOpen; other calls are rejected. Default 1. */
+  readonly halfOpenMaxCalls?: number | undefined
+  /** Probe successes in a row that close the circuit. Default 1. */
+  readonly successThreshold?: number | undefined
+  /** Which typed errors count as failures; the others are ignored. Default: all. */
+  readonly isFailure?: ((error: unknown) => boolean) | undefined
+  /**
+   * A call slower than `threshold` is slow; the circuit trips when the share
+   * of slow calls in the window reaches `rate`. Windowed policies only.
+   */
+  readonly slowCall?: { readonly threshold: Duration.Input; readonly rate: number } | undefined
+}
+
+/**
+ * Makes a circuit breaker.
+ *
+ * **Details**
+ *
+ * Fails with `InvalidConfigError` (naming the field, the allowed range and
+ * the value) for bad options: `halfOpenMaxCalls` and `successThreshold` must
+ * be integers >= 1, `resetTimeout` a duration > 0 or a `Schedule`,
+ * `maxResetTimeout` a duration >= `resetTimeout`, `slowCall.threshold` a
+ * duration > 0 and `slowCall.rate` in (0, 1], and `slowCall` needs a windowed
+ * policy. The breaker needs no `Scope`: it holds no fiber and no timer (the
+ * open period ends when a call finds it over).
+ *
+ * **Example** (A breaker for a payment provider)
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Backoff, CircuitBreaker } from "effect-resilience"
+ *
+ * declare const charge: Effect.Effect<string, { readonly status: number }>
+ *
+ * const program = Effect.gen(function*() {
+ *   const breaker = yield* CircuitBreaker.make({
+ *     name: "payments",
+ *     policy: CircuitBreaker.countWindow({ size: 50, failureRate: 0.5, minimumCalls: 20 }),
+ *     resetTimeout: Backoff.exponential({ base: "30 seconds", max: "5 minutes" }),
+ *     successThreshold: 2,
+ *     halfOpenMaxCalls: 2,
+ *     isFailure: (error) => (error as { status?: number }).status === undefined || (error as { status: number }).status >= 500,
+ *     slowCall: { threshold: "2 seconds", rate: 0.8 }
+ *   })
+ *   return yield* charge.pipe(breaker.execute)
+ * })
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = (options: CircuitBreakerOptions = {}): Effect.Effect<CircuitBreaker, InvalidConfigError> =>
+  Effect.flatMap(validate.attempt(() => internal.resolve("CircuitBreaker.make", options)), (resolved) =>
+    Effect.gen(function*() {
+      const complete = yield* internal.withFirstOpen(resolved)
+      const hub = yield* internal.makeHub()
+      const now = yield* Effect.clockWith((clock) => Effect.sync(() => clock.currentTimeMillisUnsafe()))
+      return internal.facade(new internal.Circuit(complete, undefined, hub, now))
+    }))
+
+/**
+ * Provides a circuit breaker as the service `tag`.
+ *
+ * **Example** (One breaker shared by every call to a service)
+ *
+ * ```ts
+ * import { Context, Effect } from "effect"
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * class InventoryBreaker extends Context.Service<InventoryBreaker, CircuitBreaker.CircuitBreaker>()("app/InventoryBreaker") {}
+ *
+ * const InventoryBreakerLive = CircuitBreaker.layer(InventoryBreaker, {
+ *   name: "inventory",
+ *   policy: CircuitBreaker.consecutive(5),
+ *   resetTimeout: "30 seconds"
+ * })
+ *
+ * const stock = Effect.gen(function*() {
+ *   const breaker = yield* InventoryBreaker
+ *   return yield* Effect.succeed(7).pipe(breaker.execute)
+ * }).pipe(Effect.provide(InventoryBreakerLive))
+ * ```
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = <I>(tag: Context.Key<I, CircuitBreaker>, options: CircuitBreakerOptions = {}): Layer.Layer<I, InvalidConfigError> =>
+  Layer.effect(tag, make(options))
+
+/**
+ * Runs an effect through a breaker: `CircuitBreaker.execute(effect, breaker)`
+ * or `effect.pipe(CircuitBreaker.execute(breaker))`, the same as
+ * `breaker.execute(effect)`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * declare const breaker: CircuitBreaker.CircuitBreaker
+ *
+ * const guarded = Effect.succeed(1).pipe(CircuitBreaker.execute(breaker))
+ * ```
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const execute: {
+  (breaker: CircuitBreaker): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpenError, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, breaker: CircuitBreaker): Effect.Effect<A, E | CircuitOpenError, R>
+} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, breaker: CircuitBreaker) => breaker.execute(self))
+
+// -----------------------------------------------------------------------------
+// keyed
+// -----------------------------------------------------------------------------
+
+/**
+ * One circuit per key (per host, per tenant), made on first use, with the
+ * same options for all. Idle circuits are dropped after `idleTimeToLive`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface KeyedCircuitBreaker {
+  readonly [KeyedTypeId]: typeof KeyedTypeId
+  readonly name: string
+  /** Runs an effect through the circuit of `key`: `effect.pipe(keyed.execute(key))` or `keyed.execute(effect, key)`. */
+  readonly execute: {
+    (key: string): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpenError, R>
+    <A, E, R>(self: Effect.Effect<A, E, R>, key: string): Effect.Effect<A, E | CircuitOpenError, R>
+  }
+  /**
+   * A `CircuitBreaker` view of the circuit of `key`: its operations go
+   * through the registry (the circuit is made on first use and kept alive
+   * by use); its `changes` are that key's transitions.
+   */
+  readonly get: (key: string) => Effect.Effect<CircuitBreaker>
+  /** The state of `key`'s circuit; `Closed` for a key without one (none is made). */
+  readonly state: (key: string) => Effect.Effect<State>
+  /** The keys that have a circuit. */
+  readonly keys: Effect.Effect<ReadonlyArray<string>>
+  /** Transitions of every circuit, each with its `key`. */
+  readonly changes: Stream.Stream<Transition>
+  /** Drops the circuits idle for `idleTimeToLive` now (this also happens on its own as calls come in); returns how many. */
+  readonly evictIdle: Effect.Effect<number>
+}
+
+/**
+ * Options of {@link keyed}: those of {@link make}, plus how long an unused
+ * circuit is kept.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface KeyedCircuitBreakerOptions extends CircuitBreakerOptions {
+  /** A circuit unused for this long is dropped. Default 1 hour. */
+  readonly idleTimeToLive?: Duration.Input | undefined
+}
+
+/**
+ * Makes a keyed breaker: one independent circuit per key, all with the same
+ * options. Circuit `k` of a breaker named `n` is named `n/k` in errors,
+ * events and transitions (and `CircuitOpenError.key` is `k`).
+ *
+ * **Details**
+ *
+ * Memory stays bounded without a background fiber: calls sweep the registry
+ * every quarter of `idleTimeToLive`, dropping circuits unused for
+ * `idleTimeToLive` — except those running probes, forced open, disabled, or
+ * whose open period ended less than `idleTimeToLive` ago (dropping them would
+ * let traffic through early). A dropped key starts again as a fresh `Closed`
+ * circuit. A `Closed` circuit costs a few hundred bytes (see
+ * docs/performance.md).
+ *
+ * **Example** (One circuit per upstream host)
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * declare const fetchFrom: (host: string) => Effect.Effect<string, Error>
+ *
+ * const program = Effect.gen(function*() {
+ *   const breakers = yield* CircuitBreaker.keyed({
+ *     name: "upstream",
+ *     policy: CircuitBreaker.consecutive(3),
+ *     resetTimeout: "30 seconds",
+ *     idleTimeToLive: "10 minutes"
+ *   })
+ *   const host = "eu.example.com"
+ *   return yield* fetchFrom(host).pipe(breakers.execute(host))
+ * })
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const keyed = (options: KeyedCircuitBreakerOptions = {}): Effect.Effect<KeyedCircuitBreaker, InvalidConfigError> =>
+  Effect.flatMap(
+    validate.attempt(() => {
+      const source = "CircuitBreaker.keyed"
+      const resolved = internal.resolve(source, options)
+      const idleMillis = options.idleTimeToLive === undefined
+        ? defaults.circuitBreaker.keyedIdleTimeToLiveMillis
+        : validate.positiveDurationMillis(source, "idleTimeToLive", options.idleTimeToLive)
+      return { resolved, idleMillis }
+    }),
+    ({ idleMillis, resolved }) =>
+      Effect.gen(function*() {
+        const complete = yield* internal.withFirstOpen(resolved)
+        const hub = yield* internal.makeHub()
+        const now = yield* Effect.clockWith((clock) => Effect.sync(() => clock.currentTimeMillisUnsafe()))
+        return internal.makeKeyed(new internal.Registry(complete, hub, idleMillis, now))
+      })
+  )
+
+/**
+ * Provides a keyed breaker as the service `tag`.
+ *
+ * @example
+ * ```ts
+ * import { Context } from "effect"
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * class HostBreakers extends Context.Service<HostBreakers, CircuitBreaker.KeyedCircuitBreaker>()("app/HostBreakers") {}
+ *
+ * const HostBreakersLive = CircuitBreaker.layerKeyed(HostBreakers, { policy: CircuitBreaker.consecutive(3) })
+ * ```
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerKeyed = <I>(
+  tag: Context.Key<I, KeyedCircuitBreaker>,
+  options: KeyedCircuitBreakerOptions = {}
+): Layer.Layer<I, InvalidConfigError> => Layer.effect(tag, keyed(options))
+
+// -----------------------------------------------------------------------------
+// errors and guards
+// -----------------------------------------------------------------------------
+
+/**
+ * The circuit rejected the call without running it.
+ *
+ * **Details**
+ *
+ * - `state` is where the circuit was: `Open` (the open period is not over;
+ *   `retryAfter` is what is left of it), `HalfOpen` (all `halfOpenMaxCalls`
+ *   probes are running; `retryAfter` is zero, since the circuit may close at
+ *   any moment) or `ForcedOpen` (an operator opened it; `retryAfter` is zero,
+ *   since nobody knows when it will be reset).
+ * - `Retry.retry` honours `retryAfter`: it never retries sooner.
+ * - A rejection is never counted as a failure by the breaker.
+ *
+ * **Example** (Falling back while the circuit is open)
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * declare const breaker: CircuitBreaker.CircuitBreaker
+ * declare const quote: Effect.Effect<number, Error>
+ *
+ * const price = quote.pipe(
+ *   breaker.execute,
+ *   Effect.catchTag("CircuitOpenError", (e) => Effect.succeed(-1).pipe(Effect.tap(Effect.log(e.message))))
+ * )
+ * ```
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class CircuitOpenError extends Data.TaggedError("CircuitOpenError")<{
+  readonly name: string
+  readonly retryAfter: Duration.Duration
+  readonly state: "Open" | "HalfOpen" | "ForcedOpen"
+  /** The key, for a circuit of a keyed breaker. */
+  readonly key: string | undefined
+}> {
+  override get message(): string {
+    switch (this.state) {
+      case "Open":
+        return `${this.name}: circuit open, retry after ${Duration.format(this.retryAfter)}`
+      case "HalfOpen":
+        return `${this.name}: circuit half-open, every probe slot is taken`
+      case "ForcedOpen":
+        return `${this.name}: circuit forced open`
+    }
+  }
+}
+
+/**
+ * Checks whether a value is a {@link CircuitOpenError}.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * CircuitBreaker.isCircuitOpenError(new Error("x")) // false
+ * ```
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isCircuitOpenError = (u: unknown): u is CircuitOpenError => u instanceof CircuitOpenError
+
+/**
+ * Checks whether a value is a {@link CircuitBreaker}.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * CircuitBreaker.isCircuitBreaker({}) // false
+ * ```
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isCircuitBreaker = (u: unknown): u is CircuitBreaker => Predicate.hasProperty(u, TypeId)
+
+/**
+ * Checks whether a value is a {@link KeyedCircuitBreaker}.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * CircuitBreaker.isKeyedCircuitBreaker({}) // false
+ * ```
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isKeyedCircuitBreaker = (u: unknown): u is KeyedCircuitBreaker => Predicate.hasProperty(u, KeyedTypeId)

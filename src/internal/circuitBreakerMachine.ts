@@ -1,0 +1,282 @@
+/**
+ * The circuit breaker's decision logic as a state machine with no effects:
+ * every function takes the state, the event and the time, and returns the
+ * next state (and, for an admission, the decision). The shell
+ * (`circuitBreaker.ts`) holds the state in a `Ref`, reads the clock, runs the
+ * call and reports transitions; tests drive these functions directly.
+ *
+ * States: `Closed` (calls run, the trip policy judges them), `Open` (calls are
+ * rejected until `openUntil`), `HalfOpen` (at most `halfOpenMaxCalls` probes
+ * run; `successThreshold` successes in a row close the circuit, any failure
+ * reopens it), `ForcedOpen` (every call rejected until `reset`) and
+ * `Disabled` (every call runs and is recorded, nothing trips).
+ *
+ * Generations fence late outcomes: every transition bumps `generation`, and
+ * an outcome only counts if the call was admitted in the current generation.
+ * A call admitted while Closed that completes after the circuit opened
+ * changes nothing; a probe that completes after an admin reset frees no slot
+ * of the new state.
+ *
+ * The call window (see `circuitBreakerWindow.ts`) is the one mutable part of
+ * the state, updated in place and owned by one state at a time.
+ */
+import { CountWindow, Tally, TimeWindow, type Window } from "./circuitBreakerWindow.ts"
+
+export type Tag = "Closed" | "Open" | "HalfOpen" | "ForcedOpen" | "Disabled"
+
+/** Trip policies with durations in milliseconds. */
+export type Trip =
+  | { readonly _tag: "Consecutive"; readonly failures: number }
+  | { readonly _tag: "CountWindow"; readonly size: number; readonly failureRate: number; readonly minimumCalls: number }
+  | {
+    readonly _tag: "TimeWindow"
+    readonly windowMillis: number
+    readonly buckets: number
+    readonly failureRate: number
+    readonly minimumCalls: number
+  }
+
+export interface Config {
+  readonly trip: Trip
+  readonly halfOpenMaxCalls: number
+  readonly successThreshold: number
+  /** Calls slower than this are slow; `Infinity` turns slow-call detection off. */
+  readonly slowCallMillis: number
+  readonly slowCallRate: number
+  /** Length of the first opening after the circuit closed. */
+  readonly firstOpenMillis: number
+  /**
+   * Length of the n-th consecutive opening (n >= 1) when it is a pure function
+   * of n; `undefined` when it comes from a `Schedule`, stepped by the shell
+   * and handed in through {@link withNextOpen}.
+   */
+  readonly resetMillis: ((openings: number) => number) | undefined
+}
+
+export interface State {
+  readonly _tag: Tag
+  /** When the current state began (ms). */
+  readonly since: number
+  /** Bumped on every transition; fences outcomes of calls admitted earlier. */
+  readonly generation: number
+  /** Bumped each time the circuit closes; fences schedule refreshes. */
+  readonly epoch: number
+  /** Consecutive openings since the circuit last closed. */
+  readonly openings: number
+  /** Open: probes may start at this time. */
+  readonly openUntil: number
+  /** Open: the length of this opening. */
+  readonly openMillis: number
+  /** The length the next opening will have. */
+  readonly nextOpenMillis: number
+  /** HalfOpen: probes running. */
+  readonly probes: number
+  /** HalfOpen: probe successes in a row. */
+  readonly successes: number
+  /** Consecutive failures recorded (Closed, Disabled). */
+  readonly streak: number
+  readonly window: Window
+}
+
+/** Admission decisions. */
+export const RUN = 0
+export const PROBE = 1
+export const REJECT = 2
+export type Admission = typeof RUN | typeof PROBE | typeof REJECT
+
+/** Call outcomes. */
+export const SUCCESS = 0
+export const FAILURE = 1
+export const IGNORED = 2
+export type Outcome = typeof SUCCESS | typeof FAILURE | typeof IGNORED
+
+export const makeWindow = (trip: Trip): Window => {
+  switch (trip._tag) {
+    case "Consecutive":
+      return new Tally()
+    case "CountWindow":
+      return new CountWindow(trip.size)
+    case "TimeWindow":
+      return new TimeWindow(trip.windowMillis / trip.buckets, trip.buckets)
+  }
+}
+
+export const initial = (config: Config, now: number): State => ({
+  _tag: "Closed",
+  since: now,
+  generation: 0,
+  epoch: 0,
+  openings: 0,
+  openUntil: 0,
+  openMillis: 0,
+  nextOpenMillis: config.firstOpenMillis,
+  probes: 0,
+  successes: 0,
+  streak: 0,
+  window: makeWindow(config.trip)
+})
+
+/**
+ * Admits or rejects a call. `Closed` and `Disabled` admit every call without
+ * changing the state or reading `now` (the shell skips this function and the
+ * clock for them); `Open` past its time moves to `HalfOpen` and admits the
+ * call as the first probe.
+ */
+export const admit = (config: Config, self: State, now: number): readonly [State, Admission] => {
+  switch (self._tag) {
+    case "Closed":
+    case "Disabled":
+      return [self, RUN]
+    case "Open":
+      if (now < self.openUntil) return [self, REJECT]
+      return [{ ...self, _tag: "HalfOpen", since: now, generation: self.generation + 1, probes: 1, successes: 0 }, PROBE]
+    case "HalfOpen":
+      if (self.probes >= config.halfOpenMaxCalls) return [self, REJECT]
+      return [{ ...self, probes: self.probes + 1 }, PROBE]
+    case "ForcedOpen":
+      return [self, REJECT]
+  }
+}
+
+/** How long a rejected caller should wait, in ms: the rest of the opening, 0 when unknown. */
+export const retryAfterMillis = (self: State, now: number): number =>
+  self._tag === "Open" ? Math.max(0, self.openUntil - now) : 0
+
+/** Whether the window's failure rate (or slow-call rate) trips the circuit. */
+export const judge = (config: Config, window: Window): boolean => {
+  const trip = config.trip
+  if (trip._tag === "Consecutive") return false
+  const calls = window.calls
+  if (calls < trip.minimumCalls) return false
+  return window.failures / calls >= trip.failureRate ||
+    (config.slowCallMillis !== Infinity && window.slow / calls >= config.slowCallRate)
+}
+
+/** A source of the current time, read only when a step needs it (Effect's `Clock` is one). */
+export interface Time {
+  currentTimeMillisUnsafe(): number
+}
+
+/** A time already read. */
+export class FixedTime implements Time {
+  constructor(readonly millis: number) {}
+  currentTimeMillisUnsafe(): number {
+    return this.millis
+  }
+}
+
+/**
+ * Records the outcome of a call admitted in `generation`. The time is read
+ * from `time` only when it matters: a time window records the call, or the
+ * state changes. A Closed success under `consecutive` or `countWindow` that
+ * trips nothing never reads it.
+ */
+export const complete = (
+  config: Config,
+  self: State,
+  generation: number,
+  outcome: Outcome,
+  slow: boolean,
+  time: Time
+): State => {
+  if (generation !== self.generation || outcome === IGNORED && self._tag !== "HalfOpen") return self
+  const failed = outcome === FAILURE
+  switch (self._tag) {
+    case "Closed": {
+      const trip = config.trip
+      const now = trip._tag === "TimeWindow" ? time.currentTimeMillisUnsafe() : NaN
+      self.window.record(now, failed, slow)
+      const streak = failed ? self.streak + 1 : 0
+      if (trip._tag === "Consecutive" ? streak >= trip.failures : judge(config, self.window)) {
+        return open(config, self, now === now ? now : time.currentTimeMillisUnsafe())
+      }
+      return streak === self.streak ? self : { ...self, streak }
+    }
+    case "Disabled": {
+      self.window.record(config.trip._tag === "TimeWindow" ? time.currentTimeMillisUnsafe() : NaN, failed, slow)
+      const streak = failed ? self.streak + 1 : 0
+      return streak === self.streak ? self : { ...self, streak }
+    }
+    case "HalfOpen": {
+      if (outcome === IGNORED) return { ...self, probes: self.probes - 1 }
+      const now = time.currentTimeMillisUnsafe()
+      self.window.record(now, failed, slow)
+      // A slow probe says the dependency is still unhealthy.
+      if (failed || slow) return open(config, self, now)
+      const successes = self.successes + 1
+      if (successes >= config.successThreshold) return close(config, self, now)
+      return { ...self, probes: self.probes - 1, successes }
+    }
+    case "Open":
+    case "ForcedOpen":
+      return self
+  }
+}
+
+/** Opens the circuit: the next consecutive opening, for `nextOpenMillis`. */
+export const open = (config: Config, self: State, now: number): State => {
+  const openings = self.openings + 1
+  const openMillis = self.nextOpenMillis
+  self.window.clear()
+  return {
+    ...self,
+    _tag: "Open",
+    since: now,
+    generation: self.generation + 1,
+    openings,
+    openUntil: now + openMillis,
+    openMillis,
+    // A schedule's next delay is handed in by `withNextOpen`; until then the
+    // next opening lasts as long as this one.
+    nextOpenMillis: config.resetMillis === undefined ? openMillis : config.resetMillis(openings + 1),
+    probes: 0,
+    successes: 0,
+    streak: 0
+  }
+}
+
+/** Closes the circuit: a fresh window, and the reset timeout starts over. */
+export const close = (config: Config, self: State, now: number): State => {
+  self.window.clear()
+  return {
+    ...self,
+    _tag: "Closed",
+    since: now,
+    generation: self.generation + 1,
+    epoch: self.epoch + 1,
+    openings: 0,
+    openUntil: 0,
+    openMillis: 0,
+    nextOpenMillis: config.firstOpenMillis,
+    probes: 0,
+    successes: 0,
+    streak: 0
+  }
+}
+
+/** Admin: reject every call until `reset` (or `disable`). */
+export const forceOpen = (_config: Config, self: State, now: number): State => {
+  if (self._tag === "ForcedOpen") return self
+  self.window.clear()
+  return { ...self, _tag: "ForcedOpen", since: now, generation: self.generation + 1, probes: 0, successes: 0, streak: 0 }
+}
+
+/** Admin: let every call through and record it, never trip, until `reset` (or `forceOpen`). */
+export const disable = (_config: Config, self: State, now: number): State => {
+  if (self._tag === "Disabled") return self
+  self.window.clear()
+  return { ...self, _tag: "Disabled", since: now, generation: self.generation + 1, probes: 0, successes: 0, streak: 0 }
+}
+
+/** Admin: back to a fresh `Closed` state, whatever the current one. */
+export const reset = (config: Config, self: State, now: number): State => close(config, self, now)
+
+/**
+ * Hands in the length of the next opening, computed by the shell from a
+ * schedule for the state of `epoch` after `openings` openings. A value for a
+ * state that has moved on is dropped.
+ */
+export const withNextOpen = (self: State, epoch: number, openings: number, millis: number): State =>
+  self.epoch === epoch && self.openings === openings && self.nextOpenMillis !== millis
+    ? { ...self, nextOpenMillis: millis }
+    : self

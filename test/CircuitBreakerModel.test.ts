@@ -1,0 +1,323 @@
+/**
+ * Model-based tests: seeded random sequences of calls (success, failure, slow
+ * success) and time advances, run against the real breaker under TestClock
+ * and against a small, obviously-correct reference model (it keeps every
+ * recorded call and recomputes its window from scratch). After every step
+ * both must agree on the state, the retry-after, the window and the
+ * rejections. Plus direct tests of the windows and the pure machine.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Duration, Effect, Random } from "effect"
+import { TestClock } from "effect/testing"
+import { CircuitBreaker } from "../src/index.ts"
+import * as machine from "../src/internal/circuitBreakerMachine.ts"
+import { CountWindow, TimeWindow } from "../src/internal/circuitBreakerWindow.ts"
+
+type Policy =
+  | { readonly kind: "consecutive"; readonly failures: number }
+  | { readonly kind: "count"; readonly size: number; readonly rate: number; readonly min: number }
+  | { readonly kind: "time"; readonly windowMs: number; readonly buckets: number; readonly rate: number; readonly min: number }
+
+interface Scenario {
+  readonly policy: Policy
+  readonly slow: { readonly ms: number; readonly rate: number } | undefined
+  readonly resetBase: number
+  readonly resetMax: number
+  readonly successThreshold: number
+}
+
+type Op =
+  | { readonly _tag: "Success" }
+  | { readonly _tag: "Failure" }
+  | { readonly _tag: "SlowSuccess"; readonly ms: number }
+  | { readonly _tag: "Advance"; readonly ms: number }
+
+interface Recorded {
+  readonly t: number
+  readonly failed: boolean
+  readonly slow: boolean
+}
+
+/** The reference model: the rules of DESIGN §4, written the plain way. */
+class Model {
+  tag: "Closed" | "Open" | "HalfOpen" = "Closed"
+  now = 0
+  openUntil = 0
+  openings = 0
+  successes = 0
+  streak = 0
+  rejected = 0
+  recorded: Array<Recorded> = []
+  constructor(readonly s: Scenario) {}
+
+  window(): Array<Recorded> {
+    const p = this.s.policy
+    if (p.kind === "count") return this.recorded.slice(-p.size)
+    if (p.kind === "time") {
+      const bucket = p.windowMs / p.buckets
+      const current = Math.floor(this.now / bucket)
+      return this.recorded.filter((r) => Math.floor(r.t / bucket) > current - p.buckets)
+    }
+    return this.recorded
+  }
+
+  trips(): boolean {
+    const p = this.s.policy
+    if (p.kind === "consecutive") return this.streak >= p.failures
+    const w = this.window()
+    if (w.length < p.min) return false
+    const failures = w.filter((r) => r.failed).length
+    const slow = w.filter((r) => r.slow).length
+    return failures / w.length >= p.rate || (this.s.slow !== undefined && slow / w.length >= this.s.slow.rate)
+  }
+
+  open() {
+    this.openings++
+    this.tag = "Open"
+    this.openUntil = this.now + Math.min(this.s.resetMax, this.s.resetBase * 2 ** (this.openings - 1))
+    this.recorded = []
+    this.streak = 0
+  }
+
+  close() {
+    this.tag = "Closed"
+    this.openings = 0
+    this.successes = 0
+    this.recorded = []
+    this.streak = 0
+  }
+
+  step(op: Op) {
+    if (op._tag === "Advance") {
+      this.now += op.ms
+      return
+    }
+    if (this.tag === "Open") {
+      if (this.now < this.openUntil) {
+        this.rejected++
+        return
+      }
+      this.tag = "HalfOpen"
+      this.successes = 0
+    }
+    if (op._tag === "SlowSuccess") this.now += op.ms
+    const failed = op._tag === "Failure"
+    const slow = this.s.slow !== undefined && op._tag === "SlowSuccess" && op.ms > this.s.slow.ms
+    this.recorded.push({ t: this.now, failed, slow })
+    this.streak = failed ? this.streak + 1 : 0
+    if (this.tag === "HalfOpen") {
+      if (failed || slow) return this.open()
+      if (++this.successes >= this.s.successThreshold) this.close()
+      return
+    }
+    if (this.trips()) this.open()
+  }
+
+  observed() {
+    const w = this.window()
+    return {
+      tag: this.tag,
+      retryAfter: this.tag === "Open" ? Math.max(0, this.openUntil - this.now) : undefined,
+      calls: w.length,
+      failures: w.filter((r) => r.failed).length,
+      slowCalls: w.filter((r) => r.slow).length,
+      streak: this.streak,
+      rejected: this.rejected
+    }
+  }
+}
+
+const toPolicy = (p: Policy): CircuitBreaker.TripPolicy => {
+  switch (p.kind) {
+    case "consecutive":
+      return CircuitBreaker.consecutive(p.failures)
+    case "count":
+      return CircuitBreaker.countWindow({ size: p.size, failureRate: p.rate, minimumCalls: p.min })
+    case "time":
+      return CircuitBreaker.timeWindow({ window: p.windowMs, buckets: p.buckets, failureRate: p.rate, minimumCalls: p.min })
+  }
+}
+
+const randomOps = (s: Scenario, length: number): Effect.Effect<Array<Op>> =>
+  Effect.gen(function*() {
+    const slowMs = s.slow?.ms ?? 100
+    const ops: Array<Op> = []
+    for (let i = 0; i < length; i++) {
+      const roll = yield* Random.nextIntBetween(0, 99)
+      if (roll < 40) ops.push({ _tag: "Success" })
+      else if (roll < 72) ops.push({ _tag: "Failure" })
+      else if (roll < 84) ops.push({ _tag: "SlowSuccess", ms: yield* Random.nextIntBetween(0, slowMs * 2) })
+      else ops.push({ _tag: "Advance", ms: yield* Random.nextIntBetween(0, s.resetBase * 2) })
+    }
+    return ops
+  })
+
+const runScenario = (s: Scenario, seed: number, length: number, seen: Set<string>) =>
+  Effect.gen(function*() {
+    const ops = yield* randomOps(s, length).pipe(Random.withSeed(seed))
+    const start = yield* Effect.clockWith((clock) => Effect.sync(() => clock.currentTimeMillisUnsafe()))
+    const b = yield* CircuitBreaker.make({
+      policy: toPolicy(s.policy),
+      resetTimeout: s.resetBase,
+      maxResetTimeout: s.resetMax,
+      successThreshold: s.successThreshold,
+      ...(s.slow === undefined ? {} : { slowCall: { threshold: s.slow.ms, rate: s.slow.rate } })
+    })
+    const model = new Model(s)
+    model.now = start
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!
+      switch (op._tag) {
+        case "Advance":
+          yield* TestClock.adjust(op.ms)
+          break
+        case "Success":
+          yield* Effect.exit(b.execute(Effect.void))
+          break
+        case "Failure":
+          yield* Effect.exit(b.execute(Effect.fail("boom")))
+          break
+        case "SlowSuccess":
+          yield* Effect.exit(b.execute(TestClock.adjust(op.ms)))
+          break
+      }
+      model.step(op)
+      seen.add(model.tag)
+      seen.add(`openings:${model.openings}`)
+      const stats = yield* b.stats
+      const state = stats.state
+      const actual = {
+        tag: state._tag,
+        retryAfter: state._tag === "Open" ? Duration.toMillis(state.retryAfter) : undefined,
+        calls: stats.calls,
+        failures: stats.failures,
+        slowCalls: stats.slowCalls,
+        streak: stats.consecutiveFailures,
+        rejected: stats.rejected
+      }
+      assert.deepStrictEqual(actual, model.observed(), `seed ${seed}, step ${i} (${JSON.stringify(op)})`)
+    }
+    return model
+  })
+
+const scenarios: Record<string, Scenario> = {
+  consecutive: {
+    policy: { kind: "consecutive", failures: 3 },
+    slow: undefined,
+    resetBase: 500,
+    resetMax: 2_000,
+    successThreshold: 2
+  },
+  countWindow: {
+    policy: { kind: "count", size: 6, rate: 0.5, min: 4 },
+    slow: { ms: 100, rate: 0.6 },
+    resetBase: 400,
+    resetMax: 1_600,
+    successThreshold: 2
+  },
+  timeWindow: {
+    policy: { kind: "time", windowMs: 1_000, buckets: 4, rate: 0.4, min: 3 },
+    slow: { ms: 150, rate: 0.5 },
+    resetBase: 300,
+    resetMax: 2_400,
+    successThreshold: 3
+  }
+}
+
+describe("CircuitBreaker: model-based", () => {
+  for (const [name, scenario] of Object.entries(scenarios)) {
+    it.effect(`${name}: 150 seeded sequences of 120 steps agree with the reference model`, () =>
+      Effect.gen(function*() {
+        const seen = new Set<string>()
+        for (let seed = 1; seed <= 150; seed++) yield* runScenario(scenario, seed, 120, seen)
+        // The sequences reach every state, and repeated openings (the reset timeout grows to its cap).
+        for (const expected of ["Closed", "Open", "HalfOpen", "openings:3", "openings:4"]) {
+          assert.isTrue(seen.has(expected), expected)
+        }
+      }))
+  }
+})
+
+describe("CircuitBreaker: windows, driven directly", () => {
+  it("a count window wraps around and keeps exact counts", () => {
+    const w = new CountWindow(3)
+    const outcomes = [true, false, true, true, false, false, false]
+    outcomes.forEach((failed, i) => {
+      w.record(0, failed, !failed)
+      const last = outcomes.slice(Math.max(0, i - 2), i + 1)
+      assert.deepStrictEqual([w.calls, w.failures, w.slow], [
+        last.length,
+        last.filter((f) => f).length,
+        last.filter((f) => !f).length
+      ])
+    })
+    w.clear()
+    assert.deepStrictEqual([w.calls, w.failures, w.slow], [0, 0, 0])
+  })
+
+  it("a time window drops whole buckets, survives long gaps, and a clock that steps back", () => {
+    const w = new TimeWindow(100, 3)
+    w.record(0, true, false)
+    w.record(99, false, true)
+    w.record(150, true, false)
+    assert.deepStrictEqual([w.calls, w.failures, w.slow], [3, 2, 1])
+    w.advance(299)
+    assert.strictEqual(w.calls, 3)
+    w.advance(300) // bucket [0, 100) goes, whole
+    assert.deepStrictEqual([w.calls, w.failures, w.slow], [1, 1, 0])
+    w.record(250, false, false) // the clock stepped back: counted in the newest bucket
+    assert.strictEqual(w.calls, 2)
+    w.advance(1e12)
+    assert.deepStrictEqual([w.calls, w.failures, w.slow], [0, 0, 0])
+    w.record(1e12 + 1, true, true)
+    assert.deepStrictEqual([w.calls, w.failures, w.slow], [1, 1, 1])
+  })
+})
+
+describe("CircuitBreaker: the machine, driven directly", () => {
+  const at = (millis: number): machine.Time => ({ currentTimeMillisUnsafe: () => millis })
+
+  const config: machine.Config = {
+    trip: { _tag: "Consecutive", failures: 1 },
+    halfOpenMaxCalls: 2,
+    successThreshold: 1,
+    slowCallMillis: Infinity,
+    slowCallRate: 1,
+    firstOpenMillis: 1_000,
+    resetMillis: undefined
+  }
+
+  it("admission: Open rejects until openUntil, then admits probes up to halfOpenMaxCalls", () => {
+    let s = machine.initial(config, 0)
+    s = machine.complete(config, s, s.generation, machine.FAILURE, false, at(10))
+    assert.strictEqual(s._tag, "Open")
+    assert.strictEqual(machine.admit(config, s, 1_009)[1], machine.REJECT)
+    assert.strictEqual(machine.retryAfterMillis(s, 1_009), 1)
+    const [probing, first] = machine.admit(config, s, 1_010)
+    assert.deepStrictEqual([probing._tag, first, probing.probes], ["HalfOpen", machine.PROBE, 1])
+    const [two, second] = machine.admit(config, probing, 1_010)
+    assert.deepStrictEqual([second, two.probes], [machine.PROBE, 2])
+    assert.strictEqual(machine.admit(config, two, 1_010)[1], machine.REJECT)
+    const freed = machine.complete(config, two, two.generation, machine.IGNORED, false, at(1_011))
+    assert.deepStrictEqual([freed._tag, freed.probes], ["HalfOpen", 1])
+  })
+
+  it("generations fence late outcomes", () => {
+    const closed = machine.initial(config, 0)
+    const open = machine.complete(config, closed, closed.generation, machine.FAILURE, false, at(0))
+    const late = machine.complete(config, open, closed.generation, machine.FAILURE, false, at(5))
+    assert.strictEqual(late, open)
+  })
+
+  it("a schedule's next opening is handed in for one epoch and number of openings only", () => {
+    let s = machine.initial(config, 0)
+    s = machine.complete(config, s, s.generation, machine.FAILURE, false, at(0))
+    assert.strictEqual(s.nextOpenMillis, 1_000) // until refreshed, the next opening lasts as long
+    const refreshed = machine.withNextOpen(s, s.epoch, s.openings, 2_000)
+    assert.strictEqual(refreshed.nextOpenMillis, 2_000)
+    assert.strictEqual(machine.withNextOpen(s, s.epoch, s.openings + 1, 9_000), s)
+    assert.strictEqual(machine.withNextOpen(s, s.epoch + 1, s.openings, 9_000), s)
+    const closed = machine.reset(config, refreshed, 5)
+    assert.deepStrictEqual([closed._tag, closed.nextOpenMillis, closed.openings], ["Closed", 1_000, 0])
+  })
+})
