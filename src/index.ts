@@ -14,6 +14,9 @@ export * as Bulkhead from "./Bulkhead.ts"
 export * as CircuitBreaker from "./CircuitBreaker.ts"
 
 /** @since 0.1.0 */
+export * as DeadLetterQueue from "./DeadLetterQueue.ts"
+
+/** @since 0.1.0 */
 export * as Errors from "./Errors.ts"
 
 /** @since 0.1.0 */
@@ -26,7 +29,13 @@ export * as Fallback from "./Fallback.ts"
 export * as Hedge from "./Hedge.ts"
 
 /** @since 0.1.0 */
+export * as Idempotency from "./Idempotency.ts"
+
+/** @since 0.1.0 */
 export * as LoadShedder from "./LoadShedder.ts"
+
+/** @since 0.1.0 */
+export * as Pipeline from "./Pipeline.ts"
 
 /** @since 0.1.0 */
 export * as ResilienceConfig from "./ResilienceConfig.ts"

@@ -1,0 +1,434 @@
+/**
+ * A bounded dead-letter queue: where items that could not be processed wait,
+ * with their cause, attempt count and timestamps, until someone inspects,
+ * takes, replays or drains them.
+ *
+ * Nothing is ever dropped silently. When the queue is full, an offer either
+ * fails with `DeadLetterQueueFullError` (`whenFull: "fail"`) or waits for room
+ * (`whenFull: "backpressure"`), as chosen at construction.
+ *
+ * Entries live in a {@link DeadLetterStore} service (in memory by default,
+ * {@link layerStoreMemory}); the queue itself only coordinates: capacity,
+ * waiting takers (an Effect `Queue` hands entries to `take` in order) and the
+ * exclusion between `take`, `drain` and `replay`.
+ *
+ * @since 0.1.0
+ */
+import { type Cause, Context, Data, Effect, Layer, Predicate } from "effect"
+import type { InvalidConfigError } from "./Errors.ts"
+import * as internal from "./internal/deadLetter.ts"
+import * as memory from "./internal/deadLetterStore.ts"
+import * as defaults from "./internal/defaults.ts"
+import * as validate from "./internal/validate.ts"
+
+const TypeId = "~effect-resilience/DeadLetterQueue"
+
+// -----------------------------------------------------------------------------
+// models
+// -----------------------------------------------------------------------------
+
+/**
+ * Why an item failed: the full `Cause` (typed failure, defect or both) and a
+ * one-line readable `message` derived from it.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface DeadLetterError {
+  readonly cause: Cause.Cause<unknown>
+  readonly message: string
+}
+
+/**
+ * One dead letter.
+ *
+ * **Details**
+ *
+ * - `id`: unique within the queue, from a counter (`"<queue name>#<n>"`), so
+ *   runs are reproducible.
+ * - `stage`: where the item failed (a pipeline stage name, or any label).
+ * - `attempts`: how many times the item failed into this queue: 1 when it
+ *   arrives, +1 for each `replay` that fails again. (The retries a policy made
+ *   before giving up are reported by that policy's own events.)
+ * - `firstFailedAt` / `lastFailedAt`: milliseconds since the epoch, from `Clock`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface DeadLetterEntry<out A> {
+  readonly id: string
+  readonly item: A
+  readonly stage: string
+  readonly error: DeadLetterError
+  readonly attempts: number
+  readonly firstFailedAt: number
+  readonly lastFailedAt: number
+}
+
+/**
+ * What a producer offers: the item, where it failed and why. The queue adds
+ * the id, the readable message and the timestamps.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface DeadLetterInput<A> {
+  readonly item: A
+  readonly stage: string
+  readonly cause: Cause.Cause<unknown>
+  /** Default 1. */
+  readonly attempts?: number | undefined
+  /** Default: now. */
+  readonly firstFailedAt?: number | undefined
+}
+
+/**
+ * What a full queue does to an offer: fail it with
+ * {@link DeadLetterQueueFullError}, or make it wait for room.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type WhenFull = "fail" | "backpressure"
+
+/**
+ * Options of {@link make}.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface DeadLetterQueueOptions {
+  /** The queue's name: reported in errors and events, and the key of its entries in the store. Default `"dead-letters"`. */
+  readonly name?: string | undefined
+  /** Entries held at most, an integer >= 1. Default 10,000. */
+  readonly capacity?: number | undefined
+  /** What a full queue does to an offer. Default `"fail"`. */
+  readonly whenFull?: WhenFull | undefined
+}
+
+/**
+ * The outcome of {@link DeadLetterQueue.replay}.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ReplayResult {
+  /** Entries the handler succeeded with: removed from the queue. */
+  readonly replayed: number
+  /** Entries that failed again: kept in place, `attempts` + 1. */
+  readonly failedAgain: number
+}
+
+/**
+ * Options of {@link DeadLetterQueue.replay}.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ReplayOptions<E, R, E2, R2> {
+  /** Wraps each handler call, e.g. `Retry.retry(policy)`. */
+  readonly policy?: ((effect: Effect.Effect<unknown, E, R>) => Effect.Effect<unknown, E2, R2>) | undefined
+}
+
+/**
+ * A bounded dead-letter queue of items of type `A`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface DeadLetterQueue<in out A> {
+  readonly [TypeId]: typeof TypeId
+  readonly name: string
+  readonly capacity: number
+  readonly whenFull: WhenFull
+  /**
+   * Adds an entry at the end. When the queue is full it fails with
+   * `DeadLetterQueueFullError` or waits, per `whenFull`. Emits `DeadLettered`.
+   */
+  readonly offer: (input: DeadLetterInput<A>) => Effect.Effect<
+    DeadLetterEntry<A>,
+    DeadLetterQueueFullError | DeadLetterStoreError
+  >
+  /** Removes and returns the oldest entry, waiting for one when the queue is empty. */
+  readonly take: Effect.Effect<DeadLetterEntry<A>, DeadLetterStoreError>
+  /** A snapshot of the entries, oldest first. */
+  readonly entries: Effect.Effect<ReadonlyArray<DeadLetterEntry<A>>, DeadLetterStoreError>
+  /** How many entries the queue holds. */
+  readonly size: Effect.Effect<number, DeadLetterStoreError>
+  /** Removes and returns every entry, oldest first. */
+  readonly drain: Effect.Effect<ReadonlyArray<DeadLetterEntry<A>>, DeadLetterStoreError>
+  /**
+   * Runs every entry present when it starts through `handler` (wrapped in
+   * `policy`), oldest first, one at a time. Successes are removed; failures
+   * stay in place with `attempts` + 1, `lastFailedAt` and `error` updated.
+   */
+  readonly replay: <E, R, E2 = E, R2 = R>(
+    handler: (item: A, entry: DeadLetterEntry<A>) => Effect.Effect<unknown, E, R>,
+    options?: ReplayOptions<E, R, E2, R2>
+  ) => Effect.Effect<ReplayResult, DeadLetterStoreError, R2>
+}
+
+/**
+ * Checks whether a value is a {@link DeadLetterQueue}.
+ *
+ * @example
+ * ```ts
+ * import { DeadLetterQueue } from "effect-resilience"
+ *
+ * DeadLetterQueue.isDeadLetterQueue({}) // false
+ * ```
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isDeadLetterQueue = (u: unknown): u is DeadLetterQueue<unknown> => Predicate.hasProperty(u, TypeId)
+
+// -----------------------------------------------------------------------------
+// constructors
+// -----------------------------------------------------------------------------
+
+/**
+ * Builds a dead-letter queue, validating its options.
+ *
+ * **Details**
+ *
+ * The entries are kept in the {@link DeadLetterStore} in context, or in a
+ * private in-memory store when there is none. Entries already in the store
+ * under this `name` (a durable store after a restart) are adopted: they count
+ * against `capacity` and can be taken, drained or replayed.
+ *
+ * Fails with `InvalidConfigError` for a `capacity` that is not an integer
+ * >= 1, an empty `name`, or a `whenFull` other than `"fail"` or
+ * `"backpressure"`.
+ *
+ * **Gotchas**
+ *
+ * `take`, `drain` and `replay` exclude each other: a `take` waits while a
+ * `replay` runs. Offers never wait for them.
+ *
+ * **Example** (A queue of failed orders, replayed once the API is back)
+ *
+ * ```ts
+ * import { Cause, Effect } from "effect"
+ * import { DeadLetterQueue } from "effect-resilience"
+ *
+ * declare const submit: (order: string) => Effect.Effect<void, Error>
+ *
+ * const program = Effect.gen(function*() {
+ *   const dlq = yield* DeadLetterQueue.make<string>({ name: "orders", capacity: 1000, whenFull: "fail" })
+ *   yield* dlq.offer({ item: "order-1", stage: "submit", cause: Cause.fail(new Error("503")) })
+ *   const { replayed, failedAgain } = yield* dlq.replay((order) => submit(order))
+ * })
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = <A>(
+  options: DeadLetterQueueOptions = {}
+): Effect.Effect<DeadLetterQueue<A>, InvalidConfigError | DeadLetterStoreError> =>
+  Effect.flatMap(
+    validate.attempt(() => {
+      const source = "DeadLetterQueue.make"
+      const whenFull = options.whenFull ?? defaults.deadLetterQueue.whenFull
+      if (whenFull !== "fail" && whenFull !== "backpressure") {
+        throw validate.invalid(source, "whenFull", "\"fail\" or \"backpressure\"", whenFull)
+      }
+      return {
+        name: validate.nonEmptyName(source, "name", options.name ?? defaults.deadLetterQueue.name),
+        capacity: validate.positiveInt(source, "capacity", options.capacity ?? defaults.deadLetterQueue.capacity),
+        whenFull
+      }
+    }),
+    (config) =>
+      Effect.flatMap(
+        Effect.serviceOption(DeadLetterStore),
+        (store) =>
+          internal.make<A>(config, store._tag === "Some" ? store.value : memory.makeMemory(), TypeId)
+      )
+  )
+
+// -----------------------------------------------------------------------------
+// errors
+// -----------------------------------------------------------------------------
+
+/**
+ * An offer found the queue full (`whenFull: "fail"`). The item was not
+ * stored: the producer decides what to do with it.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { DeadLetterQueue } from "effect-resilience"
+ *
+ * declare const offer: Effect.Effect<void, DeadLetterQueue.DeadLetterQueueFullError>
+ *
+ * const program = offer.pipe(
+ *   Effect.catchTag("DeadLetterQueueFullError", (e) => Effect.logError(e.message))
+ * )
+ * ```
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class DeadLetterQueueFullError extends Data.TaggedError("DeadLetterQueueFullError")<{
+  readonly name: string
+  readonly capacity: number
+}> {
+  override get message(): string {
+    return `${this.name}: dead-letter queue is full (capacity ${this.capacity})`
+  }
+}
+
+/**
+ * Checks whether a value is a {@link DeadLetterQueueFullError}.
+ *
+ * @example
+ * ```ts
+ * import { DeadLetterQueue } from "effect-resilience"
+ *
+ * DeadLetterQueue.isDeadLetterQueueFullError(new Error("x")) // false
+ * ```
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isDeadLetterQueueFullError = (u: unknown): u is DeadLetterQueueFullError =>
+  u instanceof DeadLetterQueueFullError
+
+/**
+ * The {@link DeadLetterStore} failed (a durable store's I/O). The in-memory
+ * store never fails.
+ *
+ * @example
+ * ```ts
+ * import { DeadLetterQueue } from "effect-resilience"
+ *
+ * const error = new DeadLetterQueue.DeadLetterStoreError({ name: "orders", operation: "append", cause: "timeout" })
+ * error.message // "orders: dead-letter store append failed: timeout"
+ * ```
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class DeadLetterStoreError extends Data.TaggedError("DeadLetterStoreError")<{
+  readonly name: string
+  readonly operation: string
+  readonly cause: unknown
+}> {
+  override get message(): string {
+    return `${this.name}: dead-letter store ${this.operation} failed: ${internal.describe(this.cause)}`
+  }
+}
+
+/**
+ * Checks whether a value is a {@link DeadLetterStoreError}.
+ *
+ * @example
+ * ```ts
+ * import { DeadLetterQueue } from "effect-resilience"
+ *
+ * DeadLetterQueue.isDeadLetterStoreError(new Error("x")) // false
+ * ```
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isDeadLetterStoreError = (u: unknown): u is DeadLetterStoreError => u instanceof DeadLetterStoreError
+
+// -----------------------------------------------------------------------------
+// store
+// -----------------------------------------------------------------------------
+
+/**
+ * What a store must do. Every operation is scoped by the queue `name`; `list`
+ * returns entries in the order they were appended, and `update` keeps an
+ * entry's position.
+ *
+ * **Details**
+ *
+ * A durable store (a later issue, on `effect/persistence`) must encode the
+ * entries, including the `Cause` (e.g. with `Schema.Cause`), and report its
+ * I/O failures as {@link DeadLetterStoreError}.
+ *
+ * @category store
+ * @since 0.1.0
+ */
+export interface DeadLetterStoreShape {
+  /** Stores `entry` after every other entry of queue `name`. */
+  readonly append: (name: string, entry: DeadLetterEntry<unknown>) => Effect.Effect<void, DeadLetterStoreError>
+  /** Replaces the entry with the same id in place; `false` when there is none. */
+  readonly update: (name: string, entry: DeadLetterEntry<unknown>) => Effect.Effect<boolean, DeadLetterStoreError>
+  /** The entries, oldest first; at most `limit` of them. */
+  readonly list: (
+    name: string,
+    options?: { readonly limit?: number | undefined }
+  ) => Effect.Effect<ReadonlyArray<DeadLetterEntry<unknown>>, DeadLetterStoreError>
+  /** Removes the entry `id`; `false` when it was not there. */
+  readonly remove: (name: string, id: string) => Effect.Effect<boolean, DeadLetterStoreError>
+  /** How many entries queue `name` holds. */
+  readonly count: (name: string) => Effect.Effect<number, DeadLetterStoreError>
+}
+
+/**
+ * The service that keeps dead letters. Without one in context, each queue
+ * keeps its entries in a private in-memory store.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { DeadLetterQueue } from "effect-resilience"
+ *
+ * // two queues (different names) sharing one store
+ * const program = Effect.gen(function*() {
+ *   const orders = yield* DeadLetterQueue.make<string>({ name: "orders" })
+ *   const emails = yield* DeadLetterQueue.make<string>({ name: "emails" })
+ *   const store = yield* DeadLetterQueue.DeadLetterStore
+ *   return yield* store.count("orders")
+ * }).pipe(Effect.provide(DeadLetterQueue.layerStoreMemory))
+ * ```
+ *
+ * @category store
+ * @since 0.1.0
+ */
+export class DeadLetterStore extends Context.Service<DeadLetterStore, DeadLetterStoreShape>()(
+  "effect-resilience/DeadLetterQueue/Store"
+) {}
+
+/**
+ * An in-memory {@link DeadLetterStore}, shared by every queue built under
+ * it. Entries are lost when the process exits.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { DeadLetterQueue } from "effect-resilience"
+ *
+ * const program = DeadLetterQueue.make<string>({ name: "orders" }).pipe(
+ *   Effect.provide(DeadLetterQueue.layerStoreMemory)
+ * )
+ * ```
+ *
+ * @category store
+ * @since 0.1.0
+ */
+export const layerStoreMemory: Layer.Layer<DeadLetterStore> = Layer.sync(DeadLetterStore, memory.makeMemory)
+
+/**
+ * An in-memory {@link DeadLetterStoreShape}, e.g. to wrap in a test double.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { DeadLetterQueue } from "effect-resilience"
+ *
+ * const store = DeadLetterQueue.makeStoreMemory()
+ * const program = DeadLetterQueue.make<string>({ name: "orders" }).pipe(
+ *   Effect.provideService(DeadLetterQueue.DeadLetterStore, store)
+ * )
+ * ```
+ *
+ * @category store
+ * @since 0.1.0
+ */
+export const makeStoreMemory: () => DeadLetterStoreShape = memory.makeMemory

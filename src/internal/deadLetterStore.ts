@@ -1,0 +1,44 @@
+/**
+ * The in-memory `DeadLetterStore`: one insertion-ordered `Map` of entries per
+ * queue name. A `Map` keeps insertion order, and `set` on an existing key
+ * keeps the key's position, so `update` leaves an entry where it was and
+ * `list` is always oldest first. Every operation is synchronous, hence atomic
+ * with respect to other fibers.
+ */
+import { Effect } from "effect"
+import type { DeadLetterEntry, DeadLetterStoreShape } from "../DeadLetterQueue.ts"
+
+export const makeMemory = (): DeadLetterStoreShape => {
+  const queues = new Map<string, Map<string, DeadLetterEntry<unknown>>>()
+  const queue = (name: string) => {
+    let entries = queues.get(name)
+    if (entries === undefined) {
+      entries = new Map()
+      queues.set(name, entries)
+    }
+    return entries
+  }
+  return {
+    append: (name, entry) => Effect.sync(() => void queue(name).set(entry.id, entry)),
+    update: (name, entry) =>
+      Effect.sync(() => {
+        const entries = queue(name)
+        if (!entries.has(entry.id)) return false
+        entries.set(entry.id, entry)
+        return true
+      }),
+    list: (name, options) =>
+      Effect.sync(() => {
+        const limit = options?.limit ?? Infinity
+        const out: Array<DeadLetterEntry<unknown>> = []
+        if (limit <= 0) return out
+        for (const entry of queue(name).values()) {
+          out.push(entry)
+          if (out.length >= limit) break
+        }
+        return out
+      }),
+    remove: (name, id) => Effect.sync(() => queue(name).delete(id)),
+    count: (name) => Effect.sync(() => queue(name).size)
+  }
+}

@@ -1,0 +1,405 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Data, Deferred, Effect, Exit, Fiber, Ref } from "effect"
+import { TestClock } from "effect/testing"
+import { Backoff, DeadLetterQueue, Events, Retry } from "../src/index.ts"
+import { failsInvalid } from "./helpers.ts"
+import * as internal from "../src/internal/deadLetter.ts"
+
+class Unavailable extends Data.TaggedError("Unavailable")<{ readonly status: number }> {}
+
+const input = (item: string, stage = "scoring") => ({ item, stage, cause: Cause.fail(new Unavailable({ status: 503 })) })
+
+/** Lets forked fibers run until they block. */
+const settle = Effect.gen(function*() {
+  for (let i = 0; i < 10; i++) yield* Effect.yieldNow
+})
+
+describe("DeadLetterQueue: entries", () => {
+  it.effect("offer stores an entry with id, stage, cause, message, attempts and Clock timestamps", () =>
+    Effect.gen(function*() {
+      yield* TestClock.adjust(5000)
+      const dlq = yield* DeadLetterQueue.make<string>({ name: "orders", capacity: 10 })
+      const [entry, events] = yield* Events.collect(dlq.offer(input("o-1")))
+      assert.strictEqual(entry.id, "orders#1")
+      assert.strictEqual(entry.item, "o-1")
+      assert.strictEqual(entry.stage, "scoring")
+      assert.strictEqual(entry.attempts, 1)
+      assert.strictEqual(entry.firstFailedAt, 5000)
+      assert.strictEqual(entry.lastFailedAt, 5000)
+      assert.strictEqual(entry.error.message, "Unavailable {\"status\":503}")
+      assert.deepStrictEqual(Cause.squash(entry.error.cause), new Unavailable({ status: 503 }))
+      assert.deepStrictEqual(events, [
+        Events.ResilienceEvent.DeadLettered({ name: "orders", timestamp: 5000, stage: "scoring", id: "orders#1" })
+      ])
+      assert.deepStrictEqual(yield* dlq.entries, [entry])
+      assert.strictEqual(yield* dlq.size, 1)
+    }))
+
+  it.effect("entries is a snapshot, oldest first; take removes the oldest", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>({ capacity: 10 })
+      for (const item of ["a", "b", "c"]) yield* dlq.offer(input(item))
+      const snapshot = yield* dlq.entries
+      assert.deepStrictEqual(snapshot.map((e) => e.item), ["a", "b", "c"])
+      assert.deepStrictEqual(snapshot.map((e) => e.id), ["dead-letters#1", "dead-letters#2", "dead-letters#3"])
+      assert.strictEqual((yield* dlq.take).item, "a")
+      assert.strictEqual((yield* dlq.take).item, "b")
+      assert.deepStrictEqual(snapshot.map((e) => e.item), ["a", "b", "c"])
+      assert.deepStrictEqual((yield* dlq.entries).map((e) => e.item), ["c"])
+    }))
+
+  it.effect("take waits for an entry", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>({ capacity: 10 })
+      const taker = yield* Effect.forkChild(dlq.take)
+      yield* settle
+      assert.isUndefined(taker.pollUnsafe())
+      yield* dlq.offer(input("late"))
+      assert.strictEqual((yield* Fiber.join(taker)).item, "late")
+      assert.strictEqual(yield* dlq.size, 0)
+    }))
+
+  it.effect("waiting takers are served in arrival order", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>({ capacity: 10 })
+      const first = yield* Effect.forkChild(dlq.take)
+      yield* settle
+      const second = yield* Effect.forkChild(dlq.take)
+      yield* settle
+      yield* dlq.offer(input("x"))
+      yield* dlq.offer(input("y"))
+      assert.strictEqual((yield* Fiber.join(first)).item, "x")
+      assert.strictEqual((yield* Fiber.join(second)).item, "y")
+    }))
+
+  it.effect("drain removes and returns every entry, oldest first, and frees the capacity", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>({ capacity: 3 })
+      for (const item of ["a", "b", "c"]) yield* dlq.offer(input(item))
+      assert.deepStrictEqual((yield* dlq.drain).map((e) => e.item), ["a", "b", "c"])
+      assert.strictEqual(yield* dlq.size, 0)
+      for (const item of ["d", "e", "f"]) yield* dlq.offer(input(item))
+      assert.strictEqual(yield* dlq.size, 3)
+      assert.strictEqual((yield* dlq.take).item, "d")
+      assert.strictEqual((yield* dlq.take).item, "e")
+      assert.strictEqual((yield* dlq.take).item, "f")
+      // empty again: a take waits
+      const taker = yield* Effect.forkChild(dlq.take)
+      yield* settle
+      assert.isUndefined(taker.pollUnsafe())
+      yield* Fiber.interrupt(taker)
+    }))
+
+  it.effect("readable messages for failures, defects and plain values", () =>
+    Effect.sync(() => {
+      assert.strictEqual(internal.describeCause(Cause.fail(new Unavailable({ status: 500 }))), "Unavailable {\"status\":500}")
+      assert.strictEqual(internal.describeCause(Cause.fail(new Error("boom"))), "Error: boom")
+      assert.strictEqual(internal.describeCause(Cause.fail("plain")), "plain")
+      assert.strictEqual(internal.describeCause(Cause.fail({ status: 404 })), "{\"status\":404}")
+      assert.strictEqual(internal.describeCause(Cause.die(new TypeError("x is undefined"))), "defect: TypeError: x is undefined")
+      assert.strictEqual(internal.describeCause(Cause.interrupt(1)), "interrupted")
+      assert.strictEqual(internal.sequenceOf("q#12"), 12)
+      assert.strictEqual(internal.sequenceOf("external-id"), 0)
+    }))
+})
+
+describe("DeadLetterQueue: a full queue never drops silently", () => {
+  it.effect("whenFull: fail returns DeadLetterQueueFullError to the producer and stores nothing", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>({ name: "payments", capacity: 2, whenFull: "fail" })
+      yield* dlq.offer(input("a"))
+      yield* dlq.offer(input("b"))
+      const [error, events] = yield* Events.collect(Effect.flip(dlq.offer(input("c"))))
+      assert.isTrue(DeadLetterQueue.isDeadLetterQueueFullError(error))
+      assert.deepStrictEqual(error, new DeadLetterQueue.DeadLetterQueueFullError({ name: "payments", capacity: 2 }))
+      assert.strictEqual(error.message, "payments: dead-letter queue is full (capacity 2)")
+      assert.deepStrictEqual(events, [])
+      assert.deepStrictEqual((yield* dlq.entries).map((e) => e.item), ["a", "b"])
+      yield* dlq.take
+      yield* dlq.offer(input("c"))
+      assert.deepStrictEqual((yield* dlq.entries).map((e) => e.item), ["b", "c"])
+    }))
+
+  it.effect("whenFull: backpressure makes the producer wait until there is room", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>({ capacity: 2, whenFull: "backpressure" })
+      yield* dlq.offer(input("a"))
+      yield* dlq.offer(input("b"))
+      const producer = yield* Effect.forkChild(dlq.offer(input("c")))
+      yield* settle
+      assert.isUndefined(producer.pollUnsafe())
+      assert.strictEqual(yield* dlq.size, 2)
+      assert.strictEqual((yield* dlq.take).item, "a")
+      assert.strictEqual((yield* Fiber.join(producer)).item, "c")
+      assert.deepStrictEqual((yield* dlq.entries).map((e) => e.item), ["b", "c"])
+    }))
+
+  it.effect("many producers, one consumer, capacity 5: every item delivered exactly once", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<number>({ capacity: 5, whenFull: "backpressure" })
+      const items = Array.from({ length: 200 }, (_, i) => i)
+      const producers = yield* Effect.forkChild(
+        Effect.forEach(items, (item) => dlq.offer({ item, stage: "s", cause: Cause.fail("x") }), {
+          concurrency: 50,
+          discard: true
+        })
+      )
+      const taken: Array<number> = []
+      for (let i = 0; i < items.length; i++) {
+        taken.push((yield* dlq.take).item)
+        assert.isAtMost(yield* dlq.size, 5)
+      }
+      yield* Fiber.join(producers)
+      assert.deepStrictEqual([...taken].sort((a, b) => a - b), items)
+      assert.strictEqual(yield* dlq.size, 0)
+    }))
+})
+
+describe("DeadLetterQueue: replay", () => {
+  it.effect("successes are removed; failures stay in place with attempts + 1 and the new cause", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>({ capacity: 10 })
+      for (const item of ["ok-1", "bad-2", "ok-3", "bad-4"]) yield* dlq.offer(input(item))
+      yield* TestClock.adjust(60_000)
+      const handled: Array<string> = []
+      const result = yield* dlq.replay((item, entry) =>
+        Effect.suspend(() => {
+          handled.push(`${item}@${entry.attempts}`)
+          return item.startsWith("ok") ? Effect.void : Effect.fail(new Error(`still down: ${item}`))
+        })
+      )
+      assert.deepStrictEqual(result, { replayed: 2, failedAgain: 2 })
+      assert.deepStrictEqual(handled, ["ok-1@1", "bad-2@1", "ok-3@1", "bad-4@1"])
+      const left = yield* dlq.entries
+      assert.deepStrictEqual(left.map((e) => [e.id, e.item, e.attempts]), [
+        ["dead-letters#2", "bad-2", 2],
+        ["dead-letters#4", "bad-4", 2]
+      ])
+      assert.deepStrictEqual(left.map((e) => [e.firstFailedAt, e.lastFailedAt]), [[0, 60_000], [0, 60_000]])
+      assert.strictEqual(left[0]!.error.message, "Error: still down: bad-2")
+
+      const again = yield* dlq.replay(() => Effect.fail("nope"))
+      assert.deepStrictEqual(again, { replayed: 0, failedAgain: 2 })
+      assert.deepStrictEqual((yield* dlq.entries).map((e) => e.attempts), [3, 3])
+      assert.deepStrictEqual(yield* dlq.replay(() => Effect.void), { replayed: 2, failedAgain: 0 })
+      assert.strictEqual(yield* dlq.size, 0)
+    }))
+
+  it.effect("a policy wraps each handler call", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>({ capacity: 10 })
+      yield* dlq.offer(input("flaky"))
+      const calls = yield* Ref.make(0)
+      const handler = () => Effect.flatMap(Ref.updateAndGet(calls, (n) => n + 1), (n) => n < 3 ? Effect.fail("503") : Effect.void)
+      const result = yield* dlq.replay(handler, {
+        policy: Retry.retry(Retry.make({ maxAttempts: 3, backoff: Backoff.constant(0) }))
+      })
+      assert.deepStrictEqual(result, { replayed: 1, failedAgain: 0 })
+      assert.strictEqual(yield* Ref.get(calls), 3)
+    }))
+
+  it.effect("a handler that dies fails again with the defect in its cause", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>({ capacity: 10 })
+      yield* dlq.offer(input("poison"))
+      const result = yield* dlq.replay(() => Effect.die(new RangeError("bad payload")))
+      assert.deepStrictEqual(result, { replayed: 0, failedAgain: 1 })
+      const [entry] = yield* dlq.entries
+      assert.strictEqual(entry!.error.message, "defect: RangeError: bad payload")
+      assert.isTrue(Cause.hasDies(entry!.error.cause))
+      // a handler that throws is a defect too
+      const thrown = yield* dlq.replay((): Effect.Effect<void> => {
+        throw new Error("thrown")
+      })
+      assert.deepStrictEqual(thrown, { replayed: 0, failedAgain: 1 })
+    }))
+
+  it.effect("take waits while a replay runs and never gets an entry the replay handled", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>({ capacity: 10 })
+      yield* dlq.offer(input("a"))
+      yield* dlq.offer(input("b"))
+      const gate = yield* Deferred.make<void>()
+      const replay = yield* Effect.forkChild(dlq.replay((item) => item === "a" ? Deferred.await(gate) : Effect.fail("down")))
+      yield* settle
+      const taker = yield* Effect.forkChild(dlq.take)
+      yield* settle
+      assert.isUndefined(taker.pollUnsafe())
+      yield* Deferred.succeed(gate, undefined)
+      assert.deepStrictEqual(yield* Fiber.join(replay), { replayed: 1, failedAgain: 1 })
+      const taken = yield* Fiber.join(taker)
+      assert.strictEqual(taken.item, "b")
+      assert.strictEqual(taken.attempts, 2)
+    }))
+
+  it.effect("an interrupted replay leaves the entry as it was", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>({ capacity: 10 })
+      yield* dlq.offer(input("a"))
+      const fiber = yield* Effect.forkChild(dlq.replay(() => Effect.never))
+      yield* settle
+      yield* Fiber.interrupt(fiber)
+      const [entry] = yield* dlq.entries
+      assert.strictEqual(entry!.attempts, 1)
+      // the lock was released: take works
+      assert.strictEqual((yield* dlq.take).item, "a")
+    }))
+})
+
+describe("DeadLetterQueue: nothing leaks on interruption", () => {
+  it.effect("an interrupted waiting take loses no entry", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>({ capacity: 10 })
+      const taker = yield* Effect.forkChild(dlq.take)
+      yield* settle
+      yield* Fiber.interrupt(taker)
+      yield* dlq.offer(input("a"))
+      assert.strictEqual((yield* dlq.take).item, "a")
+    }))
+
+  it.effect("a take interrupted while waiting for a replay gives its wake-up back", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>({ capacity: 10 })
+      yield* dlq.offer(input("a"))
+      yield* dlq.offer(input("b"))
+      const gate = yield* Deferred.make<void>()
+      const replay = yield* Effect.forkChild(dlq.replay(() => Effect.andThen(Deferred.await(gate), Effect.fail("down"))))
+      yield* settle
+      const taker = yield* Effect.forkChild(dlq.take)
+      yield* settle
+      yield* Fiber.interrupt(taker)
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(replay)
+      assert.strictEqual((yield* dlq.take).item, "a")
+      assert.strictEqual((yield* dlq.take).item, "b")
+    }))
+
+  it.effect("an interrupted waiting offer takes no slot and stores nothing", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>({ capacity: 1, whenFull: "backpressure" })
+      yield* dlq.offer(input("a"))
+      const producer = yield* Effect.forkChild(dlq.offer(input("b")))
+      yield* settle
+      yield* Fiber.interrupt(producer)
+      assert.deepStrictEqual((yield* dlq.entries).map((e) => e.item), ["a"])
+      yield* dlq.take
+      yield* dlq.offer(input("c"))
+      assert.deepStrictEqual((yield* dlq.entries).map((e) => e.item), ["c"])
+    }))
+})
+
+describe("DeadLetterQueue: store", () => {
+  it.effect("queues with different names share one store without mixing their entries", () =>
+    Effect.gen(function*() {
+      const orders = yield* DeadLetterQueue.make<string>({ name: "orders" })
+      const emails = yield* DeadLetterQueue.make<string>({ name: "emails" })
+      yield* orders.offer(input("o"))
+      yield* emails.offer(input("e1"))
+      yield* emails.offer(input("e2"))
+      const store = yield* DeadLetterQueue.DeadLetterStore
+      assert.strictEqual(yield* store.count("orders"), 1)
+      assert.strictEqual(yield* store.count("emails"), 2)
+      assert.deepStrictEqual((yield* emails.entries).map((e) => e.item), ["e1", "e2"])
+    }).pipe(Effect.provide(DeadLetterQueue.layerStoreMemory)))
+
+  it.effect("a new queue adopts the entries its store already holds (a restart)", () =>
+    Effect.gen(function*() {
+      const store = DeadLetterQueue.makeStoreMemory()
+      const before = yield* DeadLetterQueue.make<string>({ name: "q", capacity: 3 }).pipe(
+        Effect.provideService(DeadLetterQueue.DeadLetterStore, store)
+      )
+      yield* before.offer(input("a"))
+      yield* before.offer(input("b"))
+      const after = yield* DeadLetterQueue.make<string>({ name: "q", capacity: 3 }).pipe(
+        Effect.provideService(DeadLetterQueue.DeadLetterStore, store)
+      )
+      assert.strictEqual(yield* after.size, 2)
+      const c = yield* after.offer(input("c"))
+      assert.strictEqual(c.id, "q#3")
+      // the adopted entries count against capacity
+      assert.isTrue(DeadLetterQueue.isDeadLetterQueueFullError(yield* Effect.flip(after.offer(input("d")))))
+      assert.strictEqual((yield* after.take).item, "a")
+      assert.strictEqual((yield* after.take).item, "b")
+      assert.strictEqual((yield* after.take).item, "c")
+    }))
+
+  it.effect("adopting more entries than the capacity: removing the excess frees no slot", () =>
+    Effect.gen(function*() {
+      const store = DeadLetterQueue.makeStoreMemory()
+      const big = yield* DeadLetterQueue.make<string>({ name: "q", capacity: 3 }).pipe(
+        Effect.provideService(DeadLetterQueue.DeadLetterStore, store)
+      )
+      for (const item of ["a", "b", "c"]) yield* big.offer(input(item))
+      const small = yield* DeadLetterQueue.make<string>({ name: "q", capacity: 1 }).pipe(
+        Effect.provideService(DeadLetterQueue.DeadLetterStore, store)
+      )
+      yield* small.take
+      assert.isTrue(DeadLetterQueue.isDeadLetterQueueFullError(yield* Effect.flip(small.offer(input("d")))))
+      yield* small.take
+      yield* small.take
+      yield* small.offer(input("d"))
+      assert.isTrue(DeadLetterQueue.isDeadLetterQueueFullError(yield* Effect.flip(small.offer(input("e")))))
+    }))
+
+  it.effect("a store failure reaches the producer as DeadLetterStoreError and frees the slot", () =>
+    Effect.gen(function*() {
+      const memory = DeadLetterQueue.makeStoreMemory()
+      let failNext = true
+      const flaky: DeadLetterQueue.DeadLetterStoreShape = {
+        ...memory,
+        append: (name, entry) =>
+          failNext
+            ? Effect.fail(new DeadLetterQueue.DeadLetterStoreError({ name, operation: "append", cause: "disk full" }))
+            : memory.append(name, entry)
+      }
+      const dlq = yield* DeadLetterQueue.make<string>({ name: "q", capacity: 1 }).pipe(
+        Effect.provideService(DeadLetterQueue.DeadLetterStore, flaky)
+      )
+      const error = yield* Effect.flip(dlq.offer(input("a")))
+      assert.isTrue(DeadLetterQueue.isDeadLetterStoreError(error))
+      assert.strictEqual(error.message, "q: dead-letter store append failed: disk full")
+      failNext = false
+      yield* dlq.offer(input("b"))
+      assert.deepStrictEqual((yield* dlq.entries).map((e) => e.item), ["b"])
+    }))
+})
+
+describe("DeadLetterQueue: bad options", () => {
+  it.effect("capacity < 1, non-integer capacity, unknown whenFull and empty name fail with InvalidConfigError", () =>
+    Effect.gen(function*() {
+      yield* failsInvalid(
+        DeadLetterQueue.make({ capacity: 0 }),
+        "capacity",
+        "DeadLetterQueue.make: capacity must be an integer >= 1, got 0"
+      )
+      yield* failsInvalid(
+        DeadLetterQueue.make({ capacity: -5 }),
+        "capacity",
+        "DeadLetterQueue.make: capacity must be an integer >= 1, got -5"
+      )
+      yield* failsInvalid(
+        DeadLetterQueue.make({ capacity: 2.5 }),
+        "capacity",
+        "DeadLetterQueue.make: capacity must be an integer >= 1, got 2.5"
+      )
+      yield* failsInvalid(
+        DeadLetterQueue.make({ whenFull: "drop" as never }),
+        "whenFull",
+        "DeadLetterQueue.make: whenFull must be \"fail\" or \"backpressure\", got \"drop\""
+      )
+      yield* failsInvalid(
+        DeadLetterQueue.make({ name: "" }),
+        "name",
+        "DeadLetterQueue.make: name must be a non-empty string, got \"\""
+      )
+    }))
+
+  it.effect("defaults: name dead-letters, capacity 10,000, whenFull fail", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>()
+      assert.deepStrictEqual([dlq.name, dlq.capacity, dlq.whenFull], ["dead-letters", 10_000, "fail"])
+      assert.isTrue(DeadLetterQueue.isDeadLetterQueue(dlq))
+      const exit = yield* Effect.exit(dlq.offer(input("x")))
+      assert.isTrue(Exit.isSuccess(exit))
+    }))
+})
