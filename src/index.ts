@@ -38,6 +38,12 @@ export * as LoadShedder from "./LoadShedder.ts"
 export * as Pipeline from "./Pipeline.ts"
 
 /** @since 0.1.0 */
+export * as Policy from "./Policy.ts"
+
+/** @since 0.1.0 */
+export * as Registry from "./Registry.ts"
+
+/** @since 0.1.0 */
 export * as ResilienceConfig from "./ResilienceConfig.ts"
 
 /** @since 0.1.0 */

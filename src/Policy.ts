@@ -1,0 +1,418 @@
+/**
+ * One named policy per dependency: timeouts, retry, rate limit, circuit
+ * breaker, bulkhead, hedging and fallback composed in a fixed, documented
+ * order, built from code or from a config file, and provided as a Layer that
+ * can be swapped per environment.
+ *
+ * `Policy.execute` wraps a call, outermost first:
+ *
+ * `fallback → totalTimeout → retry → rateLimit → circuitBreaker → bulkhead → hedge → timeout → call`
+ *
+ * (see docs/composition.md for why).
+ *
+ * @since 0.1.0
+ */
+import { Context, Duration, Effect, Layer, Predicate } from "effect"
+import type { Scope } from "effect/Scope"
+import * as Backoff from "./Backoff.ts"
+import * as Bulkhead from "./Bulkhead.ts"
+import * as CircuitBreaker from "./CircuitBreaker.ts"
+import type { InvalidConfigError } from "./Errors.ts"
+import * as Fallback from "./Fallback.ts"
+import * as Hedge from "./Hedge.ts"
+import * as internal from "./internal/policy.ts"
+import * as rateLimit from "./internal/rateLimit.ts"
+import * as validate from "./internal/validate.ts"
+import * as Registry from "./Registry.ts"
+import * as ResilienceConfig from "./ResilienceConfig.ts"
+import * as Retry from "./Retry.ts"
+import * as Timeout from "./Timeout.ts"
+
+const TypeId = "~effect-resilience/Policy"
+
+/**
+ * Options of {@link rateLimit}: Effect's own `effect/persistence`
+ * `RateLimiter` does the counting (memory store by default).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type RateLimitOptions = rateLimit.RateLimitOptions
+
+/**
+ * A call was refused by the policy's rate limit; try again after `retryAfter`
+ * (a `Retry` outside it waits that long).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Policy } from "effect-resilience"
+ *
+ * declare const call: Effect.Effect<string, Policy.RateLimitedError>
+ * const handled = call.pipe(Effect.catchTag("RateLimitedError", (e) => Effect.succeed(`wait ${e.retryAfter}`)))
+ * ```
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export const RateLimitedError = rateLimit.RateLimitedError
+
+/**
+ * @category errors
+ * @since 0.1.0
+ */
+export type RateLimitedError = rateLimit.RateLimitedError
+
+/**
+ * Options of {@link make}. Every block is optional; a policy with none of
+ * them is a passthrough.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface PolicyOptions<F = never> {
+  /** Names the policy and every component in errors, events and the registry. */
+  readonly name: string
+  /** Bounds each attempt (inside retry and hedging). */
+  readonly timeout?: Duration.Input | undefined
+  /** Bounds the whole call, retries and waits included. */
+  readonly totalTimeout?: Duration.Input | undefined
+  readonly retry?: Omit<Retry.RetryOptions<unknown>, "name"> | Retry.RetryPolicy<unknown> | undefined
+  readonly rateLimit?: RateLimitOptions | undefined
+  /** Options for a new breaker, or a breaker to share. */
+  readonly circuitBreaker?: Omit<CircuitBreaker.CircuitBreakerOptions, "name"> | CircuitBreaker.CircuitBreaker | undefined
+  /** Options for a new bulkhead, or a bulkhead to share. */
+  readonly bulkhead?: Omit<Bulkhead.BulkheadOptions, "name"> | Bulkhead.Bulkhead | undefined
+  readonly hedge?: Omit<Hedge.HedgeOptions, "name"> | undefined
+  /** Runs on a final failure that `when` accepts (all by default). */
+  readonly fallback?: {
+    readonly fallback: (error: unknown) => Effect.Effect<F>
+    readonly when?: ((error: unknown) => boolean) | undefined
+  } | undefined
+}
+
+/**
+ * Every error a policy itself can produce (the call's own errors pass
+ * through beside them).
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export type PolicyError =
+  | Timeout.TimeoutError
+  | CircuitBreaker.CircuitOpenError
+  | Bulkhead.BulkheadRejectedError
+  | RateLimitedError
+
+/**
+ * A composed policy.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Policy<F = never> {
+  readonly [TypeId]: typeof TypeId
+  readonly name: string
+  /** Runs a call under every stage of the policy. Pipeable: `call.pipe(policy.execute)`. */
+  readonly execute: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A | F, E | PolicyError, R>
+  /** The stages, outermost first, e.g. `["retry", "circuitBreaker", "timeout"]`. */
+  readonly stages: ReadonlyArray<internal.StageKind>
+  /** The breaker, if the policy has one (for `state`, `stats` and admin). */
+  readonly circuitBreaker: CircuitBreaker.CircuitBreaker | undefined
+  /** The bulkhead, if the policy has one (for `stats`). */
+  readonly bulkhead: Bulkhead.Bulkhead | undefined
+}
+
+/**
+ * Builds a policy: validates every block, builds the stateful parts (breaker,
+ * bulkhead, rate limiter) and registers the policy in the
+ * `Registry.PolicyRegistry` if one is provided, for the life of the scope.
+ *
+ * **Example** (The scoring service's policy)
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Backoff, CircuitBreaker, Policy } from "effect-resilience"
+ *
+ * declare const callScoring: Effect.Effect<number, Error>
+ *
+ * const program = Effect.gen(function*() {
+ *   const policy = yield* Policy.make({
+ *     name: "scoring",
+ *     timeout: "2 seconds",
+ *     retry: { maxAttempts: 4, backoff: Backoff.exponential({ base: "100 millis", max: "5 seconds", jitter: "full" }) },
+ *     circuitBreaker: { policy: CircuitBreaker.consecutive(5), resetTimeout: "30 seconds", successThreshold: 2 },
+ *     bulkhead: { maxConcurrent: 32, maxQueue: 256 }
+ *   })
+ *   return yield* callScoring.pipe(policy.execute)
+ * }).pipe(Effect.scoped)
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy<F>, InvalidConfigError, Scope> =>
+  Effect.gen(function*() {
+    const name = yield* validate.attempt(() => validate.nonEmptyName("Policy.make", "name", options.name))
+    const stages: Array<internal.Stage> = []
+    if (options.fallback !== undefined) {
+      const fallback = options.fallback
+      const orElse = yield* validate.attempt(() =>
+        Fallback.orElse({ name, fallback: fallback.fallback, when: fallback.when ?? always })
+      )
+      stages.push({ kind: "fallback", wrap: orElse })
+    }
+    if (options.totalTimeout !== undefined) {
+      const totalTimeout = yield* validate.attempt(() => Timeout.timeout({ duration: options.totalTimeout!, name }))
+      stages.push({ kind: "totalTimeout", wrap: totalTimeout })
+    }
+    if (options.retry !== undefined) {
+      const retryOptions = options.retry
+      const policy = yield* validate.attempt(() =>
+        Retry.isRetryPolicy(retryOptions) ? retryOptions : Retry.make({ ...retryOptions, name })
+      )
+      stages.push({ kind: "retry", wrap: Retry.retry(policy) })
+    }
+    if (options.rateLimit !== undefined) {
+      stages.push({ kind: "rateLimit", wrap: yield* rateLimit.make(name, options.rateLimit) })
+    }
+    let breaker: CircuitBreaker.CircuitBreaker | undefined
+    if (options.circuitBreaker !== undefined) {
+      const cb = options.circuitBreaker
+      breaker = CircuitBreaker.isCircuitBreaker(cb) ? cb : yield* CircuitBreaker.make({ ...cb, name })
+      stages.push({ kind: "circuitBreaker", wrap: breaker.execute })
+    }
+    let bulkhead: Bulkhead.Bulkhead | undefined
+    if (options.bulkhead !== undefined) {
+      const b = options.bulkhead
+      bulkhead = Bulkhead.isBulkhead(b) ? b : yield* Bulkhead.make({ ...b, name })
+      stages.push({ kind: "bulkhead", wrap: bulkhead.execute })
+    }
+    if (options.hedge !== undefined) {
+      const hedge = yield* validate.attempt(() => Hedge.make({ ...options.hedge!, name }))
+      stages.push({ kind: "hedge", wrap: Hedge.hedge(hedge) })
+    }
+    if (options.timeout !== undefined) {
+      const timeout = yield* validate.attempt(() => Timeout.timeout({ duration: options.timeout!, name }))
+      stages.push({ kind: "timeout", wrap: timeout })
+    }
+    const ordered = internal.ordered(stages)
+    const policy: Policy<F> = {
+      [TypeId]: TypeId,
+      name,
+      execute: internal.compose(ordered) as Policy<F>["execute"],
+      stages: ordered.map((s) => s.kind),
+      circuitBreaker: breaker,
+      bulkhead
+    }
+    yield* Registry.register({ name, kind: "policy", snapshot: snapshotOf(policy) })
+    return policy
+  })
+
+const always = () => true
+
+const snapshotOf = (policy: Policy<any>): Effect.Effect<unknown> =>
+  Effect.all({
+    stages: Effect.succeed(policy.stages),
+    circuitBreaker: policy.circuitBreaker === undefined ? Effect.undefined : policy.circuitBreaker.stats,
+    bulkhead: policy.bulkhead === undefined ? Effect.undefined : policy.bulkhead.stats
+  })
+
+/**
+ * Checks whether a value is a {@link Policy}.
+ *
+ * @example
+ * ```ts
+ * import { Policy } from "effect-resilience"
+ *
+ * Policy.isPolicy(Policy.passthrough) // true
+ * ```
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isPolicy = (u: unknown): u is Policy<unknown> => Predicate.hasProperty(u, TypeId)
+
+/**
+ * A policy that runs every call as it is: for unit tests of business code.
+ *
+ * @example
+ * ```ts
+ * import { Context, Layer } from "effect"
+ * import { Policy } from "effect-resilience"
+ *
+ * class ScoringPolicy extends Context.Service<ScoringPolicy, Policy.Policy>()("app/ScoringPolicy") {}
+ *
+ * const ScoringTest = Layer.succeed(ScoringPolicy, Policy.passthrough)
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const passthrough: Policy = {
+  [TypeId]: TypeId,
+  name: "passthrough",
+  execute: (self) => self,
+  stages: [],
+  circuitBreaker: undefined,
+  bulkhead: undefined
+}
+
+/**
+ * Runs an effect under a policy (data-first or data-last).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Policy } from "effect-resilience"
+ *
+ * const value = Effect.succeed(1).pipe(Policy.execute(Policy.passthrough))
+ * ```
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const execute: {
+  <F>(policy: Policy<F>): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A | F, E | PolicyError, R>
+  <A, E, R, F>(self: Effect.Effect<A, E, R>, policy: Policy<F>): Effect.Effect<A | F, E | PolicyError, R>
+} = function() {
+  if (arguments.length === 1) return (arguments[0] as Policy<unknown>).execute
+  return (arguments[1] as Policy<unknown>).execute(arguments[0])
+} as any
+
+/**
+ * Provides a policy as a service; it lives (and stays registered) as long as
+ * the layer.
+ *
+ * @example
+ * ```ts
+ * import { Context } from "effect"
+ * import { Policy } from "effect-resilience"
+ *
+ * class ScoringPolicy extends Context.Service<ScoringPolicy, Policy.Policy>()("app/ScoringPolicy") {}
+ *
+ * const ScoringLive = Policy.layer(ScoringPolicy, { name: "scoring", timeout: "2 seconds", retry: { maxAttempts: 3 } })
+ * ```
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = <I, F = never>(
+  tag: Context.Key<I, Policy<F>>,
+  options: PolicyOptions<F>
+): Layer.Layer<I, InvalidConfigError> => Layer.effect(tag, make(options))
+
+/**
+ * Provides a policy built from the named entry of the `ResilienceConfig`
+ * service (a config file, an object or environment variables).
+ *
+ * @example
+ * ```ts
+ * import { Context, Layer } from "effect"
+ * import { Policy, ResilienceConfig } from "effect-resilience"
+ *
+ * class ScoringPolicy extends Context.Service<ScoringPolicy, Policy.Policy>()("app/ScoringPolicy") {}
+ *
+ * const ScoringFromConfig = Policy.layerFromConfig(ScoringPolicy, "scoring").pipe(
+ *   Layer.provide(ResilienceConfig.layerFile("config/resilience.yaml"))
+ * )
+ * ```
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerFromConfig = <I>(
+  tag: Context.Key<I, Policy>,
+  name: string
+): Layer.Layer<I, InvalidConfigError | ResilienceConfig.ResilienceConfigError, ResilienceConfig.ResilienceConfig> =>
+  Layer.effect(tag, Effect.flatMap(ResilienceConfig.policy(name), (spec) => make(fromSpec(spec))))
+
+/**
+ * Turns a validated config entry into policy options (the mapping
+ * `layerFromConfig` uses).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Policy, ResilienceConfig } from "effect-resilience"
+ *
+ * const options = ResilienceConfig.policy("scoring").pipe(Effect.map(Policy.fromSpec))
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const fromSpec = (spec: ResilienceConfig.PolicySpec): PolicyOptions => ({
+  name: spec.name,
+  timeout: spec.timeout,
+  totalTimeout: spec.totalTimeout,
+  retry: spec.retry && { maxAttempts: spec.retry.maxAttempts, backoff: backoffFromSpec(spec.retry.backoff) },
+  rateLimit: spec.rateLimit && { algorithm: spec.rateLimit.algorithm, limit: spec.rateLimit.limit, window: spec.rateLimit.window },
+  circuitBreaker: spec.circuitBreaker && breakerFromSpec(spec.circuitBreaker),
+  bulkhead: spec.bulkhead && {
+    maxConcurrent: spec.bulkhead.maxConcurrent,
+    maxQueue: spec.bulkhead.maxQueue,
+    queueTimeout: spec.bulkhead.queueTimeout
+  },
+  hedge: spec.hedge && { delay: spec.hedge.delay, maxAttempts: spec.hedge.maxAttempts }
+})
+
+const backoffFromSpec = (spec: ResilienceConfig.BackoffSpec): Backoff.Backoff => {
+  switch (spec.kind) {
+    case "exponential":
+      return Backoff.exponential({ base: spec.base, factor: spec.factor, max: spec.max, jitter: spec.jitter })
+    case "linear":
+      return Backoff.linear({
+        base: spec.base,
+        increment: spec.increment,
+        max: spec.max,
+        jitter: spec.jitter === "decorrelated" ? "full" : spec.jitter
+      })
+    case "constant":
+      return Backoff.constant(spec.base)
+    case "decorrelated":
+      return Backoff.decorrelated({ base: spec.base, max: spec.max ?? Duration.times(spec.base, 1000) })
+  }
+}
+
+const breakerFromSpec = (
+  spec: ResilienceConfig.CircuitBreakerSpec
+): Omit<CircuitBreaker.CircuitBreakerOptions, "name"> => ({
+  policy: tripPolicyFromSpec(spec.policy),
+  resetTimeout: spec.resetTimeout,
+  maxResetTimeout: spec.maxResetTimeout,
+  successThreshold: spec.successThreshold,
+  halfOpenMaxCalls: spec.halfOpenMaxCalls,
+  slowCall: spec.slowCall
+})
+
+const tripPolicyFromSpec = (spec: ResilienceConfig.TripPolicySpec) => {
+  switch (spec.kind) {
+    case "consecutive":
+      return CircuitBreaker.consecutive(spec.failures)
+    case "countWindow":
+      return CircuitBreaker.countWindow({ size: spec.size, failureRate: spec.failureRate, minimumCalls: spec.minimumCalls })
+    case "timeWindow":
+      return CircuitBreaker.timeWindow({
+        window: spec.window,
+        buckets: spec.buckets,
+        failureRate: spec.failureRate,
+        minimumCalls: spec.minimumCalls
+      })
+  }
+}
+
+/**
+ * The stages of a policy, outermost first: what it will do to a call.
+ *
+ * @example
+ * ```ts
+ * import { Policy } from "effect-resilience"
+ *
+ * Policy.describe(Policy.passthrough) // []
+ * ```
+ *
+ * @category destructors
+ * @since 0.1.0
+ */
+export const describe = (policy: Policy<any>): ReadonlyArray<string> => policy.stages

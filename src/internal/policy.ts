@@ -1,0 +1,51 @@
+/**
+ * The fixed composition order of `Policy.execute`, outermost first:
+ *
+ *   fallback → totalTimeout → retry → rateLimit → circuitBreaker → bulkhead → hedge → attemptTimeout → call
+ *
+ * Each present policy contributes one stage; `execute` wraps the call in the
+ * stages from the innermost out. Stages are plain wrappers, so the order is
+ * data: `Policy.describe` reports it and the tests pin it.
+ */
+import type { Effect } from "effect"
+
+export type Wrap = (self: Effect.Effect<any, any, any>) => Effect.Effect<any, any, any>
+
+export interface Stage {
+  readonly kind: StageKind
+  readonly wrap: Wrap
+}
+
+export const ORDER = [
+  "fallback",
+  "totalTimeout",
+  "retry",
+  "rateLimit",
+  "circuitBreaker",
+  "bulkhead",
+  "hedge",
+  "timeout"
+] as const
+
+export type StageKind = typeof ORDER[number]
+
+/** Sorts stages into the contract order (outermost first). */
+export const ordered = (stages: ReadonlyArray<Stage>): ReadonlyArray<Stage> =>
+  [...stages].sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind))
+
+/** One wrapper that applies every stage, innermost first. */
+export const compose = (stages: ReadonlyArray<Stage>): Wrap => {
+  const inner = ordered(stages).map((s) => s.wrap).reverse()
+  switch (inner.length) {
+    case 0:
+      return (self) => self
+    case 1:
+      return inner[0]!
+    default:
+      return (self) => {
+        let effect = self
+        for (const wrap of inner) effect = wrap(effect)
+        return effect
+      }
+  }
+}
