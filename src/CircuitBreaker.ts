@@ -26,7 +26,9 @@
  *   slot and counts as nothing.
  * - `isFailure` decides which typed errors count; the others are ignored.
  *   Defects always count; interruption never does. Rejections are never
- *   failures, but they are counted in `stats.rejected`.
+ *   failures, but they are counted in `stats.rejected`; rejections by
+ *   policies inside the breaker (`BulkheadRejectedError`, `LoadShedError`,
+ *   `RateLimitedError`, a nested `CircuitOpenError`) are ignored.
  *
  * The Closed-state success path is one state read and one in-place window
  * update: no event, no PubSub, and (with `consecutive`) no clock read.
@@ -347,7 +349,11 @@ export interface CircuitBreakerOptions {
   readonly halfOpenMaxCalls?: number | undefined
   /** Probe successes in a row that close the circuit. Default 1. */
   readonly successThreshold?: number | undefined
-  /** Which typed errors count as failures; the others are ignored. Default: all. */
+  /**
+   * Which typed errors count as failures; the others are ignored. Default:
+   * all. Rejections by policies inside the breaker (bulkhead, load shedder,
+   * rate limit, another breaker) are ignored before this is asked.
+   */
   readonly isFailure?: ((error: unknown) => boolean) | undefined
   /**
    * A call slower than `threshold` is slow; the circuit trips when the share

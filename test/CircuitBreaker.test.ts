@@ -483,6 +483,21 @@ describe("CircuitBreaker: outcomes, interruption and defects", () => {
       assert.strictEqual(yield* tagOf(b), "Open")
     }))
 
+  it.effect("rejections by policies inside the breaker (bulkhead full, shed, another open circuit) are never failures", () =>
+    Effect.gen(function*() {
+      class BulkheadRejectedError extends Data.TaggedError("BulkheadRejectedError")<{ readonly reason: string }> {}
+      class LoadShedError extends Data.TaggedError("LoadShedError")<{}> {}
+      const inner = yield* CircuitBreaker.make({ name: "inner", policy: CircuitBreaker.consecutive(1) })
+      yield* fail(inner)
+      const outer = yield* CircuitBreaker.make({ policy: CircuitBreaker.consecutive(1) })
+      yield* Effect.flip(outer.execute(Effect.fail(new BulkheadRejectedError({ reason: "full" }))))
+      yield* Effect.flip(outer.execute(Effect.fail(new LoadShedError())))
+      const rejected = yield* Effect.flip(outer.execute(inner.execute(ok)))
+      assert.strictEqual(rejected._tag, "CircuitOpenError") // the caller still gets the rejection
+      const stats = yield* outer.stats
+      assert.deepStrictEqual([stats.state._tag, stats.calls, stats.failures, stats.rejected], ["Closed", 0, 0, 0])
+    }))
+
   it.effect("defects count as failures, whatever isFailure says", () =>
     Effect.gen(function*() {
       const b = yield* CircuitBreaker.make({ policy: CircuitBreaker.consecutive(2), isFailure: () => false })

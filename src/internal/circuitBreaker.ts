@@ -285,8 +285,20 @@ const classify = (isFailure: (error: unknown) => boolean, exit: Exit.Exit<unknow
   }
   // Interruption alone says nothing about the dependency.
   if (fail === undefined) return machine.IGNORED
+  // Neither does a rejection by a policy inside the breaker (DESIGN §4).
+  if (isRejection(fail.error)) return machine.IGNORED
   return isFailure(fail.error) ? machine.FAILURE : machine.IGNORED
 }
+
+/**
+ * Errors of policies that reject a call before it reaches the dependency
+ * (another breaker, a full bulkhead, a load shedder, a rate limit): matched
+ * by tag, so that this module depends on none of them.
+ */
+const rejectionTags = new Set(["CircuitOpenError", "BulkheadRejectedError", "LoadShedError", "RateLimitedError"])
+
+const isRejection = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && rejectionTags.has((error as { readonly _tag?: unknown })._tag as string)
 
 /**
  * Runs `self` through the circuit. Closed and Disabled calls take no slot, so
