@@ -357,11 +357,7 @@ export const lastKnownGood = <A, K = string>(
     validate.attempt(() => {
       const source = "Fallback.lastKnownGood"
       return {
-        name: validate.nonEmptyName(source, "name", options.name ?? defaults.lastKnownGood.name),
-        ttlMillis: options.ttl === undefined
-          ? defaults.lastKnownGood.ttlMillis
-          : validate.positiveDurationOrInfinityMillis(source, "ttl", options.ttl),
-        capacity: validate.positiveInt(source, "capacity", options.capacity ?? defaults.lastKnownGood.capacity),
+        ...validate.cacheOptions(source, options, defaults.lastKnownGood),
         when: options.when === undefined ? undefined : validate.predicate(source, "when", options.when)
       }
     }),

@@ -118,16 +118,7 @@ export const isIdempotency = (u: unknown): u is Idempotency => Predicate.hasProp
  */
 export const make = (options: IdempotencyOptions = {}): Effect.Effect<Idempotency, InvalidConfigError> =>
   Effect.map(
-    validate.attempt(() => {
-      const source = "Idempotency.make"
-      return {
-        name: validate.nonEmptyName(source, "name", options.name ?? defaults.idempotency.name),
-        ttlMillis: options.ttl === undefined
-          ? defaults.idempotency.ttlMillis
-          : validate.positiveDurationOrInfinityMillis(source, "ttl", options.ttl),
-        capacity: validate.positiveInt(source, "capacity", options.capacity ?? defaults.idempotency.capacity)
-      }
-    }),
+    validate.attempt(() => validate.cacheOptions("Idempotency.make", options, defaults.idempotency)),
     makeWith
   )
 

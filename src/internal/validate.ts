@@ -95,6 +95,21 @@ export const positiveDurationOrInfinityMillis = (source: string, field: string, 
   return millis
 }
 
+/** The `name`, `ttl` and `capacity` of a bounded, expiring cache (Idempotency, lastKnownGood). */
+export const cacheOptions = (
+  source: string,
+  options: {
+    readonly name?: string | undefined
+    readonly ttl?: Duration.Input | undefined
+    readonly capacity?: number | undefined
+  },
+  defaults: { readonly name: string; readonly ttlMillis: number; readonly capacity: number }
+): { readonly name: string; readonly ttlMillis: number; readonly capacity: number } => ({
+  name: nonEmptyName(source, "name", options.name ?? defaults.name),
+  ttlMillis: options.ttl === undefined ? defaults.ttlMillis : positiveDurationOrInfinityMillis(source, "ttl", options.ttl),
+  capacity: positiveInt(source, "capacity", options.capacity ?? defaults.capacity)
+})
+
 /**
  * Runs a throwing check inside an Effect constructor so that effectful `make`s
  * fail with the typed `InvalidConfigError` instead of a defect.
