@@ -53,7 +53,11 @@ export interface RetryOptions<E = unknown> {
    * Default: exponential from 100 ms, ×2, capped at 10 s, full jitter.
    */
   readonly backoff?: Schedule.Schedule<unknown, E> | undefined
-  /** Which typed errors are retried. Default: all of them. */
+  /**
+   * Which typed errors are retried. Default: every error, except an HTTP-like
+   * one (a numeric `status` or `statusCode`) whose status is not retryable
+   * (see {@link retryOnHttpStatus}).
+   */
   readonly retryOn?: ((error: E) => boolean) | undefined
   /** A shared budget that caps retries to a share of recent calls. */
   readonly budget?: RetryBudget | undefined
@@ -108,7 +112,7 @@ export const make = <E = unknown>(options: RetryOptions<E> = {}): RetryPolicy<E>
   const maxAttempts = validate.positiveIntOrInfinity(source, "maxAttempts", options.maxAttempts ?? defaults.retry.maxAttempts)
   const backoff = options.backoff ?? defaultBackoff()
   if (!Schedule.isSchedule(backoff)) throw validate.invalid(source, "backoff", "a Schedule (see Backoff)", backoff)
-  const retryOn = options.retryOn === undefined ? retryAll : validate.predicate(source, "retryOn", options.retryOn)
+  const retryOn = options.retryOn === undefined ? retryOnHttpStatus : validate.predicate(source, "retryOn", options.retryOn)
   if (options.budget !== undefined && !isRetryBudget(options.budget)) {
     throw validate.invalid(source, "budget", "a RetryBudget (see Retry.budget)", options.budget)
   }
@@ -123,8 +127,6 @@ export const make = <E = unknown>(options: RetryOptions<E> = {}): RetryPolicy<E>
     onRetry: options.onRetry
   }
 }
-
-const retryAll = () => true
 
 const defaultBackoff = () =>
   Backoff.exponential({

@@ -158,6 +158,21 @@ describe("Retry: classification", () => {
     assert.isTrue(Retry.retryOnHttpStatus(new Error("ECONNRESET")))
   })
 
+  it.effect("by default, an HTTP-like error with a non-retryable status is not retried; others are", () =>
+    Effect.gen(function*() {
+      const notFound = new HttpError({ status: 404 })
+      const { effect, runs } = yield* scripted([notFound])
+      assert.strictEqual(yield* Effect.flip(effect.pipe(Retry.retry({ maxAttempts: 3, backoff: noDelay }))), notFound)
+      assert.strictEqual(yield* runs, 1)
+      const transient = yield* scripted([new HttpError({ status: 503 }), "ECONNRESET"])
+      assert.strictEqual(yield* transient.effect.pipe(Retry.retry({ maxAttempts: 3, backoff: noDelay })), "ok after 3")
+      const everything = yield* scripted([new HttpError({ status: 404 })])
+      assert.strictEqual(
+        yield* everything.effect.pipe(Retry.retry({ maxAttempts: 3, backoff: noDelay, retryOn: () => true })),
+        "ok after 2"
+      )
+    }))
+
   it.effect("retryOn rejects an error: no retry, the error is returned as is", () =>
     Effect.gen(function*() {
       const error = new HttpError({ status: 404 })

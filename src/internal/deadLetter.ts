@@ -13,7 +13,7 @@
  * - `lock`, a one-permit semaphore that `take`'s claim, `drain` and `replay`
  *   hold, so an entry is never handed out while a replay is handling it.
  */
-import { Cause, Clock, Effect, type Exit, Predicate, Queue, Semaphore } from "effect"
+import { Cause, Clock, Effect, Exit, Predicate, Queue, Scope, Semaphore } from "effect"
 import {
   type DeadLetterEntry,
   type DeadLetterError,
@@ -40,6 +40,22 @@ export const sequenceOf = (id: string): number => {
   const n = Number(id.slice(id.lastIndexOf("#") + 1))
   return Number.isSafeInteger(n) && n > 0 ? n : 0
 }
+
+type Restore = <X, E, R>(effect: Effect.Effect<X, E, R>) => Effect.Effect<X, E, R>
+
+/**
+ * Takes one permit and keeps it, waiting interruptibly. `restore(semaphore.take(1))`
+ * could be interrupted just after the permit was taken, losing it; here the permit
+ * is tied to a scope the moment it is taken, and only an interruption closes that
+ * scope (giving the permit back). On success the scope is left open: the permit
+ * stays taken until released explicitly.
+ */
+const takeKept = (semaphore: Semaphore.Semaphore, restore: Restore): Effect.Effect<void> =>
+  Effect.flatMap(Scope.make(), (scope) =>
+    restore(semaphore.takeScoped(1)).pipe(
+      Scope.provide(scope),
+      Effect.onInterrupt(() => Scope.close(scope, Exit.void))
+    ))
 
 export const make = <A>(
   config: Config,
@@ -80,7 +96,7 @@ export const make = <A>(
           slots.takeIfAvailable(1),
           (ok) => ok ? Effect.void : Effect.fail(new DeadLetterQueueFullError({ name, capacity }))
         )
-        : Effect.asVoid(restore(slots.take(1)))
+        : takeKept(slots, restore)
 
     const offer = (input: DeadLetterInput<A>) =>
       Effect.uninterruptibleMask((restore) =>
@@ -123,7 +139,7 @@ export const make = <A>(
       const loop: Effect.Effect<DeadLetterEntry<A>, DeadLetterStoreError> = Effect
         .suspend(() =>
           restore(Queue.take(available)).pipe(
-            Effect.andThen(restore(lock.take(1)).pipe(Effect.onInterrupt(() => giveTicketBack))),
+            Effect.andThen(takeKept(lock, restore).pipe(Effect.onInterrupt(() => giveTicketBack))),
             Effect.andThen(claimOldest.pipe(
               Effect.onError(() => giveTicketBack),
               Effect.ensuring(lock.release(1))
