@@ -101,11 +101,12 @@ export const makeWindow = (trip: Trip): Window => {
   }
 }
 
-export const initial = (config: Config, now: number): State => ({
+/** A fresh Closed state over `window`, at `generation` and `epoch`. */
+const closed = (config: Config, now: number, generation: number, epoch: number, window: Window): State => ({
   _tag: "Closed",
   since: now,
-  generation: 0,
-  epoch: 0,
+  generation,
+  epoch,
   openings: 0,
   openUntil: 0,
   openMillis: 0,
@@ -113,8 +114,10 @@ export const initial = (config: Config, now: number): State => ({
   probes: 0,
   successes: 0,
   streak: 0,
-  window: makeWindow(config.trip)
+  window
 })
+
+export const initial = (config: Config, now: number): State => closed(config, now, 0, 0, makeWindow(config.trip))
 
 /**
  * Admits or rejects a call. `Closed` and `Disabled` admit every call without
@@ -238,20 +241,7 @@ export const open = (config: Config, self: State, now: number): State => {
 /** Closes the circuit: a fresh window, and the reset timeout starts over. */
 export const close = (config: Config, self: State, now: number): State => {
   self.window.clear()
-  return {
-    ...self,
-    _tag: "Closed",
-    since: now,
-    generation: self.generation + 1,
-    epoch: self.epoch + 1,
-    openings: 0,
-    openUntil: 0,
-    openMillis: 0,
-    nextOpenMillis: config.firstOpenMillis,
-    probes: 0,
-    successes: 0,
-    streak: 0
-  }
+  return closed(config, now, self.generation + 1, self.epoch + 1, self.window)
 }
 
 /** Admin: reject every call until `reset` (or `disable`). */
