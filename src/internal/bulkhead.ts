@@ -21,6 +21,7 @@
  * move is done, so the pool never hands out more than `maxConcurrent`.
  */
 import { Effect, type Exit, Option, Ref, Scheduler, Scope, Semaphore } from "effect"
+import type { BulkheadStats } from "../Bulkhead.ts"
 
 export interface Config {
   readonly name: string
@@ -116,17 +117,8 @@ export const reclaimed = (s: State): State => ({
   rejected: s.rejected
 })
 
-export interface Stats {
-  readonly active: number
-  readonly queued: number
-  readonly available: number
-  readonly rejected: number
-  readonly maxConcurrent: number
-  readonly maxQueue: number
-}
-
 /** Permits reserved for a waiter that has not started are not available. */
-export const stats = (s: State, c: Config): Stats => ({
+export const stats = (s: State, c: Config): BulkheadStats => ({
   active: s.running,
   queued: s.queued,
   available: c.maxConcurrent - s.running - Math.min(s.lent, s.queued),
@@ -139,7 +131,7 @@ export type Reason = "full" | "queue-timeout"
 
 export interface Executor<E> {
   readonly execute: <A, E1, R>(self: Effect.Effect<A, E1, R>) => Effect.Effect<A, E1 | E, R>
-  readonly stats: Effect.Effect<Stats>
+  readonly stats: Effect.Effect<BulkheadStats>
   readonly state: Ref.Ref<State>
 }
 
