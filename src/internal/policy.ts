@@ -33,9 +33,9 @@ export type StageKind = typeof ORDER[number]
 export const ordered = (stages: ReadonlyArray<Stage>): ReadonlyArray<Stage> =>
   [...stages].sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind))
 
-/** One wrapper that applies every stage, innermost first. */
+/** One wrapper that applies stages given outermost first (see `ordered`), innermost first. */
 export const compose = (stages: ReadonlyArray<Stage>): Wrap => {
-  const inner = ordered(stages).map((s) => s.wrap).reverse()
+  const inner = stages.map((s) => s.wrap).reverse()
   switch (inner.length) {
     case 0:
       return (self) => self
