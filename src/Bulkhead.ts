@@ -12,13 +12,14 @@
  *
  * @since 0.1.0
  */
-import { Context, Data, Duration, Effect, Layer, Predicate } from "effect"
+import { Context, Duration, Effect, Layer, Predicate } from "effect"
 import type { InvalidConfigError } from "./Errors.ts"
 import { ResilienceEvent } from "./Events.ts"
 import * as internal from "./internal/bulkhead.ts"
 import * as defaults from "./internal/defaults.ts"
 import { emit } from "./internal/events.ts"
 import * as validate from "./internal/validate.ts"
+import { TaggedError } from "./internal/errors.ts"
 
 const TypeId = "~effect-resilience/Bulkhead"
 
@@ -153,7 +154,7 @@ const validateOptions = (options: BulkheadOptions): internal.Config => {
 const rejection = (name: string, reason: internal.Reason): Effect.Effect<never, BulkheadRejectedError> =>
   Effect.andThen(
     emit((timestamp) => ResilienceEvent.BulkheadRejected({ name, timestamp, reason })),
-    Effect.failSync(() => new BulkheadRejectedError({ name, reason }))
+    Effect.failSync(() => new BulkheadRejectedError({ policy: name, reason }))
   )
 
 /**
@@ -226,14 +227,14 @@ export const isBulkhead = (u: unknown): u is Bulkhead => Predicate.hasProperty(u
  * @category errors
  * @since 0.1.0
  */
-export class BulkheadRejectedError extends Data.TaggedError("BulkheadRejectedError")<{
-  readonly name: string
+export class BulkheadRejectedError extends TaggedError("BulkheadRejectedError")<{
+  readonly policy: string
   readonly reason: "full" | "queue-timeout"
 }> {
   override get message(): string {
     return this.reason === "full"
-      ? `${this.name}: bulkhead full, call rejected`
-      : `${this.name}: waited too long for a bulkhead permit, call rejected`
+      ? `bulkhead "${this.policy}" is full, call rejected`
+      : `call waited too long for a permit of bulkhead "${this.policy}", rejected`
   }
 }
 
@@ -244,7 +245,7 @@ export class BulkheadRejectedError extends Data.TaggedError("BulkheadRejectedErr
  * ```ts
  * import { Bulkhead } from "effect-resilience"
  *
- * Bulkhead.isBulkheadRejectedError(new Bulkhead.BulkheadRejectedError({ name: "db", reason: "full" })) // true
+ * Bulkhead.isBulkheadRejectedError(new Bulkhead.BulkheadRejectedError({ policy: "db", reason: "full" })) // true
  * ```
  *
  * @category guards

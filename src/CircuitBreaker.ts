@@ -37,13 +37,14 @@
  *
  * @since 0.1.0
  */
-import { type Context, Data, Duration, Effect, Layer, Predicate, type Stream } from "effect"
+import { type Context, Duration, Effect, Layer, Predicate, type Stream } from "effect"
 import type * as Schedule from "effect/Schedule"
 import { dual } from "effect/Function"
 import type { InvalidConfigError } from "./Errors.ts"
 import * as internal from "./internal/circuitBreaker.ts"
 import * as defaults from "./internal/defaults.ts"
 import * as validate from "./internal/validate.ts"
+import { TaggedError } from "./internal/errors.ts"
 
 const TypeId = "~effect-resilience/CircuitBreaker"
 const KeyedTypeId = "~effect-resilience/CircuitBreaker/Keyed"
@@ -621,8 +622,8 @@ export const layerKeyed = <I>(
  * @category errors
  * @since 0.1.0
  */
-export class CircuitOpenError extends Data.TaggedError("CircuitOpenError")<{
-  readonly name: string
+export class CircuitOpenError extends TaggedError("CircuitOpenError")<{
+  readonly policy: string
   readonly retryAfter: Duration.Duration
   readonly state: "Open" | "HalfOpen" | "ForcedOpen"
   /** The key, for a circuit of a keyed breaker. */
@@ -631,11 +632,11 @@ export class CircuitOpenError extends Data.TaggedError("CircuitOpenError")<{
   override get message(): string {
     switch (this.state) {
       case "Open":
-        return `${this.name}: circuit open, retry after ${Duration.format(this.retryAfter)}`
+        return `circuit "${this.policy}" is open, retry after ${Duration.format(this.retryAfter)}`
       case "HalfOpen":
-        return `${this.name}: circuit half-open, every probe slot is taken`
+        return `circuit "${this.policy}" is half-open and every probe slot is taken`
       case "ForcedOpen":
-        return `${this.name}: circuit forced open`
+        return `circuit "${this.policy}" is forced open`
     }
   }
 }

@@ -14,12 +14,13 @@
  *
  * @since 0.1.0
  */
-import { type Cause, Context, Data, Effect, Layer, Predicate } from "effect"
+import { type Cause, Context, Effect, Layer, Predicate } from "effect"
 import type { InvalidConfigError } from "./Errors.ts"
 import * as internal from "./internal/deadLetter.ts"
 import * as memory from "./internal/deadLetterStore.ts"
 import * as defaults from "./internal/defaults.ts"
 import * as validate from "./internal/validate.ts"
+import { TaggedError } from "./internal/errors.ts"
 
 const TypeId = "~effect-resilience/DeadLetterQueue"
 
@@ -271,12 +272,12 @@ export const make = <A>(
  * @category errors
  * @since 0.1.0
  */
-export class DeadLetterQueueFullError extends Data.TaggedError("DeadLetterQueueFullError")<{
-  readonly name: string
+export class DeadLetterQueueFullError extends TaggedError("DeadLetterQueueFullError")<{
+  readonly policy: string
   readonly capacity: number
 }> {
   override get message(): string {
-    return `${this.name}: dead-letter queue is full (capacity ${this.capacity})`
+    return `dead-letter queue "${this.policy}" is full (capacity ${this.capacity})`
   }
 }
 
@@ -304,20 +305,20 @@ export const isDeadLetterQueueFullError = (u: unknown): u is DeadLetterQueueFull
  * ```ts
  * import { DeadLetterQueue } from "effect-resilience"
  *
- * const error = new DeadLetterQueue.DeadLetterStoreError({ name: "orders", operation: "append", cause: "timeout" })
+ * const error = new DeadLetterQueue.DeadLetterStoreError({ policy: "orders", operation: "append", cause: "timeout" })
  * error.message // "orders: dead-letter store append failed: timeout"
  * ```
  *
  * @category errors
  * @since 0.1.0
  */
-export class DeadLetterStoreError extends Data.TaggedError("DeadLetterStoreError")<{
-  readonly name: string
+export class DeadLetterStoreError extends TaggedError("DeadLetterStoreError")<{
+  readonly policy: string
   readonly operation: string
   readonly cause: unknown
 }> {
   override get message(): string {
-    return `${this.name}: dead-letter store ${this.operation} failed: ${internal.describe(this.cause)}`
+    return `dead-letter store of "${this.policy}" failed to ${this.operation}: ${internal.describe(this.cause)}`
   }
 }
 

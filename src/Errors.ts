@@ -7,7 +7,8 @@
  *
  * @since 0.1.0
  */
-import { Data, Predicate } from "effect"
+import { Predicate } from "effect"
+import { TaggedError } from "./internal/errors.ts"
 
 /**
  * Raised when a policy is built with options outside their allowed range.
@@ -37,7 +38,7 @@ import { Data, Predicate } from "effect"
  * @category errors
  * @since 0.1.0
  */
-export class InvalidConfigError extends Data.TaggedError("InvalidConfigError")<{
+export class InvalidConfigError extends TaggedError("InvalidConfigError")<{
   /** The constructor that rejected the options, e.g. `"Retry.make"`. */
   readonly source: string
   /** The option path, e.g. `"maxAttempts"` or `"backoff.max"`. */

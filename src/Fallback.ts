@@ -10,7 +10,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Data, Duration, Effect, Layer, Predicate } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Predicate } from "effect"
 import type { InvalidConfigError } from "./Errors.ts"
 import { ResilienceEvent } from "./Events.ts"
 import * as defaults from "./internal/defaults.ts"
@@ -19,6 +19,7 @@ import { emit } from "./internal/events.ts"
 import * as internal from "./internal/fallback.ts"
 import * as Lru from "./internal/lru.ts"
 import * as validate from "./internal/validate.ts"
+import { TaggedError } from "./internal/errors.ts"
 
 const LastKnownGoodTypeId = "~effect-resilience/Fallback/LastKnownGood"
 
@@ -145,12 +146,12 @@ export const orElse: {
  * @category errors
  * @since 0.1.0
  */
-export class FallbackChainError<out E = unknown> extends Data.TaggedError("FallbackChainError")<{
-  readonly name: string
+export class FallbackChainError<out E = unknown> extends TaggedError("FallbackChainError")<{
+  readonly policy: string
   readonly failures: ReadonlyArray<E>
 }> {
   override get message(): string {
-    return `${this.name}: all ${this.failures.length} alternatives failed`
+    return `all ${this.failures.length} alternatives of "${this.policy}" failed`
   }
 }
 
@@ -232,7 +233,7 @@ export const chain = <const Effects extends readonly [Effect.Effect<any, any, an
   return internal.chain(
     effects,
     name,
-    (failures) => new FallbackChainError({ name, failures: failures as ReadonlyArray<Effect.Error<Effects[number]>> })
+    (failures) => new FallbackChainError({ policy: name, failures: failures as ReadonlyArray<Effect.Error<Effects[number]>> })
   )
 }
 

@@ -13,13 +13,14 @@
  *
  * @since 0.1.0
  */
-import { Context, Data, Effect, Layer, Predicate } from "effect"
+import { Context, Effect, Layer, Predicate } from "effect"
 import type { InvalidConfigError } from "./Errors.ts"
 import { type Priority as EventPriority, ResilienceEvent } from "./Events.ts"
 import * as defaults from "./internal/defaults.ts"
 import { emit } from "./internal/events.ts"
 import * as internal from "./internal/loadShedder.ts"
 import * as validate from "./internal/validate.ts"
+import { TaggedError } from "./internal/errors.ts"
 
 const TypeId = "~effect-resilience/LoadShedder"
 
@@ -220,7 +221,7 @@ const validateOptions = (options: LoadShedderOptions): internal.Config => {
 const shed = (name: string, priority: Priority): Effect.Effect<never, LoadShedError> =>
   Effect.andThen(
     emit((timestamp) => ResilienceEvent.Shed({ name, timestamp, priority })),
-    Effect.failSync(() => new LoadShedError({ name, priority }))
+    Effect.failSync(() => new LoadShedError({ policy: name, priority }))
   )
 
 /**
@@ -346,12 +347,12 @@ export const isLoadShedder = (u: unknown): u is LoadShedder => Predicate.hasProp
  * @category errors
  * @since 0.1.0
  */
-export class LoadShedError extends Data.TaggedError("LoadShedError")<{
-  readonly name: string
+export class LoadShedError extends TaggedError("LoadShedError")<{
+  readonly policy: string
   readonly priority: Priority
 }> {
   override get message(): string {
-    return `${this.name}: ${this.priority} call shed under load`
+    return `load shedder "${this.policy}" shed a ${this.priority} call under load`
   }
 }
 
@@ -362,7 +363,7 @@ export class LoadShedError extends Data.TaggedError("LoadShedError")<{
  * ```ts
  * import { LoadShedder } from "effect-resilience"
  *
- * LoadShedder.isLoadShedError(new LoadShedder.LoadShedError({ name: "api", priority: "sheddable" })) // true
+ * LoadShedder.isLoadShedError(new LoadShedder.LoadShedError({ policy: "api", priority: "sheddable" })) // true
  * ```
  *
  * @category guards

@@ -22,7 +22,7 @@
  *
  * @since 0.1.0
  */
-import { ConfigProvider, Context, Data, Duration, Effect, Layer, Predicate, Result } from "effect"
+import { ConfigProvider, Context, Duration, Effect, Layer, Predicate, Result } from "effect"
 import * as decoding from "./internal/configDecode.ts"
 import * as env from "./internal/configEnv.ts"
 import type { IssueKind as InternalIssueKind, RawIssue } from "./internal/configIssues.ts"
@@ -31,6 +31,7 @@ import type { Format as InternalFormat } from "./internal/configParse.ts"
 import { parseText } from "./internal/configParse.ts"
 import * as schema from "./internal/configSchema.ts"
 import * as defaults from "./internal/defaults.ts"
+import { TaggedError } from "./internal/errors.ts"
 
 // -----------------------------------------------------------------------------
 // models
@@ -471,7 +472,7 @@ export interface ConfigIssue {
  * @category errors
  * @since 0.1.0
  */
-export class ResilienceConfigError extends Data.TaggedError("ResilienceConfigError")<{
+export class ResilienceConfigError extends TaggedError("ResilienceConfigError")<{
   readonly kind: IssueKind
   readonly path: string
   readonly value: unknown

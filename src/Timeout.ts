@@ -1,16 +1,17 @@
 /**
  * Bounds how long an effect may run. When the time is up the effect is
  * interrupted (its finalizers run before the caller sees the error) and the
- * caller gets a typed `TimeoutError { name, duration }`.
+ * caller gets a typed `TimeoutError { policy, duration }`.
  *
  * @since 0.1.0
  */
-import { Data, Duration, Effect, Predicate } from "effect"
+import { Duration, Effect, Predicate } from "effect"
 import { ResilienceEvent } from "./Events.ts"
 import * as defaults from "./internal/defaults.ts"
 import { dualPrepared } from "./internal/dual.ts"
 import { emit } from "./internal/events.ts"
 import * as validate from "./internal/validate.ts"
+import { TaggedError } from "./internal/errors.ts"
 
 /**
  * The effect ran longer than `duration` and was interrupted.
@@ -19,7 +20,7 @@ import * as validate from "./internal/validate.ts"
  *
  * Its `_tag` is `"TimeoutError"`, like Effect's own `Cause.TimeoutError`, so
  * one `Effect.catchTag("TimeoutError", ...)` handles both; this one also
- * carries the policy `name` and the `duration`.
+ * carries the policy name in `policy` and the `duration`.
  *
  * @example
  * ```ts
@@ -35,12 +36,12 @@ import * as validate from "./internal/validate.ts"
  * @category errors
  * @since 0.1.0
  */
-export class TimeoutError extends Data.TaggedError("TimeoutError")<{
-  readonly name: string
+export class TimeoutError extends TaggedError("TimeoutError")<{
+  readonly policy: string
   readonly duration: Duration.Duration
 }> {
   override get message(): string {
-    return `${this.name}: timed out after ${Duration.format(this.duration)}`
+    return `"${this.policy}" timed out after ${Duration.format(this.duration)}`
   }
 }
 
@@ -121,7 +122,7 @@ export const timeout: {
     Effect.sleep(duration),
     Effect.andThen(
       emit((timestamp) => ResilienceEvent.TimeoutFired({ name, timestamp, duration })),
-      Effect.failSync(() => new TimeoutError({ name, duration }))
+      Effect.failSync(() => new TimeoutError({ policy: name, duration }))
     )
   )
   return <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | TimeoutError, R> => Effect.raceFirst(self, timer)

@@ -85,9 +85,9 @@ describe("Bulkhead: admission", () => {
       assert.deepStrictEqual(events, [])
       assert.isTrue(Bulkhead.isBulkheadRejectedError(error))
       assert.strictEqual(error._tag, "BulkheadRejectedError")
-      assert.strictEqual(error.name, "payments")
+      assert.strictEqual(error.policy, "payments")
       assert.strictEqual(error.reason, "full")
-      assert.strictEqual(error.message, "payments: bulkhead full, call rejected")
+      assert.strictEqual(error.message, "bulkhead \"payments\" is full, call rejected")
       assert.deepStrictEqual(rejectedEvents.map((e) => [e._tag, e.name, (e as { reason?: string }).reason]), [[
         "BulkheadRejected",
         "payments",
@@ -137,7 +137,7 @@ describe("Bulkhead: admission", () => {
         const error = exit.cause.reasons.find((r) => r._tag === "Fail")
         assert.strictEqual(
           (error as { error: Bulkhead.BulkheadRejectedError }).error.message,
-          "inventory: waited too long for a bulkhead permit, call rejected"
+          "call waited too long for a permit of bulkhead \"inventory\", rejected"
         )
       }
       assert.deepStrictEqual(events.map((e) => [e._tag, e.name, e.timestamp, (e as { reason?: string }).reason]), [[

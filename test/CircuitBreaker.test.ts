@@ -93,11 +93,11 @@ describe("CircuitBreaker: consecutive", () => {
       assert.isTrue(CircuitBreaker.isCircuitOpenError(error))
       if (!CircuitBreaker.isCircuitOpenError(error)) return
       assert.strictEqual(error._tag, "CircuitOpenError")
-      assert.strictEqual(error.name, "payments")
+      assert.strictEqual(error.policy, "payments")
       assert.strictEqual(error.state, "Open")
       assert.strictEqual(error.key, undefined)
       assert.strictEqual(Duration.toMillis(error.retryAfter), 6_000)
-      assert.strictEqual(error.message, "payments: circuit open, retry after 6s")
+      assert.strictEqual(error.message, 'circuit "payments" is open, retry after 6s')
       assert.deepStrictEqual(events.map((e) => e._tag), ["BreakerRejected"])
       const event = events[0]!
       assert.isTrue(
@@ -416,7 +416,7 @@ describe("CircuitBreaker: half-open", () => {
       for (const error of rejected) {
         assert.isTrue(
           error._tag === "Some" && error.value._tag === "CircuitOpenError" && error.value.state === "HalfOpen" &&
-            Duration.toMillis(error.value.retryAfter) === 0 && error.value.name === "search"
+            Duration.toMillis(error.value.retryAfter) === 0 && error.value.policy === "search"
         )
       }
       assert.strictEqual(yield* Ref.get(started), 3)
@@ -624,7 +624,7 @@ describe("CircuitBreaker: admin", () => {
       assert.deepStrictEqual([error.state, Duration.toMillis(error.retryAfter), error.message], [
         "ForcedOpen",
         0,
-        "ops: circuit forced open"
+        'circuit "ops" is forced open'
       ])
       yield* b.reset
       assert.deepStrictEqual(yield* b.state, { _tag: "Closed", since: 3_600_000 })
@@ -691,7 +691,7 @@ describe("CircuitBreaker: keyed", () => {
       const error = yield* Effect.flip(ok.pipe(k.execute("a")))
       assert.isTrue(CircuitBreaker.isCircuitOpenError(error))
       if (CircuitBreaker.isCircuitOpenError(error)) {
-        assert.deepStrictEqual([error.name, error.key, error.message], ["upstream/a", "a", "upstream/a: circuit open, retry after 5s"])
+        assert.deepStrictEqual([error.policy, error.key, error.message], ["upstream/a", "a", 'circuit "upstream/a" is open, retry after 5s'])
       }
       assert.strictEqual(yield* k.execute(ok, "b"), "ok")
       assert.strictEqual((yield* k.state("a"))._tag, "Open")

@@ -111,8 +111,8 @@ describe("DeadLetterQueue: a full queue never drops silently", () => {
       yield* dlq.offer(input("b"))
       const [error, events] = yield* Events.collect(Effect.flip(dlq.offer(input("c"))))
       assert.isTrue(DeadLetterQueue.isDeadLetterQueueFullError(error))
-      assert.deepStrictEqual(error, new DeadLetterQueue.DeadLetterQueueFullError({ name: "payments", capacity: 2 }))
-      assert.strictEqual(error.message, "payments: dead-letter queue is full (capacity 2)")
+      assert.deepStrictEqual(error, new DeadLetterQueue.DeadLetterQueueFullError({ policy: "payments", capacity: 2 }))
+      assert.strictEqual(error.message, 'dead-letter queue "payments" is full (capacity 2)')
       assert.deepStrictEqual(events, [])
       assert.deepStrictEqual((yield* dlq.entries).map((e) => e.item), ["a", "b"])
       yield* dlq.take
@@ -349,7 +349,7 @@ describe("DeadLetterQueue: store", () => {
         ...memory,
         append: (name, entry) =>
           failNext
-            ? Effect.fail(new DeadLetterQueue.DeadLetterStoreError({ name, operation: "append", cause: "disk full" }))
+            ? Effect.fail(new DeadLetterQueue.DeadLetterStoreError({ policy: name, operation: "append", cause: "disk full" }))
             : memory.append(name, entry)
       }
       const dlq = yield* DeadLetterQueue.make<string>({ name: "q", capacity: 1 }).pipe(
@@ -357,7 +357,7 @@ describe("DeadLetterQueue: store", () => {
       )
       const error = yield* Effect.flip(dlq.offer(input("a")))
       assert.isTrue(DeadLetterQueue.isDeadLetterStoreError(error))
-      assert.strictEqual(error.message, "q: dead-letter store append failed: disk full")
+      assert.strictEqual(error.message, 'dead-letter store of "q" failed to append: disk full')
       failNext = false
       yield* dlq.offer(input("b"))
       assert.deepStrictEqual((yield* dlq.entries).map((e) => e.item), ["b"])

@@ -153,9 +153,9 @@ describe("Fallback.chain", () => {
       const error = yield* Effect.flip(chained)
       assert.isTrue(Fallback.isFallbackChainError(error))
       assert.strictEqual(error._tag, "FallbackChainError")
-      assert.strictEqual(error.name, "user")
+      assert.strictEqual(error.policy, "user")
       assert.deepStrictEqual(error.failures, ["cache failed", "db failed", "api failed"])
-      assert.strictEqual(error.message, "user: all 3 alternatives failed")
+      assert.strictEqual(error.message, 'all 3 alternatives of "user" failed')
       const caught = yield* chained.pipe(Effect.catchTag("FallbackChainError", (e) => Effect.succeed(e.failures.length)))
       assert.strictEqual(caught, 3)
       assert.isFalse(Fallback.isFallbackChainError(new Error("x")))
@@ -173,7 +173,7 @@ describe("Fallback.chain", () => {
     Effect.gen(function*() {
       const error = yield* Effect.flip(Fallback.chain([Effect.fail(1)]))
       assert.deepStrictEqual(error.failures, [1])
-      assert.strictEqual(error.name, defaults.fallback.name)
+      assert.strictEqual(error.policy, defaults.fallback.name)
     }))
 
   it("rejects an empty list (a type error too), non-effects and an empty name", () => {

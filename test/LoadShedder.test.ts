@@ -82,9 +82,9 @@ describe("LoadShedder: admission by priority", () => {
       assert.isFalse(ran)
       assert.isTrue(LoadShedder.isLoadShedError(error))
       assert.strictEqual(error._tag, "LoadShedError")
-      assert.strictEqual(error.name, "search")
+      assert.strictEqual(error.policy, "search")
       assert.strictEqual(error.priority, "sheddable")
-      assert.strictEqual(error.message, "search: sheddable call shed under load")
+      assert.strictEqual(error.message, 'load shedder "search" shed a sheddable call under load')
       assert.deepStrictEqual(events.map((e) => [e._tag, e.name, (e as { priority?: string }).priority]), [[
         "Shed",
         "search",

@@ -289,7 +289,7 @@ describe("Pipeline: the dead-letter queue is never bypassed", () => {
       const failing = Pipeline.stage("s", (e: Event) => e.index % 2 === 1 ? Effect.fail("down") : Effect.succeed(e))
       const run = yield* Pipeline.run(Stream.fromIterable(events(10)), [failing], { deadLetters })
       const error = yield* Effect.flip(Stream.runDrain(run.stream))
-      assert.deepStrictEqual(error, new DeadLetterQueue.DeadLetterQueueFullError({ name: "small", capacity: 2 }))
+      assert.deepStrictEqual(error, new DeadLetterQueue.DeadLetterQueueFullError({ policy: "small", capacity: 2 }))
       const summary = yield* run.summary
       // items 0-4 done, item 5 could not be stored: it is the one in flight, and the stream failed with it
       assert.deepStrictEqual([summary.input, summary.processed, summary.deadLettered, summary.inFlight], [6, 3, 2, 1])

@@ -17,7 +17,7 @@ describe("Timeout", () => {
       assert.strictEqual(error, "nope")
     }))
 
-  it.effect("fails with TimeoutError { name, duration } and interrupts the work, finalizers first", () =>
+  it.effect("fails with TimeoutError { policy, duration } and interrupts the work, finalizers first", () =>
     Effect.gen(function*() {
       const log = yield* Ref.make<Array<string>>([])
       const work = Effect.sleep("10 seconds").pipe(
@@ -38,9 +38,9 @@ describe("Timeout", () => {
       assert.isTrue(Timeout.isTimeoutError(error))
       const timeoutError = error as Timeout.TimeoutError
       assert.strictEqual(timeoutError._tag, "TimeoutError")
-      assert.strictEqual(timeoutError.name, "orders-db")
+      assert.strictEqual(timeoutError.policy, "orders-db")
       assert.strictEqual(Duration.toMillis(timeoutError.duration), 2000)
-      assert.strictEqual(timeoutError.message, "orders-db: timed out after 2s")
+      assert.strictEqual(timeoutError.message, '"orders-db" timed out after 2s')
       assert.deepStrictEqual(yield* Ref.get(log), ["work interrupted", "finalizer ran", "caller saw timeout"])
       assert.deepStrictEqual(events.map((e) => [e._tag, e.name, e.timestamp]), [["TimeoutFired", "orders-db", 2000]])
     }))

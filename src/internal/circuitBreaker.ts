@@ -338,7 +338,7 @@ const reject = (circuit: Circuit, state: machine.State, now: number): Effect.Eff
   circuit.rejected++
   const retryAfter = Duration.millis(machine.retryAfterMillis(state, now))
   const rejectedIn = state._tag as "Open" | "HalfOpen" | "ForcedOpen"
-  const error = new CircuitOpenError({ name: circuit.name, retryAfter, state: rejectedIn, key: circuit.key })
+  const error = new CircuitOpenError({ policy: circuit.name, retryAfter, state: rejectedIn, key: circuit.key })
   return Effect.andThen(
     emit((timestamp) => ResilienceEvent.BreakerRejected({ name: circuit.name, timestamp, state: rejectedIn, retryAfter })),
     Effect.fail(error)

@@ -94,7 +94,7 @@ export const make = <A>(
       whenFull === "fail"
         ? Effect.flatMap(
           slots.takeIfAvailable(1),
-          (ok) => ok ? Effect.void : Effect.fail(new DeadLetterQueueFullError({ name, capacity }))
+          (ok) => ok ? Effect.void : Effect.fail(new DeadLetterQueueFullError({ policy: name, capacity }))
         )
         : takeKept(slots, restore)
 

@@ -2,11 +2,12 @@
  * The rate-limit stage of `Policy`, on Effect's own `effect/persistence`
  * `RateLimiter` (memory store unless the caller brings a limiter).
  */
-import { Data, Duration, Effect } from "effect"
+import { Duration, Effect } from "effect"
 import { RateLimiter } from "effect/persistence"
 import type { InvalidConfigError } from "../Errors.ts"
 import type { Wrap } from "./policy.ts"
 import * as validate from "./validate.ts"
+import { TaggedError } from "./errors.ts"
 
 export interface RateLimitOptions {
   /** Calls allowed per `window`: an integer >= 1. */
@@ -22,13 +23,13 @@ export interface RateLimitOptions {
   readonly limiter?: RateLimiter.RateLimiter | undefined
 }
 
-export class RateLimitedError extends Data.TaggedError("RateLimitedError")<{
-  readonly name: string
+export class RateLimitedError extends TaggedError("RateLimitedError")<{
+  readonly policy: string
   readonly retryAfter: Duration.Duration
   readonly limit: number
 }> {
   override get message(): string {
-    return `${this.name}: rate limit of ${this.limit} exceeded, retry after ${Duration.format(this.retryAfter)}`
+    return `rate limit of ${this.limit} calls of "${this.policy}" exceeded, retry after ${Duration.format(this.retryAfter)}`
   }
 }
 
@@ -52,7 +53,7 @@ export const make = (name: string, options: RateLimitOptions): Effect.Effect<Wra
     const consume = limiter.consume(config).pipe(
       Effect.flatMap((result) => Duration.isZero(result.delay) ? Effect.void : Effect.sleep(result.delay)),
       Effect.catchReason("RateLimiterError", "RateLimitExceeded", (reason) =>
-        Effect.fail(new RateLimitedError({ name, retryAfter: reason.retryAfter, limit: reason.limit }))),
+        Effect.fail(new RateLimitedError({ policy: name, retryAfter: reason.retryAfter, limit: reason.limit }))),
       // A store failure (only possible with a remote store) is not a decision about the call: surface it as a defect.
       Effect.catchTag("RateLimiterError", Effect.die)
     )
