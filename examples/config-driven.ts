@@ -5,7 +5,8 @@
  * - `chaos`: the production policy with faults injected under it (seeded).
  * The business code never changes; only the layer does.
  *
- * `APP_ENV=chaos npm run example:config` runs one; with no APP_ENV it runs all three.
+ * `APP_ENV=chaos node --import tsx examples/config-driven.ts` runs one; with no APP_ENV it runs
+ * all three (as `npm run examples` does).
  */
 import { Context, Data, Effect, Layer, Random } from "effect"
 import { fileURLToPath } from "node:url"

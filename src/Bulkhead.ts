@@ -208,7 +208,7 @@ export const isBulkhead = (u: unknown): u is Bulkhead => Predicate.hasProperty(u
  * **Details**
  *
  * A rejection is not a failure of the dependency: a circuit breaker placed
- * outside the bulkhead should not count it (see DESIGN §4), and a retry may
+ * outside the bulkhead should not count it (see docs/circuit-breaker.md), and a retry may
  * try again later.
  *
  * @example

@@ -6,7 +6,7 @@
  * load balancer); `race` launches different backends in turn (a primary
  * region, then a secondary).
  *
- * Semantics (DESIGN §4): attempt 1 starts at once; after `delay` without a
+ * Semantics: attempt 1 starts at once; after `delay` without a
  * result attempt 2 starts, and so on up to `maxAttempts`; a failed attempt
  * starts the next one at once; the first success wins and every other
  * attempt is interrupted, their finalizers having run before the caller gets

@@ -285,7 +285,7 @@ const classify = (isFailure: (error: unknown) => boolean, exit: Exit.Exit<unknow
   }
   // Interruption alone says nothing about the dependency.
   if (fail === undefined) return machine.IGNORED
-  // Neither does a rejection by a policy inside the breaker (DESIGN §4).
+  // Neither does a rejection by a policy inside the breaker (docs/circuit-breaker.md).
   if (isRejection(fail.error)) return machine.IGNORED
   return isFailure(fail.error) ? machine.FAILURE : machine.IGNORED
 }

@@ -258,7 +258,7 @@ export const RateLimit = Schema.Struct({
   window: PositiveDuration
 })
 
-/** The blocks a policy may hold, in the composition order of DESIGN §3. */
+/** The blocks a policy may hold, in the composition order of docs/composition.md. */
 export const blockKeys = ["retry", "circuitBreaker", "bulkhead", "hedge", "rateLimit"] as const
 export type BlockKey = typeof blockKeys[number]
 
