@@ -38,7 +38,7 @@ interface Recorded {
   readonly slow: boolean
 }
 
-/** The reference model: the rules of DESIGN §4, written the plain way. */
+/** The reference model: the breaker rules of docs/circuit-breaker.md, written the plain way. */
 class Model {
   tag: "Closed" | "Open" | "HalfOpen" = "Closed"
   now = 0
