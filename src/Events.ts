@@ -55,6 +55,7 @@ export type Priority = "critical" | "normal" | "sheddable"
  * - `Degraded`: the degraded variant ran instead of the full one.
  * - `DeadLettered`: item `id` failed at `stage` and was stored in a dead-letter queue.
  * - `StageSkipped`: a non-critical pipeline `stage` was skipped under overload.
+ * - `RateLimited`: a call was rejected by a rate limit; the limiter admits calls again after `retryAfter`.
  * - `IdempotentHit`: a call for `key` did not run: it joined a running call (`coalesced`) or read a stored result (`cached`).
  *
  * @category models
@@ -76,6 +77,7 @@ export type ResilienceEvent = Data.TaggedEnum<{
   DeadLettered: EventBase & { readonly stage: string; readonly id: string }
   StageSkipped: EventBase & { readonly stage: string }
   IdempotentHit: EventBase & { readonly key: string; readonly kind: "coalesced" | "cached" }
+  RateLimited: EventBase & { readonly retryAfter: Duration.Duration }
 }>
 
 /**
