@@ -158,7 +158,7 @@ const listenersIn = (context: Context.Context<never>): ReadonlyArray<Listener> =
   if (found === undefined) {
     const listeners: Array<Listener> = []
     for (const [key, value] of map) {
-      if (key.startsWith(listenerKeyPrefix)) listeners.push(value as Listener)
+      if (value !== undefined && key.startsWith(listenerKeyPrefix)) listeners.push(value as Listener)
     }
     found = listeners
     contextListeners.set(map, found)
@@ -191,13 +191,16 @@ const installListener = <I>(
   listener: Listener,
   output: Context.Context<I>
 ): Context.Context<I> => {
+  const current = Context.get(input, ResilienceEvents)
+  const inputKeysActive = current !== undefined && readsContext.has(current)
   let result = output as Context.Context<I>
   for (const [key, value] of input.mapUnsafe) {
-    if (key.startsWith(listenerKeyPrefix)) result = Context.addUnsafe(result, key, value)
+    // Keys the current listener does not read were silenced or replaced (`provideService(ResilienceEvents, ...)`):
+    // shadow them, or the new dispatcher would bring them back.
+    if (key.startsWith(listenerKeyPrefix)) result = Context.addUnsafe(result, key, inputKeysActive ? value : undefined)
   }
   result = Context.addUnsafe(result, `${listenerKeyPrefix}${nextListenerKey++}`, listener)
-  const current = Context.get(input, ResilienceEvents)
-  return Context.add(result, ResilienceEvents, current !== undefined && readsContext.has(current) ? current : combine(current, fromContext))
+  return Context.add(result, ResilienceEvents, inputKeysActive ? current : combine(current, fromContext))
 }
 
 /**

@@ -96,6 +96,23 @@ describe("Events", () => {
       assert.deepStrictEqual(seen, ["a inner", "b inner", "a outer"])
     }))
 
+  it.effect("silencing or replacing the listener holds for layers provided inside", () =>
+    Effect.gen(function*() {
+      const seen: Array<string> = []
+      const listener = (label: string) => (e: Events.ResilienceEvent) => Effect.sync(() => void seen.push(`${label} ${e._tag}`))
+      yield* failTwice(1).pipe(
+        Effect.provide(Events.layer(listener("inner"))),
+        Effect.provideService(Events.ResilienceEvents, undefined),
+        Effect.provide(Events.layer(listener("outer")))
+      )
+      yield* failTwice(1).pipe(
+        Effect.provide(Events.layer(listener("inner"))),
+        Effect.provideService(Events.ResilienceEvents, listener("replacement")),
+        Effect.provide(Events.layer(listener("outer")))
+      )
+      assert.deepStrictEqual(seen, ["inner RetryExhausted", "replacement RetryExhausted", "inner RetryExhausted"])
+    }))
+
   it.effect("the hub broadcasts events as a Stream", () =>
     Effect.gen(function*() {
       const events = yield* Events.subscribe
