@@ -70,7 +70,11 @@ export interface CircuitBreaker {
   readonly state: Effect.Effect<State>
   /** What the trip policy sees now, and the rejections so far. */
   readonly stats: Effect.Effect<Stats>
-  /** Every transition from now on, with its timestamp (one PubSub, fed only on transitions). */
+  /**
+   * Every transition from now on, with its timestamp (one PubSub, fed only on
+   * transitions). Ends when the scope the breaker was made in closes (a
+   * breaker made outside any scope never ends it).
+   */
   readonly changes: Stream.Stream<Transition>
   /** Rejects every call (`ForcedOpen`) until `reset` or `disable`. */
   readonly forceOpen: Effect.Effect<void>

@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Data, Effect, Layer, PubSub, Ref, Stream } from "effect"
+import { Context, Data, Effect, Layer, PubSub, Stream } from "effect"
 import type * as Duration from "effect/Duration"
 import { dual } from "effect/Function"
 import type { Scope } from "effect/Scope"
@@ -55,6 +55,7 @@ export type Priority = "critical" | "normal" | "sheddable"
  * - `Degraded`: the degraded variant ran instead of the full one.
  * - `DeadLettered`: item `id` failed at `stage` and was stored in a dead-letter queue.
  * - `StageSkipped`: a non-critical pipeline `stage` was skipped under overload.
+ * - `RateLimited`: a call was rejected by a rate limit; the limiter admits calls again after `retryAfter`.
  * - `IdempotentHit`: a call for `key` did not run: it joined a running call (`coalesced`) or read a stored result (`cached`).
  *
  * @category models
@@ -76,6 +77,7 @@ export type ResilienceEvent = Data.TaggedEnum<{
   DeadLettered: EventBase & { readonly stage: string; readonly id: string }
   StageSkipped: EventBase & { readonly stage: string }
   IdempotentHit: EventBase & { readonly key: string; readonly kind: "coalesced" | "cached" }
+  RateLimited: EventBase & { readonly retryAfter: Duration.Duration }
 }>
 
 /**
@@ -137,8 +139,69 @@ export const ResilienceEvents = Context.Reference<Listener | undefined>("effect-
   defaultValue: () => undefined
 })
 
-const combine = (first: Listener | undefined, second: Listener): Listener =>
-  first === undefined ? second : (event) => Effect.andThen(first(event), second(event))
+/**
+ * Listeners installed by layers live under keys of their own (one per
+ * `Events.layer` / `Events.layerHub`), because a merge of layers keeps one
+ * value per key: two layers writing `ResilienceEvents` would overwrite each
+ * other. `ResilienceEvents` then holds `fromContext`, which at emission time
+ * runs every listener key present in the emitting fiber's context, so
+ * listeners add up however their layers were combined.
+ */
+const listenerKeyPrefix = "effect-resilience/Events/listener/"
+let nextListenerKey = 0
+
+/** Listeners found in a context, cached per context (contexts are immutable). */
+const contextListeners = new WeakMap<ReadonlyMap<string, unknown>, ReadonlyArray<Listener>>()
+const listenersIn = (context: Context.Context<never>): ReadonlyArray<Listener> => {
+  const map = context.mapUnsafe
+  let found = contextListeners.get(map)
+  if (found === undefined) {
+    const listeners: Array<Listener> = []
+    for (const [key, value] of map) {
+      if (value !== undefined && key.startsWith(listenerKeyPrefix)) listeners.push(value as Listener)
+    }
+    found = listeners
+    contextListeners.set(map, found)
+  }
+  return found
+}
+
+const fromContext: Listener = (event) =>
+  Effect.contextWith((context: Context.Context<never>) =>
+    Effect.forEach(listenersIn(context), (listener) => listener(event), { discard: true })
+  )
+
+/** Listeners that already include `fromContext` (adding it twice would deliver every event twice). */
+const readsContext = new WeakSet<Listener>([fromContext])
+
+const combine = (first: Listener | undefined, second: Listener): Listener => {
+  if (first === undefined) return second
+  const both: Listener = (event) => Effect.andThen(first(event), second(event))
+  if (readsContext.has(first) || readsContext.has(second)) readsContext.add(both)
+  return both
+}
+
+/**
+ * A layer output that installs `listener` under a key of its own, keeps the
+ * listener keys of its input (a `Layer.provide` exposes only the outer
+ * layer's output) and makes sure `ResilienceEvents` reads them all.
+ */
+const installListener = <I>(
+  input: Context.Context<never>,
+  listener: Listener,
+  output: Context.Context<I>
+): Context.Context<I> => {
+  const current = Context.get(input, ResilienceEvents)
+  const inputKeysActive = current !== undefined && readsContext.has(current)
+  let result = output as Context.Context<I>
+  for (const [key, value] of input.mapUnsafe) {
+    // Keys the current listener does not read were silenced or replaced (`provideService(ResilienceEvents, ...)`):
+    // shadow them, or the new dispatcher would bring them back.
+    if (key.startsWith(listenerKeyPrefix)) result = Context.addUnsafe(result, key, inputKeysActive ? value : undefined)
+  }
+  result = Context.addUnsafe(result, `${listenerKeyPrefix}${nextListenerKey++}`, listener)
+  return Context.add(result, ResilienceEvents, inputKeysActive ? current : combine(current, fromContext))
+}
 
 /**
  * Runs an effect with `listener` added to whatever listens already.
@@ -166,28 +229,33 @@ export const withListener: {
 /**
  * A layer that adds listeners to those already in place.
  *
- * **Gotchas**
+ * **Details**
  *
- * The listener lives in one reference, so two `Events.layer`s combined with
- * `Layer.merge` do not add up (the last one wins): pass several listeners to
- * one `Events.layer`, or stack layers with `Layer.provide`.
+ * Listeners add up however layers are combined: `Layer.mergeAll(app, logs,
+ * metrics)`, `Layer.provideMerge`, `Layer.provide` and nested
+ * `Effect.provide` all deliver every event once to every listener (the order
+ * among listeners is unspecified). With no listener at all, policies build no
+ * event.
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
+ * import { Effect, Layer } from "effect"
  * import { Events } from "effect-resilience"
  *
  * const LogEvents = Events.layer((event) => Effect.logInfo(event._tag, event.name))
- * const Both = Events.layer((event) => Effect.logInfo(event._tag), (event) => Effect.logDebug(event))
+ * const CountEvents = Events.layer((event) => Effect.logDebug(event))
+ * const Both = Layer.mergeAll(LogEvents, CountEvents) // each event reaches both
  * ```
  *
  * @category layers
  * @since 0.1.0
  */
 export const layer = (...listeners: ReadonlyArray<Listener>): Layer.Layer<never> =>
-  Layer.effect(
-    ResilienceEvents,
-    Effect.map(Effect.service(ResilienceEvents), (current) => listeners.reduce(combine, current))
+  listeners.length === 0 ? Layer.empty : Layer.effectContext(
+    Effect.map(
+      Effect.context<never>(),
+      (input) => installListener(input, listeners.reduce<Listener | undefined>(combine, undefined)!, Context.empty())
+    )
   )
 
 /**
@@ -236,7 +304,7 @@ export const collect = <A, E, R>(
  */
 export class EventHub extends Context.Service<EventHub, {
   readonly pubsub: PubSub.PubSub<ResilienceEvent>
-  /** How many events were dropped because a subscriber was too slow. */
+  /** How many events pushed the oldest event out of a slow subscriber's full buffer (counted once per event, however many subscribers were full). */
   readonly dropped: Effect.Effect<number>
 }>()("effect-resilience/Events/EventHub") {}
 
@@ -266,13 +334,17 @@ export const layerHub = (options?: { readonly capacity?: number | undefined }): 
       PubSub.sliding<ResilienceEvent>(options?.capacity ?? 1024),
       PubSub.shutdown
     )
-    const dropped = yield* Ref.make(0)
-    const current = yield* Effect.service(ResilienceEvents)
+    let dropped = 0
+    // The fast path fails only when some subscriber's buffer is full (or the hub
+    // is shut down): the sliding publish then drops that subscriber's oldest event.
     const publish: Listener = (event) =>
-      Effect.flatMap(PubSub.publish(pubsub, event), (accepted) => accepted ? Effect.void : Ref.update(dropped, (n) => n + 1))
-    return Context.make(EventHub, { pubsub, dropped: Ref.get(dropped) }).pipe(
-      Context.add(ResilienceEvents, combine(current, publish))
-    )
+      Effect.suspend(() => {
+        if (PubSub.publishUnsafe(pubsub, event) || PubSub.isShutdownUnsafe(pubsub)) return Effect.void
+        dropped++
+        return Effect.asVoid(PubSub.publish(pubsub, event))
+      })
+    const input = yield* Effect.context<never>()
+    return installListener(input, publish, Context.make(EventHub, { pubsub, dropped: Effect.sync(() => dropped) }))
   }))
 
 /**

@@ -8,7 +8,7 @@
  * reads the clock only when the time matters (a time window, slow calls, a
  * transition), builds no event and touches no PubSub.
  */
-import { Clock, Duration, Effect, Exit, type Fiber, PubSub, Ref, Schedule, Stream } from "effect"
+import { Clock, Duration, Effect, Exit, type Fiber, Option, PubSub, Ref, Schedule, Scope, Stream } from "effect"
 import type * as Cause from "effect/Cause"
 import { dual } from "effect/Function"
 import type {
@@ -487,8 +487,19 @@ export const statsOf = (circuit: Circuit): Effect.Effect<Stats> =>
 // the public object of one circuit
 // -----------------------------------------------------------------------------
 
+/**
+ * The `changes` hub. The breaker requires no `Scope`, but when it is made in
+ * one (a `Policy`, a layer, `Effect.scoped`) closing that scope shuts the hub
+ * down, which ends every `changes` stream instead of leaving readers waiting
+ * forever. Transitions after that still emit events.
+ */
 export const makeHub = (): Effect.Effect<Hub> =>
-  Effect.map(PubSub.sliding<Transition>(defaults.circuitBreaker.changesCapacity), (pubsub) => ({ pubsub }))
+  Effect.gen(function*() {
+    const pubsub = yield* PubSub.sliding<Transition>(defaults.circuitBreaker.changesCapacity)
+    const scope = yield* Effect.serviceOption(Scope.Scope)
+    if (Option.isSome(scope)) yield* Scope.addFinalizer(scope.value, PubSub.shutdown(pubsub))
+    return { pubsub }
+  })
 
 export const facade = (circuit: Circuit): CircuitBreaker => ({
   [TypeId]: TypeId,
