@@ -74,6 +74,13 @@ export interface DeadLetterEntry<out A> {
  * @since 0.1.0
  */
 export interface DeadLetterInput<A> {
+  /**
+   * The entry's id, chosen by the producer (e.g. the message id): makes the
+   * offer idempotent. An offer whose id the queue already holds stores
+   * nothing and returns the entry it holds, even when the queue is full.
+   * Default: `"<queue name>#<n>"` from a counter.
+   */
+  readonly id?: string | undefined
   readonly item: A
   readonly stage: string
   readonly cause: Cause.Cause<unknown>
@@ -348,18 +355,42 @@ export const isDeadLetterStoreError = (u: unknown): u is DeadLetterStoreError =>
  *
  * **Details**
  *
+ * Each operation must be atomic: it happens entirely or not at all, also for
+ * a store shared by several processes (Redis: one `MULTI` or script per
+ * operation). The queue builds its guarantees on three of them:
+ *
+ * - `append` is an idempotent append: an entry whose id is already stored is
+ *   not stored again (Redis: `HSETNX` of the entry, then `RPUSH` of the id
+ *   only when it was new). This makes offers with a producer's `id`
+ *   idempotent.
+ * - `remove` then, only when the fiber was interrupted before the entries
+ *   could be handed over, `putBack` (Redis: `LPUSH` of the ids in reverse
+ *   order, `HSETNX` of the entries). A `take` or `drain` interrupted at any
+ *   point leaves every entry in the queue, in its place, or hands it over.
+ * - `get` finds an entry by id, so that a repeated offer needs no room.
+ *
  * A durable store (a later issue, on `effect/persistence`) must encode the
  * entries, including the `Cause` (e.g. with `Schema.Cause`), and report its
- * I/O failures as {@link DeadLetterStoreError}.
+ * I/O failures as {@link DeadLetterStoreError}. A failed operation must have
+ * changed nothing.
  *
  * @category store
  * @since 0.1.0
  */
 export interface DeadLetterStoreShape {
-  /** Stores `entry` after every other entry of queue `name`. */
-  readonly append: (name: string, entry: DeadLetterEntry<unknown>) => Effect.Effect<void, DeadLetterStoreError>
+  /**
+   * Stores `entry` after every other entry of queue `name`, unless an entry
+   * with its id is there; returns the entry stored under that id (the
+   * existing one for a known id).
+   */
+  readonly append: (
+    name: string,
+    entry: DeadLetterEntry<unknown>
+  ) => Effect.Effect<DeadLetterEntry<unknown>, DeadLetterStoreError>
   /** Replaces the entry with the same id in place; `false` when there is none. */
   readonly update: (name: string, entry: DeadLetterEntry<unknown>) => Effect.Effect<boolean, DeadLetterStoreError>
+  /** The entry `id`, `undefined` when there is none. */
+  readonly get: (name: string, id: string) => Effect.Effect<DeadLetterEntry<unknown> | undefined, DeadLetterStoreError>
   /** The entries, oldest first; at most `limit` of them. */
   readonly list: (
     name: string,
@@ -367,6 +398,16 @@ export interface DeadLetterStoreShape {
   ) => Effect.Effect<ReadonlyArray<DeadLetterEntry<unknown>>, DeadLetterStoreError>
   /** Removes the entry `id`; `false` when it was not there. */
   readonly remove: (name: string, id: string) => Effect.Effect<boolean, DeadLetterStoreError>
+  /**
+   * Puts removed entries back before every other entry of queue `name`, in
+   * the order given (the queue passes them oldest first); skips ids that are
+   * stored. Used when an interrupted `take` or `drain` could not hand them
+   * over.
+   */
+  readonly putBack: (
+    name: string,
+    entries: ReadonlyArray<DeadLetterEntry<unknown>>
+  ) => Effect.Effect<void, DeadLetterStoreError>
   /** How many entries queue `name` holds. */
   readonly count: (name: string) => Effect.Effect<number, DeadLetterStoreError>
 }
