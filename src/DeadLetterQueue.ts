@@ -5,7 +5,9 @@
  *
  * Nothing is ever dropped silently. When the queue is full, an offer either
  * fails with `DeadLetterQueueFullError` (`whenFull: "fail"`) or waits for room
- * (`whenFull: "backpressure"`), as chosen at construction.
+ * (`whenFull: "backpressure"`), as chosen at construction. Nothing is lost on
+ * interruption either: `offer`, `take` and `drain` succeed exactly when their
+ * change to the store stands, and undo it otherwise.
  *
  * Entries live in a {@link DeadLetterStore} service (in memory by default,
  * {@link layerStoreMemory}); the queue itself only coordinates: capacity,
@@ -45,8 +47,8 @@ export interface DeadLetterError {
  *
  * **Details**
  *
- * - `id`: unique within the queue, from a counter (`"<queue name>#<n>"`), so
- *   runs are reproducible.
+ * - `id`: unique within the queue: the producer's `id`, or from a counter
+ *   (`"<queue name>#<n>"`), so runs are reproducible.
  * - `stage`: where the item failed (a pipeline stage name, or any label).
  * - `attempts`: how many times the item failed into this queue: 1 when it
  *   arrives, +1 for each `replay` that fails again. (The retries a policy made
@@ -152,18 +154,28 @@ export interface DeadLetterQueue<in out A> {
   /**
    * Adds an entry at the end. When the queue is full it fails with
    * `DeadLetterQueueFullError` or waits, per `whenFull`. Emits `DeadLettered`.
+   * With an `id` the queue holds, stores nothing and returns the held entry.
+   * Succeeds exactly when the entry is stored: an interrupted offer stores
+   * nothing.
    */
   readonly offer: (input: DeadLetterInput<A>) => Effect.Effect<
     DeadLetterEntry<A>,
     DeadLetterQueueFullError | DeadLetterStoreError
   >
-  /** Removes and returns the oldest entry, waiting for one when the queue is empty. */
+  /**
+   * Removes and returns the oldest entry, waiting for one when the queue is
+   * empty. Succeeds exactly when the entry left the queue: interrupted at any
+   * point, it leaves the entry in place.
+   */
   readonly take: Effect.Effect<DeadLetterEntry<A>, DeadLetterStoreError>
   /** A snapshot of the entries, oldest first. */
   readonly entries: Effect.Effect<ReadonlyArray<DeadLetterEntry<A>>, DeadLetterStoreError>
   /** How many entries the queue holds. */
   readonly size: Effect.Effect<number, DeadLetterStoreError>
-  /** Removes and returns every entry, oldest first. */
+  /**
+   * Removes and returns every entry, oldest first. Interrupted at any point,
+   * it leaves every entry in place.
+   */
   readonly drain: Effect.Effect<ReadonlyArray<DeadLetterEntry<A>>, DeadLetterStoreError>
   /**
    * Runs every entry present when it starts through `handler` (wrapped in
@@ -214,6 +226,9 @@ export const isDeadLetterQueue = (u: unknown): u is DeadLetterQueue<unknown> => 
  * `take`, `drain` and `replay` exclude each other: a `take` waits while a
  * `replay` runs. Offers never wait for them.
  *
+ * An entry is handed over when `take` (or `drain`) returns it: an
+ * interruption of the caller after that point is the caller's to handle.
+ *
  * **Example** (A queue of failed orders, replayed once the API is back)
  *
  * ```ts
@@ -224,7 +239,8 @@ export const isDeadLetterQueue = (u: unknown): u is DeadLetterQueue<unknown> => 
  *
  * const program = Effect.gen(function*() {
  *   const dlq = yield* DeadLetterQueue.make<string>({ name: "orders", capacity: 1000, whenFull: "fail" })
- *   yield* dlq.offer({ item: "order-1", stage: "submit", cause: Cause.fail(new Error("503")) })
+ *   // the producer's id makes a retried offer a no-op
+ *   yield* dlq.offer({ id: "order-1", item: "order-1", stage: "submit", cause: Cause.fail(new Error("503")) })
  *   const { replayed, failedAgain } = yield* dlq.replay((order) => submit(order))
  * })
  * ```
