@@ -565,6 +565,31 @@ describe("DeadLetterQueue: store", () => {
     }))
 })
 
+describe("DeadLetterQueue: a store failure in the middle of drain", () => {
+  it.effect("puts back the entries drain had removed, in place, and reports the failure", () =>
+    Effect.gen(function*() {
+      const memory = DeadLetterQueue.makeStoreMemory()
+      let removes = 0
+      const flaky: DeadLetterQueue.DeadLetterStoreShape = {
+        ...memory,
+        remove: (name, id) =>
+          ++removes === 3
+            ? Effect.fail(new DeadLetterQueue.DeadLetterStoreError({ policy: name, operation: "remove", cause: "timeout" }))
+            : memory.remove(name, id)
+      }
+      const dlq = yield* DeadLetterQueue.make<string>({ name: "q", capacity: 4 }).pipe(
+        Effect.provideService(DeadLetterQueue.DeadLetterStore, flaky)
+      )
+      for (const item of ["a", "b", "c", "d"]) yield* dlq.offer(input(item))
+      const error = yield* Effect.flip(dlq.drain)
+      assert.isTrue(DeadLetterQueue.isDeadLetterStoreError(error))
+      assert.deepStrictEqual((yield* dlq.entries).map((e) => e.item), ["a", "b", "c", "d"])
+      // capacity and tickets unchanged: the queue is full, and takes return the entries in order
+      assert.isTrue(DeadLetterQueue.isDeadLetterQueueFullError(yield* Effect.flip(dlq.offer(input("e")))))
+      assert.deepStrictEqual((yield* dlq.drain).map((e) => e.item), ["a", "b", "c", "d"])
+    }))
+})
+
 describe("DeadLetterQueue: bad options", () => {
   it.effect("capacity < 1, non-integer capacity, unknown whenFull and empty name fail with InvalidConfigError", () =>
     Effect.gen(function*() {

@@ -144,7 +144,7 @@ export const make = <A>(
         : takeKept(slots, restore)
 
     /** Takes a slot and stores the entry; the existing entry (and the slot freed) when its id is stored. */
-    const store_ = (input: DeadLetterInput<A>, restore: Restore) =>
+    const storeEntry = (input: DeadLetterInput<A>, restore: Restore) =>
       Effect.andThen(
         acquireSlot(restore),
         Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -187,7 +187,7 @@ export const make = <A>(
             ? Effect.succeed(known as DeadLetterEntry<A>)
             : Effect.map(
               handOver(
-                (restore) => store_(input, restore),
+                (restore) => storeEntry(input, restore),
                 // an interrupted offer stores nothing; if a drain or replay took the entry meanwhile, it
                 // accounted for it as for a committed entry (slot freed, a ticket dropped): commit it
                 ([entry, isNew]) =>
