@@ -5,7 +5,9 @@
  *
  * Nothing is ever dropped silently. When the queue is full, an offer either
  * fails with `DeadLetterQueueFullError` (`whenFull: "fail"`) or waits for room
- * (`whenFull: "backpressure"`), as chosen at construction.
+ * (`whenFull: "backpressure"`), as chosen at construction. Nothing is lost on
+ * interruption either: `offer`, `take` and `drain` succeed exactly when their
+ * change to the store stands, and undo it otherwise.
  *
  * Entries live in a {@link DeadLetterStore} service (in memory by default,
  * {@link layerStoreMemory}); the queue itself only coordinates: capacity,
@@ -45,8 +47,8 @@ export interface DeadLetterError {
  *
  * **Details**
  *
- * - `id`: unique within the queue, from a counter (`"<queue name>#<n>"`), so
- *   runs are reproducible.
+ * - `id`: unique within the queue: the producer's `id`, or from a counter
+ *   (`"<queue name>#<n>"`), so runs are reproducible.
  * - `stage`: where the item failed (a pipeline stage name, or any label).
  * - `attempts`: how many times the item failed into this queue: 1 when it
  *   arrives, +1 for each `replay` that fails again. (The retries a policy made
@@ -74,6 +76,13 @@ export interface DeadLetterEntry<out A> {
  * @since 0.1.0
  */
 export interface DeadLetterInput<A> {
+  /**
+   * The entry's id, chosen by the producer (e.g. the message id): makes the
+   * offer idempotent. An offer whose id the queue already holds stores
+   * nothing and returns the entry it holds, even when the queue is full.
+   * Default: `"<queue name>#<n>"` from a counter.
+   */
+  readonly id?: string | undefined
   readonly item: A
   readonly stage: string
   readonly cause: Cause.Cause<unknown>
@@ -145,18 +154,28 @@ export interface DeadLetterQueue<in out A> {
   /**
    * Adds an entry at the end. When the queue is full it fails with
    * `DeadLetterQueueFullError` or waits, per `whenFull`. Emits `DeadLettered`.
+   * With an `id` the queue holds, stores nothing and returns the held entry.
+   * Succeeds exactly when the entry is stored: an interrupted offer stores
+   * nothing.
    */
   readonly offer: (input: DeadLetterInput<A>) => Effect.Effect<
     DeadLetterEntry<A>,
     DeadLetterQueueFullError | DeadLetterStoreError
   >
-  /** Removes and returns the oldest entry, waiting for one when the queue is empty. */
+  /**
+   * Removes and returns the oldest entry, waiting for one when the queue is
+   * empty. Succeeds exactly when the entry left the queue: interrupted at any
+   * point, it leaves the entry in place.
+   */
   readonly take: Effect.Effect<DeadLetterEntry<A>, DeadLetterStoreError>
   /** A snapshot of the entries, oldest first. */
   readonly entries: Effect.Effect<ReadonlyArray<DeadLetterEntry<A>>, DeadLetterStoreError>
   /** How many entries the queue holds. */
   readonly size: Effect.Effect<number, DeadLetterStoreError>
-  /** Removes and returns every entry, oldest first. */
+  /**
+   * Removes and returns every entry, oldest first. Interrupted at any point,
+   * it leaves every entry in place.
+   */
   readonly drain: Effect.Effect<ReadonlyArray<DeadLetterEntry<A>>, DeadLetterStoreError>
   /**
    * Runs every entry present when it starts through `handler` (wrapped in
@@ -207,6 +226,9 @@ export const isDeadLetterQueue = (u: unknown): u is DeadLetterQueue<unknown> => 
  * `take`, `drain` and `replay` exclude each other: a `take` waits while a
  * `replay` runs. Offers never wait for them.
  *
+ * An entry is handed over when `take` (or `drain`) returns it: an
+ * interruption of the caller after that point is the caller's to handle.
+ *
  * **Example** (A queue of failed orders, replayed once the API is back)
  *
  * ```ts
@@ -217,7 +239,8 @@ export const isDeadLetterQueue = (u: unknown): u is DeadLetterQueue<unknown> => 
  *
  * const program = Effect.gen(function*() {
  *   const dlq = yield* DeadLetterQueue.make<string>({ name: "orders", capacity: 1000, whenFull: "fail" })
- *   yield* dlq.offer({ item: "order-1", stage: "submit", cause: Cause.fail(new Error("503")) })
+ *   // the producer's id makes a retried offer a no-op
+ *   yield* dlq.offer({ id: "order-1", item: "order-1", stage: "submit", cause: Cause.fail(new Error("503")) })
  *   const { replayed, failedAgain } = yield* dlq.replay((order) => submit(order))
  * })
  * ```
@@ -348,18 +371,42 @@ export const isDeadLetterStoreError = (u: unknown): u is DeadLetterStoreError =>
  *
  * **Details**
  *
+ * Each operation must be atomic: it happens entirely or not at all, also for
+ * a store shared by several processes (Redis: one `MULTI` or script per
+ * operation). The queue builds its guarantees on three of them:
+ *
+ * - `append` is an idempotent append: an entry whose id is already stored is
+ *   not stored again (Redis: `HSETNX` of the entry, then `RPUSH` of the id
+ *   only when it was new). This makes offers with a producer's `id`
+ *   idempotent.
+ * - `remove` then, only when the fiber was interrupted before the entries
+ *   could be handed over, `putBack` (Redis: `LPUSH` of the ids in reverse
+ *   order, `HSETNX` of the entries). A `take` or `drain` interrupted at any
+ *   point leaves every entry in the queue, in its place, or hands it over.
+ * - `get` finds an entry by id, so that a repeated offer needs no room.
+ *
  * A durable store (a later issue, on `effect/persistence`) must encode the
  * entries, including the `Cause` (e.g. with `Schema.Cause`), and report its
- * I/O failures as {@link DeadLetterStoreError}.
+ * I/O failures as {@link DeadLetterStoreError}. A failed operation must have
+ * changed nothing.
  *
  * @category store
  * @since 0.1.0
  */
 export interface DeadLetterStoreShape {
-  /** Stores `entry` after every other entry of queue `name`. */
-  readonly append: (name: string, entry: DeadLetterEntry<unknown>) => Effect.Effect<void, DeadLetterStoreError>
+  /**
+   * Stores `entry` after every other entry of queue `name`, unless an entry
+   * with its id is there; returns the entry stored under that id (the
+   * existing one for a known id).
+   */
+  readonly append: (
+    name: string,
+    entry: DeadLetterEntry<unknown>
+  ) => Effect.Effect<DeadLetterEntry<unknown>, DeadLetterStoreError>
   /** Replaces the entry with the same id in place; `false` when there is none. */
   readonly update: (name: string, entry: DeadLetterEntry<unknown>) => Effect.Effect<boolean, DeadLetterStoreError>
+  /** The entry `id`, `undefined` when there is none. */
+  readonly get: (name: string, id: string) => Effect.Effect<DeadLetterEntry<unknown> | undefined, DeadLetterStoreError>
   /** The entries, oldest first; at most `limit` of them. */
   readonly list: (
     name: string,
@@ -367,6 +414,16 @@ export interface DeadLetterStoreShape {
   ) => Effect.Effect<ReadonlyArray<DeadLetterEntry<unknown>>, DeadLetterStoreError>
   /** Removes the entry `id`; `false` when it was not there. */
   readonly remove: (name: string, id: string) => Effect.Effect<boolean, DeadLetterStoreError>
+  /**
+   * Puts removed entries back before every other entry of queue `name`, in
+   * the order given (the queue passes them oldest first); skips ids that are
+   * stored. Used when an interrupted `take` or `drain` could not hand them
+   * over.
+   */
+  readonly putBack: (
+    name: string,
+    entries: ReadonlyArray<DeadLetterEntry<unknown>>
+  ) => Effect.Effect<void, DeadLetterStoreError>
   /** How many entries queue `name` holds. */
   readonly count: (name: string) => Effect.Effect<number, DeadLetterStoreError>
 }

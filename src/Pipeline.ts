@@ -241,14 +241,21 @@ export interface StageSummary {
  * @since 0.1.0
  */
 export interface PipelineSummary {
+  /** Items that entered the first stage. */
   readonly input: number
+  /**
+   * Items the stream emitted: pulled by its consumer. An item done with its
+   * stages but never pulled (held back to keep the order, the run
+   * interrupted, the consumer stopped early) is not processed: it stays
+   * `inFlight`.
+   */
   readonly processed: number
   readonly deadLettered: number
   /** Stage skips in all (an item that skipped two stages counts 2). */
   readonly skippedStages: number
   /** Idempotent-stage calls that did not run, in all. */
   readonly duplicates: number
-  /** Items read from the source and not yet emitted or dead-lettered. */
+  /** Items that entered the first stage and were neither emitted nor dead-lettered. */
   readonly inFlight: number
   readonly stages: Readonly<Record<string, StageSummary>>
 }
@@ -284,7 +291,8 @@ export interface PipelineRun<A, E, R> {
  * The stream fails only if the source fails or the dead-letter queue cannot
  * take an item (`DeadLetterQueueFullError` with `whenFull: "fail"`): an item
  * is never dropped silently. Interrupting the stream interrupts the items in
- * flight; they are not dead-lettered.
+ * flight; they are not dead-lettered, and the summary counts them `inFlight`
+ * (`processed` counts only the items the consumer pulled).
  *
  * Fails with `InvalidConfigError` for two stages with the same name or an
  * empty `name`. Consecutive stages with equal `concurrency` run as one

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Data, Deferred, Effect, Exit, Fiber, Ref } from "effect"
+import { Cause, Data, Deferred, Effect, Exit, Fiber, Random, Ref, Scheduler } from "effect"
 import { TestClock } from "effect/testing"
 import { Backoff, DeadLetterQueue, Events, Retry } from "../src/index.ts"
 import { failsInvalid } from "./helpers.ts"
@@ -8,6 +8,29 @@ import * as internal from "../src/internal/deadLetter.ts"
 class Unavailable extends Data.TaggedError("Unavailable")<{ readonly status: number }> {}
 
 const input = (item: string, stage = "scoring") => ({ item, stage, cause: Cause.fail(new Unavailable({ status: 503 })) })
+
+/**
+ * A store that works like one with I/O: every operation yields to other fibers
+ * a seeded-random 0 to 2 times before and after it runs (run the test under
+ * `Random.withSeed`).
+ */
+const slowStore = (store: DeadLetterQueue.DeadLetterStoreShape = DeadLetterQueue.makeStoreMemory()) => {
+  const pause = Effect.flatMap(Random.nextIntBetween(0, 3), (n) => Effect.repeat(Effect.yieldNow, { times: n }))
+  const io = <X, E>(op: Effect.Effect<X, E>) => Effect.andThen(pause, Effect.tap(op, () => pause))
+  const slow: DeadLetterQueue.DeadLetterStoreShape = {
+    append: (name, entry) => io(store.append(name, entry)),
+    update: (name, entry) => io(store.update(name, entry)),
+    get: (name, id) => io(store.get(name, id)),
+    list: (name, options) => io(store.list(name, options)),
+    remove: (name, id) => io(store.remove(name, id)),
+    putBack: (name, entries) => io(store.putBack(name, entries)),
+    count: (name) => io(store.count(name))
+  }
+  return slow
+}
+
+/** Interruption points tried: the test yields this many times, then interrupts (more than a whole run takes). */
+const positions = 60
 
 /** Lets forked fibers run until they block. */
 const settle = Effect.gen(function*() {
@@ -288,6 +311,184 @@ describe("DeadLetterQueue: nothing leaks on interruption", () => {
     }))
 })
 
+describe("DeadLetterQueue: nothing lost when take, drain or offer is interrupted at any point", () => {
+  const offered = ["a", "b", "c", "d"]
+
+  /**
+   * For every interruption point: `consumer` runs against a queue holding
+   * `offered` (on a store that yields inside every operation), reporting what
+   * it received; then the queue and the receipts together hold each entry
+   * exactly once, and what is left is still in order.
+   */
+  const everyPoint = (
+    consume: (dlq: DeadLetterQueue.DeadLetterQueue<string>, received: Array<string>) => Effect.Effect<unknown, unknown>,
+    store: () => DeadLetterQueue.DeadLetterStoreShape,
+    opsBeforeYield: ReadonlyArray<number> = [2048]
+  ) =>
+    Effect.gen(function*() {
+      for (const ops of opsBeforeYield) {
+        // the points run from before the first store operation to after the last one
+        let untouched = 0
+        let done = 0
+        for (let point = 0; done < 3; point++) {
+          assert.isBelow(point, 1000, "the consumer never finished")
+        const dlq = yield* DeadLetterQueue.make<string>({ capacity: offered.length }).pipe(
+          Effect.provideService(DeadLetterQueue.DeadLetterStore, store())
+        )
+        for (const item of offered) yield* dlq.offer(input(item))
+        const received: Array<string> = []
+        const consumer = yield* Effect.forkChild(consume(dlq, received).pipe(Effect.provideService(Scheduler.MaxOpsBeforeYield, ops)))
+        for (let i = 0; i < point; i++) yield* Effect.yieldNow
+        yield* Fiber.interrupt(consumer)
+        const left = (yield* dlq.entries).map((e) => e.item)
+        const where = `${ops} ops per slice, interrupted after ${point} yields: left ${left}, received ${received}`
+        assert.deepStrictEqual([...received, ...left].sort(), offered, where)
+        assert.deepStrictEqual(left, offered.filter((item) => !received.includes(item)), where)
+        // the queue still works: its tickets and slots add up
+        assert.strictEqual(yield* dlq.size, left.length)
+        for (const item of left) assert.strictEqual((yield* dlq.take).item, item)
+        for (const item of offered) yield* dlq.offer(input(item))
+        assert.isTrue(DeadLetterQueue.isDeadLetterQueueFullError(yield* Effect.flip(dlq.offer(input("extra")))))
+        if (received.length === 0) untouched++
+        if (left.length === 0) done++
+        }
+        assert.isAbove(untouched, 0)
+      }
+    }).pipe(Random.withSeed(7))
+
+  /**
+   * Records what `effect` returns. The scheduler must not yield between its
+   * return and the record, or the runtime itself could drop the value in
+   * between (that gap is the caller's, not the queue's).
+   */
+  const receive = <X>(effect: Effect.Effect<X, unknown>, record: (x: X) => void) =>
+    Effect.onExit(effect, (exit) => Effect.sync(() => Exit.isSuccess(exit) && record(exit.value))).pipe(
+      Effect.provideService(Scheduler.PreventSchedulerYield, true)
+    )
+
+  /** Takes forever; an entry counts as received when `take` succeeds. */
+  const takeAll = (dlq: DeadLetterQueue.DeadLetterQueue<string>, received: Array<string>) =>
+    Effect.forever(receive(dlq.take, (entry) => received.push(entry.item)))
+
+  const drainAll = (dlq: DeadLetterQueue.DeadLetterQueue<string>, received: Array<string>) =>
+    receive(dlq.drain, (entries) => received.push(...entries.map((e) => e.item)))
+
+  it.effect("take, on a store with I/O", () => everyPoint(takeAll, slowStore))
+  // the runtime's own forced yields (every few operations) stand in for I/O
+  it.effect("take, on the memory store, the fiber yielding every 3 to 7 operations", () =>
+    everyPoint(takeAll, DeadLetterQueue.makeStoreMemory, [3, 4, 5, 7]))
+  it.effect("drain, on a store with I/O", () => everyPoint(drainAll, slowStore))
+  it.effect("drain, on the memory store, the fiber yielding every 3 to 7 operations", () =>
+    everyPoint(drainAll, DeadLetterQueue.makeStoreMemory, [3, 4, 5, 7]))
+
+  it.effect("an interrupted take keeps the capacity right: a waiting offer gets in only when the entry is handed over", () =>
+    Effect.gen(function*() {
+      for (let point = 0; point < positions; point++) {
+        const dlq = yield* DeadLetterQueue.make<string>({ capacity: 2, whenFull: "backpressure" }).pipe(
+          Effect.provideService(DeadLetterQueue.DeadLetterStore, slowStore())
+        )
+        yield* dlq.offer(input("a"))
+        yield* dlq.offer(input("b"))
+        const producer = yield* Effect.forkChild(dlq.offer(input("c")))
+        const received: Array<string> = []
+        const taker = yield* Effect.forkChild(takeAll(dlq, received))
+        for (let i = 0; i < point; i++) yield* Effect.yieldNow
+        yield* Fiber.interrupt(taker)
+        yield* settle
+        const left = (yield* dlq.entries).map((e) => e.item)
+        const where = `interrupted after ${point} yields: left ${left}, received ${received}`
+        assert.isAtMost(left.length, 2, where)
+        assert.deepStrictEqual([...received, ...left].sort(), received.length === 0 ? ["a", "b"] : ["a", "b", "c"], where)
+        // take what is left (the producer gets in when there is room), then exactly 2 slots are free
+        while (received.length + (yield* dlq.size) > 0 && (yield* dlq.size) > 0) received.push((yield* dlq.take).item)
+        yield* Fiber.join(producer)
+        while ((yield* dlq.size) > 0) received.push((yield* dlq.take).item)
+        assert.deepStrictEqual(received.sort(), ["a", "b", "c"], where)
+        yield* dlq.offer(input("x"))
+        yield* dlq.offer(input("y"))
+        const blocked = yield* Effect.forkChild(dlq.offer(input("z")))
+        yield* settle
+        assert.isUndefined(blocked.pollUnsafe(), where)
+        yield* Fiber.interrupt(blocked)
+      }
+    }).pipe(Random.withSeed(11)))
+
+  it.effect("an offer interrupted at any point either stored its entry and succeeded, or stored nothing", () =>
+    Effect.gen(function*() {
+      for (let point = 0; point < positions; point++) {
+        const dlq = yield* DeadLetterQueue.make<string>({ capacity: 10 }).pipe(
+          Effect.provideService(DeadLetterQueue.DeadLetterStore, slowStore())
+        )
+        let stored = false
+        const producer = yield* Effect.forkChild(
+          Effect.onExit(dlq.offer(input("a")), (exit) => Effect.sync(() => stored = Exit.isSuccess(exit)))
+        )
+        for (let i = 0; i < point; i++) yield* Effect.yieldNow
+        yield* Fiber.interrupt(producer)
+        assert.strictEqual(yield* dlq.size, stored ? 1 : 0, `interrupted after ${point} yields`)
+      }
+    }).pipe(Random.withSeed(13)))
+
+  it.effect("a producer that retries an interrupted offer with its id stores the entry once", () =>
+    Effect.gen(function*() {
+      for (let point = 0; point < positions; point++) {
+        const dlq = yield* DeadLetterQueue.make<string>({ capacity: 10 }).pipe(
+          Effect.provideService(DeadLetterQueue.DeadLetterStore, slowStore())
+        )
+        const first = yield* Effect.forkChild(dlq.offer({ ...input("a"), id: "msg-1" }))
+        for (let i = 0; i < point; i++) yield* Effect.yieldNow
+        yield* Fiber.interrupt(first)
+        const retried = yield* dlq.offer({ ...input("a"), id: "msg-1" })
+        assert.strictEqual(retried.id, "msg-1")
+        assert.deepStrictEqual((yield* dlq.entries).map((e) => e.id), ["msg-1"], `interrupted after ${point} yields`)
+      }
+    }).pipe(Random.withSeed(17)))
+})
+
+describe("DeadLetterQueue: idempotent offers", () => {
+  it.effect("a second offer with the same id stores nothing and returns the existing entry, even when full", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>({ name: "q", capacity: 1, whenFull: "fail" })
+      const [first, events] = yield* Events.collect(dlq.offer({ ...input("a"), id: "msg-1" }))
+      assert.strictEqual(first.id, "msg-1")
+      yield* TestClock.adjust(1000)
+      const [again, moreEvents] = yield* Events.collect(dlq.offer({ ...input("a, again"), id: "msg-1" }))
+      assert.strictEqual(again, first)
+      assert.strictEqual(events.length, 1)
+      assert.deepStrictEqual(moreEvents, [])
+      assert.deepStrictEqual((yield* dlq.entries).map((e) => [e.id, e.item]), [["msg-1", "a"]])
+      // another id still finds the queue full; once taken, the id can be offered again
+      assert.isTrue(DeadLetterQueue.isDeadLetterQueueFullError(yield* Effect.flip(dlq.offer({ ...input("b"), id: "msg-2" }))))
+      assert.strictEqual((yield* dlq.take).id, "msg-1")
+      assert.strictEqual((yield* dlq.offer({ ...input("a"), id: "msg-1" })).lastFailedAt, 1000)
+    }))
+
+  it.effect("a producer id that looks like a counter id never makes an offer without id return another entry", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>({ name: "q", capacity: 10 })
+      yield* dlq.offer({ ...input("mine"), id: "q#1" })
+      const entry = yield* dlq.offer(input("counted"))
+      assert.strictEqual(entry.item, "counted")
+      assert.strictEqual(entry.id, "q#2")
+      assert.strictEqual(yield* dlq.size, 2)
+    }))
+
+  it.effect("concurrent offers with the same id store one entry", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>({ capacity: 10 }).pipe(
+        Effect.provideService(DeadLetterQueue.DeadLetterStore, slowStore())
+      )
+      const results = yield* Effect.forEach([1, 2, 3, 4], () => dlq.offer({ ...input("a"), id: "msg-1" }), {
+        concurrency: "unbounded"
+      })
+      assert.deepStrictEqual(results.map((e) => e.id), ["msg-1", "msg-1", "msg-1", "msg-1"])
+      assert.strictEqual(yield* dlq.size, 1)
+      // the slots the duplicates took were given back
+      for (let i = 0; i < 9; i++) yield* dlq.offer(input(`x${i}`))
+      assert.isTrue(DeadLetterQueue.isDeadLetterQueueFullError(yield* Effect.flip(dlq.offer(input("y")))))
+    }).pipe(Random.withSeed(19)))
+})
+
 describe("DeadLetterQueue: store", () => {
   it.effect("queues with different names share one store without mixing their entries", () =>
     Effect.gen(function*() {
@@ -361,6 +562,31 @@ describe("DeadLetterQueue: store", () => {
       failNext = false
       yield* dlq.offer(input("b"))
       assert.deepStrictEqual((yield* dlq.entries).map((e) => e.item), ["b"])
+    }))
+})
+
+describe("DeadLetterQueue: a store failure in the middle of drain", () => {
+  it.effect("puts back the entries drain had removed, in place, and reports the failure", () =>
+    Effect.gen(function*() {
+      const memory = DeadLetterQueue.makeStoreMemory()
+      let removes = 0
+      const flaky: DeadLetterQueue.DeadLetterStoreShape = {
+        ...memory,
+        remove: (name, id) =>
+          ++removes === 3
+            ? Effect.fail(new DeadLetterQueue.DeadLetterStoreError({ policy: name, operation: "remove", cause: "timeout" }))
+            : memory.remove(name, id)
+      }
+      const dlq = yield* DeadLetterQueue.make<string>({ name: "q", capacity: 4 }).pipe(
+        Effect.provideService(DeadLetterQueue.DeadLetterStore, flaky)
+      )
+      for (const item of ["a", "b", "c", "d"]) yield* dlq.offer(input(item))
+      const error = yield* Effect.flip(dlq.drain)
+      assert.isTrue(DeadLetterQueue.isDeadLetterStoreError(error))
+      assert.deepStrictEqual((yield* dlq.entries).map((e) => e.item), ["a", "b", "c", "d"])
+      // capacity and tickets unchanged: the queue is full, and takes return the entries in order
+      assert.isTrue(DeadLetterQueue.isDeadLetterQueueFullError(yield* Effect.flip(dlq.offer(input("e")))))
+      assert.deepStrictEqual((yield* dlq.drain).map((e) => e.item), ["a", "b", "c", "d"])
     }))
 })
 

@@ -335,6 +335,46 @@ describe("Pipeline: the dead-letter queue is never bypassed", () => {
     }))
 })
 
+describe("Pipeline: the summary counts what the consumer received", () => {
+  it.effect("items done but held back for order are not processed when the run is interrupted", () =>
+    Effect.gen(function*() {
+      const deadLetters = yield* DeadLetterQueue.make<Event>({ capacity: 10 })
+      // item 0 takes an hour, items 1-3 finish at once and wait behind it (the output keeps the input order)
+      const stage = Pipeline.stage("s", (e: Event) => e.index === 0 ? Effect.as(Effect.sleep("1 hour"), e) : Effect.succeed(e), {
+        concurrency: 4
+      })
+      const run = yield* Pipeline.run(Stream.fromIterable(events(4)), [stage], { deadLetters })
+      const received: Array<number> = []
+      const fiber = yield* Effect.forkChild(Stream.runForEach(run.stream, (out) => Effect.sync(() => received.push(out.item.index))))
+      yield* settle
+      yield* Fiber.interrupt(fiber)
+      const summary = yield* run.summary
+      assert.deepStrictEqual(received, [])
+      assert.deepStrictEqual([summary.input, summary.processed, summary.deadLettered, summary.inFlight], [4, 0, 0, 4])
+      assert.strictEqual(summary.stages.s!.succeeded, 3)
+    }))
+
+  it.effect("a consumer that stops early: processed is what it received", () =>
+    Effect.gen(function*() {
+      const deadLetters = yield* DeadLetterQueue.make<Event>({ capacity: 10 })
+      const cases = [
+        { stages: [Pipeline.stage("s", (e: Event) => Effect.succeed(e), { concurrency: 4 })], ordered: true },
+        { stages: [Pipeline.stage("s", (e: Event) => Effect.succeed(e), { concurrency: 4 })], ordered: false },
+        { stages: [Pipeline.stage("s", (e: Event) => Effect.succeed(e))], ordered: true },
+        { stages: [], ordered: true }
+      ]
+      for (const { ordered, stages } of cases) {
+        const run = yield* Pipeline.run(Stream.fromIterable(events(8)), stages, { deadLetters, ordered })
+        const out = yield* Stream.runCollect(Stream.take(run.stream, 2))
+        const summary = yield* run.summary
+        const where = `${stages.length} stages, concurrency ${stages[0]?.concurrency}, ordered: ${ordered}`
+        assert.strictEqual(out.length, 2)
+        assert.strictEqual(summary.processed, 2, where)
+        assert.strictEqual(summary.inFlight, summary.input - 2, where)
+      }
+    }))
+})
+
 describe("Pipeline: interruption is not a failure", () => {
   it.effect("a handler interrupted from within interrupts the stream; the item is not dead-lettered", () =>
     Effect.gen(function*() {

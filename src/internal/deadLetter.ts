@@ -12,8 +12,14 @@
  *   went while a taker held it) makes one taker look again and wait.
  * - `lock`, a one-permit semaphore that `take`'s claim, `drain` and `replay`
  *   hold, so an entry is never handed out while a replay is handling it.
+ *
+ * `offer`, `take` and `drain` change the store first and decide afterwards
+ * (`handOver`): an interruption that arrived meanwhile undoes the change
+ * (`remove` of the offered entry, `putBack` of the taken ones), so each of
+ * them succeeds exactly when its change stands. Slots and tickets follow the
+ * decision.
  */
-import { Cause, Clock, Effect, Exit, Predicate, Queue, Scope, Semaphore } from "effect"
+import { Cause, Clock, Effect, Exit, Predicate, Queue, Scheduler, Scope, Semaphore } from "effect"
 import {
   type DeadLetterEntry,
   type DeadLetterError,
@@ -84,13 +90,52 @@ export const make = <A>(
     })
     const giveTicketBack = Effect.sync(() => void Queue.offerUnsafe(available, undefined))
     const dropTicket = Effect.sync(() => void Queue.takeUnsafe(available))
+    const releaseLock = lock.release(1)
+
+    const undoFailed = (cause: Cause.Cause<DeadLetterStoreError>) =>
+      Effect.logError(`dead-letter queue "${name}": could not undo a change after an interruption or failure`, cause)
+
+    /**
+     * Runs `work`, which changed the store (stored or removed entries), then
+     * decides: when the fiber was interrupted meanwhile, `back` undoes the
+     * change and the interruption is reported; otherwise `commit` settles the
+     * bookkeeping and the result is returned. The store's I/O runs
+     * uninterruptibly, so an interruption that arrives during it waits for
+     * this check; from the check to the return nothing yields (the scheduler
+     * is told not to), so no interruption can slip in between. Hence the
+     * effect succeeds if and only if the change stands: "handed over" means
+     * "returned by this effect".
+     */
+    const handOver = <X, E>(
+      work: (restore: Restore) => Effect.Effect<X, E>,
+      back: (x: X) => Effect.Effect<void, DeadLetterStoreError>,
+      commit: (x: X) => Effect.Effect<void>
+    ): Effect.Effect<X, E> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(
+          // the work waits and does I/O: it yields as usual
+          Effect.provideService(work(restore), Scheduler.PreventSchedulerYield, false),
+          (x) =>
+            Effect.matchCauseEffect(restore(Effect.void), {
+              onFailure: (interrupted) =>
+                Effect.andThen(
+                  back(x).pipe(
+                    // the interruption is what the caller sees: a store that cannot undo is at least reported
+                    Effect.catchCause(undoFailed)
+                  ),
+                  Effect.failCause(interrupted)
+                ),
+              onSuccess: () => Effect.as(commit(x), x)
+            })
+        )
+      ).pipe(Effect.provideService(Scheduler.PreventSchedulerYield, true))
 
     /** Removes an entry that `take` did not claim; `true` if it was there. */
     const removeOther = (id: string) =>
       Effect.flatMap(store.remove(name, id), (removed) =>
         removed ? Effect.as(Effect.andThen(freeSlot, dropTicket), true) : Effect.succeed(false))
 
-    const acquireSlot = (restore: <X, E, R>(effect: Effect.Effect<X, E, R>) => Effect.Effect<X, E, R>) =>
+    const acquireSlot = (restore: Restore) =>
       whenFull === "fail"
         ? Effect.flatMap(
           slots.takeIfAvailable(1),
@@ -98,13 +143,14 @@ export const make = <A>(
         )
         : takeKept(slots, restore)
 
-    const offer = (input: DeadLetterInput<A>) =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.andThen(
-          acquireSlot(restore),
-          Effect.flatMap(Clock.currentTimeMillis, (now) => {
+    /** Takes a slot and stores the entry; the existing entry (and the slot freed) when its id is stored. */
+    const storeEntry = (input: DeadLetterInput<A>, restore: Restore) =>
+      Effect.andThen(
+        acquireSlot(restore),
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const append = (id: string): Effect.Effect<readonly [DeadLetterEntry<A>, boolean], DeadLetterStoreError> => {
             const entry: DeadLetterEntry<A> = {
-              id: `${name}#${++sequence}`,
+              id,
               item: input.item,
               stage: input.stage,
               error: toError(input.cause),
@@ -112,58 +158,108 @@ export const make = <A>(
               firstFailedAt: input.firstFailedAt ?? now,
               lastFailedAt: now
             }
-            return store.append(name, entry).pipe(
-              Effect.onError(() => freeSlot),
-              Effect.andThen(giveTicketBack),
-              Effect.andThen(emit((timestamp) =>
-                ResilienceEvent.DeadLettered({ name, timestamp, stage: entry.stage, id: entry.id })
-              )),
-              Effect.as(entry)
+            return Effect.flatMap(store.append(name, entry), (stored) => {
+              if (stored !== entry && input.id === undefined) {
+                // a counter id that a producer had chosen: take the next one
+                return append(`${name}#${++sequence}`)
+              }
+              return Effect.succeed([stored as DeadLetterEntry<A>, stored === entry] as const)
+            })
+          }
+          return append(input.id ?? `${name}#${++sequence}`).pipe(
+            Effect.onError(() => freeSlot),
+            Effect.tap(([entry, isNew]) =>
+              isNew
+                // emitted before the hand-over check, which must not wait for a listener (so an offer
+                // interrupted at that check may have emitted its event)
+                ? emit((timestamp) => ResilienceEvent.DeadLettered({ name, timestamp, stage: entry.stage, id: entry.id }))
+                : freeSlot
             )
-          })
-        )
+          )
+        })
       )
 
-    /** Removes and returns the oldest entry, under the lock; `undefined` when there is none. */
-    const claimOldest: Effect.Effect<DeadLetterEntry<A> | undefined, DeadLetterStoreError> =
-      Effect.flatMap(store.list(name, { limit: 1 }), (oldest) => {
+    const offer = (input: DeadLetterInput<A>): Effect.Effect<DeadLetterEntry<A>, DeadLetterQueueFullError | DeadLetterStoreError> =>
+      Effect.flatMap(
+        input.id === undefined ? Effect.succeed(undefined) : store.get(name, input.id),
+        (known) =>
+          known !== undefined
+            ? Effect.succeed(known as DeadLetterEntry<A>)
+            : Effect.map(
+              handOver(
+                (restore) => storeEntry(input, restore),
+                // an interrupted offer stores nothing; if a drain or replay took the entry meanwhile, it
+                // accounted for it as for a committed entry (slot freed, a ticket dropped): commit it
+                ([entry, isNew]) =>
+                  isNew
+                    ? Effect.flatMap(store.remove(name, entry.id), (removed) => removed ? freeSlot : giveTicketBack)
+                    : Effect.void,
+                ([, isNew]) => isNew ? giveTicketBack : Effect.void
+              ),
+              ([entry]) => entry
+            )
+      )
+
+    /** Removes the oldest entry (the caller holds the lock); `undefined` when there is none. */
+    const removeOldest: Effect.Effect<DeadLetterEntry<A> | undefined, DeadLetterStoreError> = Effect.flatMap(
+      store.list(name, { limit: 1 }),
+      (oldest) => {
         const entry = oldest[0] as DeadLetterEntry<A> | undefined
         if (entry === undefined) return Effect.succeed(undefined)
-        return Effect.flatMap(
-          store.remove(name, entry.id),
-          (removed) => removed ? Effect.as(freeSlot, entry) : claimOldest
-        )
-      })
+        return Effect.flatMap(store.remove(name, entry.id), (removed) => removed ? Effect.succeed(entry) : removeOldest)
+      }
+    )
 
-    const take = Effect.uninterruptibleMask((restore) => {
-      const loop: Effect.Effect<DeadLetterEntry<A>, DeadLetterStoreError> = Effect
-        .suspend(() =>
-          restore(Queue.take(available)).pipe(
-            Effect.andThen(takeKept(lock, restore).pipe(Effect.onInterrupt(() => giveTicketBack))),
-            Effect.andThen(claimOldest.pipe(
-              Effect.onError(() => giveTicketBack),
-              Effect.ensuring(lock.release(1))
-            )),
-            Effect.flatMap((entry) => entry === undefined ? loop : Effect.succeed(entry))
-          )
-        )
-      return loop
-    })
+    /** Waits for a ticket and the lock, and removes the oldest entry; returns holding the lock. */
+    const claim = (restore: Restore): Effect.Effect<DeadLetterEntry<A>, DeadLetterStoreError> =>
+      restore(Queue.take(available)).pipe(
+        Effect.andThen(takeKept(lock, restore).pipe(Effect.onInterrupt(() => giveTicketBack))),
+        Effect.andThen(removeOldest.pipe(Effect.onError(() => Effect.andThen(giveTicketBack, releaseLock)))),
+        // a spare ticket (its entry went while this taker held it): wait for the next one
+        Effect.flatMap((entry) => entry === undefined ? Effect.andThen(releaseLock, claim(restore)) : Effect.succeed(entry))
+      )
+
+    const take = handOver(
+      claim,
+      (entry) => Effect.andThen(store.putBack(name, [entry]), giveTicketBack).pipe(Effect.ensuring(releaseLock)),
+      () => Effect.andThen(freeSlot, releaseLock)
+    )
 
     const entries = store.list(name) as Effect.Effect<
       ReadonlyArray<DeadLetterEntry<A>>,
       DeadLetterStoreError
     >
 
-    const drain = lock.withPermit(Effect.uninterruptible(Effect.gen(function*() {
-      const all = yield* entries
-      const drained: Array<DeadLetterEntry<A>> = []
-      for (const entry of all) {
-        if (yield* removeOther(entry.id)) drained.push(entry)
-      }
-      return drained
-    })))
+    /** Removes every entry (holding the lock); on a store failure, puts back those it removed. */
+    const removeAll = (restore: Restore): Effect.Effect<ReadonlyArray<DeadLetterEntry<A>>, DeadLetterStoreError> =>
+      Effect.andThen(
+        takeKept(lock, restore),
+        Effect.suspend(() => {
+          const removed: Array<DeadLetterEntry<A>> = []
+          return entries.pipe(
+            Effect.flatMap((all) =>
+              Effect.forEach(all, (entry) =>
+                Effect.map(store.remove(name, entry.id), (ok) => {
+                  if (ok) removed.push(entry)
+                }), { discard: true })
+            ),
+            Effect.as(removed),
+            Effect.onError(() =>
+              store.putBack(name, removed).pipe(Effect.catchCause(undoFailed), Effect.ensuring(releaseLock))
+            )
+          )
+        })
+      )
 
+    const drain = handOver(
+      removeAll,
+      (removed) => Effect.ensuring(store.putBack(name, removed), releaseLock),
+      (removed) =>
+        Effect.andThen(
+          Effect.forEach(removed, () => Effect.andThen(freeSlot, dropTicket), { discard: true }),
+          releaseLock
+        )
+    )
     const replay = <E, R, E2 = E, R2 = R>(
       handler: (item: A, entry: DeadLetterEntry<A>) => Effect.Effect<unknown, E, R>,
       options?: ReplayOptions<E, R, E2, R2>

@@ -19,7 +19,15 @@ export const makeMemory = (): DeadLetterStoreShape => {
     return entries
   }
   return {
-    append: (name, entry) => Effect.sync(() => void queue(name).set(entry.id, entry)),
+    append: (name, entry) =>
+      Effect.sync(() => {
+        const entries = queue(name)
+        const existing = entries.get(entry.id)
+        if (existing !== undefined) return existing
+        entries.set(entry.id, entry)
+        return entry
+      }),
+    get: (name, id) => Effect.sync(() => queue(name).get(id)),
     update: (name, entry) =>
       Effect.sync(() => {
         const entries = queue(name)
@@ -39,6 +47,13 @@ export const makeMemory = (): DeadLetterStoreShape => {
         return out
       }),
     remove: (name, id) => Effect.sync(() => queue(name).delete(id)),
+    // rare (an interrupted take or drain): rebuilding the Map is the simple way to insert in front
+    putBack: (name, back) =>
+      Effect.sync(() => {
+        const entries = queue(name)
+        const front = back.filter((entry) => !entries.has(entry.id)).map((entry) => [entry.id, entry] as const)
+        if (front.length > 0) queues.set(name, new Map([...front, ...entries]))
+      }),
     count: (name) => Effect.sync(() => queue(name).size)
   }
 }

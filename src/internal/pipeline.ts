@@ -182,20 +182,30 @@ export const build = <A, E, R, RS>(
       flow.dead ? Effect.succeed(finish(flow)) : Effect.catchCause(go(flow, from), onFailure(flow))
   }
 
+  /**
+   * Counts an item as processed when the consumer pulls it: an item that
+   * finished its stages but was never pulled (held back for order, the run
+   * interrupted, the consumer stopped early) stays in flight. `Stream.map`
+   * runs per chunk pulled; the chunks here hold one item each (those of
+   * `Stream.mapEffect`), so that is per item.
+   */
+  const emitted = (outputs: Stream.Stream<Output<A>, E | DlqError, R | RS>) =>
+    Stream.map(outputs, (output) => {
+      counts.processed++
+      return output
+    })
+
   const stageGroups = groups(stages.map((stage, index) => ({ concurrency: stage.concurrency, index })))
   if (stageGroups.length === 0) {
-    return Stream.map(source, (item): Output<A> => {
+    // one item per chunk, as `Stream.mapEffect` emits them, so that `emitted` counts items, not chunks
+    return emitted(Stream.map(Stream.rechunk(source, 1), (item): Output<A> => {
       counts.input++
-      counts.processed++
       return { item, skipped: noneSkipped }
-    })
+    }))
   }
   const identity = (flow: Flow<A>) => flow
-  const toOutput = (flow: Flow<A>): Output<A> | undefined => {
-    if (flow.dead) return undefined
-    counts.processed++
-    return { item: flow.item, skipped: flow.skipped ?? noneSkipped }
-  }
+  const toOutput = (flow: Flow<A>): Output<A> | undefined =>
+    flow.dead ? undefined : { item: flow.item, skipped: flow.skipped ?? noneSkipped }
   // an item counts as input when it enters the first stage, not when the source is read ahead
   const start = (item: A): Flow<A> => {
     counts.input++
@@ -222,5 +232,5 @@ export const build = <A, E, R, RS>(
         : Stream.mapEffect(flows!, run, options)
     }
   }
-  return Stream.filter(outputs!, (output): output is Output<A> => output !== undefined)
+  return emitted(Stream.filter(outputs!, (output): output is Output<A> => output !== undefined))
 }
