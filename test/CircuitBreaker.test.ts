@@ -670,7 +670,7 @@ describe("CircuitBreaker: with Retry", () => {
       const call = Effect.as(Ref.update(runs, (n) => n + 1), "ok")
       const fiber = yield* call.pipe(
         b.execute,
-        Retry.retry({ maxAttempts: 2, backoff: Backoff.constant("1 millis") }),
+        Retry.retry({ maxAttempts: 2, backoff: Backoff.constant("1 millis"), maxRetryAfter: "10 seconds" }),
         Effect.forkChild({ startImmediately: true })
       )
       yield* TestClock.adjust("6999 millis")

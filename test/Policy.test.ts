@@ -41,12 +41,12 @@ describe("Policy: composition order", () => {
       assert.deepStrictEqual(Policy.describe(yield* Policy.make({ name: "t", timeout: 10, retry: {} })), ["retry", "timeout"])
     }).pipe(Effect.scoped))
 
-  it.effect("the retry sees breaker rejections and waits their retryAfter", () =>
+  it.effect("the retry sees breaker rejections and waits their retryAfter, up to maxRetryAfter", () =>
     Effect.gen(function*() {
       const { call, runs } = yield* flaky(1)
       const policy = yield* Policy.make({
         name: "scoring",
-        retry: { maxAttempts: 3, backoff: Backoff.constant("100 millis") },
+        retry: { maxAttempts: 3, backoff: Backoff.constant("100 millis"), maxRetryAfter: "10 seconds" },
         circuitBreaker: { policy: CircuitBreaker.consecutive(1), resetTimeout: "10 seconds" }
       })
       const fiber = yield* call.pipe(policy.execute, Events.collect, Effect.forkChild)
@@ -145,7 +145,7 @@ describe("Policy: composition order", () => {
 
       const patient = yield* Policy.make({
         name: "api2",
-        retry: { maxAttempts: 3, backoff: Backoff.constant(0) },
+        retry: { maxAttempts: 3, backoff: Backoff.constant(0), maxRetryAfter: "1 second" },
         rateLimit: { limit: 1, window: "1 second", algorithm: "fixed-window" }
       })
       yield* call.pipe(patient.execute)

@@ -98,7 +98,7 @@ describe("Retry: timing under TestClock", () => {
   it.effect("a retryAfter hint raises the next delay to at least the hint", () =>
     Effect.gen(function*() {
       const { effect, runs } = yield* scripted([new Throttled({ retryAfter: Duration.seconds(5) })])
-      const fiber = yield* Effect.forkChild(effect.pipe(Retry.retry({ maxAttempts: 2, backoff: Backoff.constant(100) })))
+      const fiber = yield* Effect.forkChild(effect.pipe(Retry.retry({ maxAttempts: 2, backoff: Backoff.constant(100), maxRetryAfter: "5 seconds" })))
       yield* TestClock.adjust("4999 millis")
       assert.strictEqual(yield* runs, 1)
       yield* TestClock.adjust("1 millis")
@@ -108,7 +108,7 @@ describe("Retry: timing under TestClock", () => {
   it.effect("a retryAfter shorter than the backoff changes nothing; numbers are millis", () =>
     Effect.gen(function*() {
       const { effect, runs } = yield* scripted([{ retryAfter: 10 }, { retryAfter: 3000 }])
-      const fiber = yield* Effect.forkChild(effect.pipe(Retry.retry({ maxAttempts: 3, backoff: Backoff.constant(1000) })))
+      const fiber = yield* Effect.forkChild(effect.pipe(Retry.retry({ maxAttempts: 3, backoff: Backoff.constant(1000), maxRetryAfter: 3000 })))
       yield* TestClock.adjust(999)
       assert.strictEqual(yield* runs, 1)
       yield* TestClock.adjust(1)

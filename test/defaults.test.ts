@@ -12,7 +12,8 @@ describe("defaults", () => {
       backoffBaseMillis: 100,
       backoffFactor: 2,
       backoffMaxMillis: 10_000,
-      backoffJitter: "full"
+      backoffJitter: "full",
+      maxRetryAfterMillis: 10_000
     })
     const policy = Retry.make()
     assert.strictEqual(policy.maxAttempts, 3)

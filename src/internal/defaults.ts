@@ -10,7 +10,27 @@ export const retry = {
   backoffBaseMillis: 100,
   backoffFactor: 2,
   backoffMaxMillis: 10_000,
-  backoffJitter: "full"
+  backoffJitter: "full",
+  /**
+   * The longest `retryAfter` hint a retry waits for when its backoff has no
+   * cap of its own (a hint longer than the cap ends the retries at once).
+   * Equal to the default backoff's cap.
+   */
+  maxRetryAfterMillis: 10_000
+} as const
+
+/** `Backoff` constructors: what an option left out means, in code and in config alike. */
+export const backoff = {
+  factor: 2,
+  jitter: "none"
+} as const
+
+/**
+ * The default classification (DESIGN §4): besides every 5xx, these statuses
+ * are transient; any other status is permanent, an error without one transient.
+ */
+export const classify = {
+  transientStatus: [408, 429] as ReadonlyArray<number>
 } as const
 
 export const retryBudget = {
