@@ -374,6 +374,7 @@ export type PolicyInput =
     readonly profile?: ProfileName
     readonly timeout?: string
     readonly totalTimeout?: string
+    readonly classify?: ClassifySpec
   }
   & { readonly [K in BlockKey]?: false | Encoded<NonNullable<PolicySpec[K]>> }
 

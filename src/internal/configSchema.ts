@@ -324,21 +324,12 @@ export const LegacyRetry = Schema.Struct({
   backoff_factor: Schema.optionalKey(Factor),
   max_delay: Schema.optionalKey(NonNegativeSeconds)
 }).check(structCheck((r) => {
-  const initial = r.initial_delay ?? Duration.seconds(legacyDefaults.initialDelaySeconds)
+  const initial = r.initial_delay ?? Duration.millis(defaults.retry.backoffBaseMillis)
   return r.max_delay !== undefined && millis(r.max_delay) < millis(initial)
     ? [at("max_delay", `a duration >= initial_delay (${fmt(initial)})`, r.max_delay)]
     : []
 }))
 
-/** What a legacy entry gets for a key it leaves out: the `balanced` profile's values. */
-export const legacyDefaults = {
-  failureThreshold: 5,
-  successThreshold: 2,
-  resetTimeoutSeconds: 60,
-  maxRetries: 3,
-  initialDelaySeconds: 1,
-  backoffFactor: 2
-} as const
 
 // -----------------------------------------------------------------------------
 // document
