@@ -191,7 +191,7 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
     if (options.retry !== undefined) {
       const retryOptions = options.retry
       const policy = yield* validate.attempt(() =>
-        Retry.isRetryPolicy(retryOptions) ? retryOptions : Retry.make({ classify, ...retryOptions, name })
+        Retry.isRetryPolicy(retryOptions) ? retryOptions : Retry.make({ ...retryOptions, classify: retryOptions.classify ?? classify, name })
       )
       stages.push({ kind: "retry", wrap: retryStage(policy, totalMillis) })
     }
@@ -201,7 +201,7 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
     let breaker: CircuitBreaker.CircuitBreaker | undefined
     if (options.circuitBreaker !== undefined) {
       const cb = options.circuitBreaker
-      breaker = CircuitBreaker.isCircuitBreaker(cb) ? cb : yield* CircuitBreaker.make({ classify, ...cb, name })
+      breaker = CircuitBreaker.isCircuitBreaker(cb) ? cb : yield* CircuitBreaker.make({ ...cb, classify: cb.classify ?? classify, name })
       stages.push({ kind: "circuitBreaker", wrap: breaker.execute })
     }
     let bulkhead: Bulkhead.Bulkhead | undefined
@@ -211,7 +211,7 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
       stages.push({ kind: "bulkhead", wrap: bulkhead.execute })
     }
     if (options.hedge !== undefined) {
-      const hedge = yield* validate.attempt(() => Hedge.make({ classify, ...options.hedge!, name }))
+      const hedge = yield* validate.attempt(() => Hedge.make({ ...options.hedge!, classify: options.hedge!.classify ?? classify, name }))
       stages.push({ kind: "hedge", wrap: Hedge.hedge(hedge) })
     }
     if (options.timeout !== undefined) {

@@ -84,6 +84,13 @@ export type Classifier = classify.Classifier
  * statuses not listed keep the default (5xx, 408, 429 transient; other
  * statuses permanent; errors without a status transient).
  *
+ * @example
+ * ```ts
+ * import { Retry } from "effect-resilience"
+ *
+ * const options: Retry.ClassifierOptions = { permanentStatus: [503], ignoredTags: ["Cancelled"] }
+ * ```
+ *
  * @category classification
  * @since 0.2.0
  */
@@ -134,6 +141,19 @@ export const classifier = (options: ClassifierOptions): Classifier => classify.m
  * call's own errors (`Retry.make<HttpError>`) also accepts a call that can
  * fail with these (a `Timeout` or a breaker inside the retry): they are
  * classified by the policy's classifier, never handed to `retryOn`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Retry, Timeout } from "effect-resilience"
+ *
+ * declare const call: Effect.Effect<string, { readonly _tag: "HttpError"; readonly status: number }>
+ * const policy = Retry.make<{ readonly _tag: "HttpError"; readonly status: number }>({
+ *   retryOn: (e) => Retry.isRetryableStatus(e.status)
+ * })
+ * // the TimeoutError (a Retry.PolicyRejection) is classified, not handed to retryOn
+ * const guarded = call.pipe(Timeout.timeout({ duration: "1 second", name: "api" }), Retry.retry(policy))
+ * ```
  *
  * @category models
  * @since 0.2.0
