@@ -93,7 +93,8 @@ const retrying = Effect.gen(function*() {
   const started = yield* Clock.currentTimeMillis
   const fiber = yield* Effect.succeed("results").pipe(
     breaker.execute,
-    Retry.retry({ maxAttempts: 3, backoff: Backoff.constant("100 millis") }),
+    // By default a hint longer than the backoff's cap fails fast; this caller is willing to wait.
+    Retry.retry({ maxAttempts: 3, backoff: Backoff.constant("100 millis"), maxRetryAfter: "30 seconds" }),
     Effect.forkChild({ startImmediately: true })
   )
   yield* TestClock.adjust("20 seconds")

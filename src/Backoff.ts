@@ -17,6 +17,7 @@ import * as Cause from "effect/Cause"
 import { dual } from "effect/Function"
 import * as Pull from "effect/Pull"
 import * as internal from "./internal/backoff.ts"
+import * as defaults from "./internal/defaults.ts"
 import * as validate from "./internal/validate.ts"
 
 /**
@@ -85,12 +86,12 @@ export interface ExponentialOptions {
 export const exponential = (options: ExponentialOptions): Backoff => {
   const source = "Backoff.exponential"
   const base = validate.durationMillis(source, "base", options.base)
-  const factor = validate.finiteAtLeast(source, "factor", options.factor ?? 2, 1)
+  const factor = validate.finiteAtLeast(source, "factor", options.factor ?? defaults.backoff.factor, 1)
   const max = options.max === undefined ? Infinity : validate.durationMillis(source, "max", options.max)
   if (max < base) throw validate.invalid(source, "max", `>= base (${base} ms)`, options.max)
   const jitter = jitterOption(source, options.jitter)
   if (jitter === "decorrelated") return internal.decorrelated(base, max === Infinity ? base * 1000 : max)
-  return internal.fromDelayFunction((n) => Math.min(max, base * Math.pow(factor, n)), jitter)
+  return internal.fromDelayFunction((n) => Math.min(max, base * Math.pow(factor, n)), jitter, max)
 }
 
 /**
@@ -132,7 +133,7 @@ export const linear = (options: LinearOptions): Backoff => {
   if (max < base) throw validate.invalid(source, "max", `>= base (${base} ms)`, options.max)
   const jitter = jitterOption(source, options.jitter)
   if (jitter === "decorrelated") throw validate.invalid(source, "jitter", `"none", "full" or "equal"`, jitter)
-  return internal.fromDelayFunction((n) => Math.min(max, base + n * increment), jitter)
+  return internal.fromDelayFunction((n) => Math.min(max, base + n * increment), jitter, max)
 }
 
 /**
@@ -151,7 +152,7 @@ export const linear = (options: LinearOptions): Backoff => {
  */
 export const constant = (delay: Duration.Input): Backoff => {
   const millis = validate.durationMillis("Backoff.constant", "delay", delay)
-  return internal.fromDelayFunction(() => millis, "none")
+  return internal.fromDelayFunction(() => millis, "none", millis)
 }
 
 /**
@@ -220,8 +221,11 @@ export const capped: {
   <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>, max: Duration.Input): Schedule.Schedule<O, I, E, R>
 } = dual(2, <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>, max: Duration.Input): Schedule.Schedule<O, I, E, R> => {
   const maxMillis = validate.durationMillis("Backoff.capped", "max", max)
-  return Schedule.modifyDelay(self, ({ duration }) =>
-    Effect.succeed(Duration.toMillis(duration) > maxMillis ? Duration.millis(maxMillis) : duration))
+  return internal.withCap(
+    Schedule.modifyDelay(self, ({ duration }) =>
+      Effect.succeed(Duration.toMillis(duration) > maxMillis ? Duration.millis(maxMillis) : duration)),
+    maxMillis
+  )
 })
 
 /**
@@ -297,7 +301,7 @@ export const delays = <O, E, R>(
 }
 
 const jitterOption = (source: string, jitter: Jitter | undefined): Jitter => {
-  const value = jitter ?? "none"
+  const value = jitter ?? defaults.backoff.jitter
   if (value !== "none" && value !== "full" && value !== "equal" && value !== "decorrelated") {
     throw validate.invalid(source, "jitter", `"none", "full", "equal" or "decorrelated"`, value)
   }

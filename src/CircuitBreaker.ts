@@ -24,8 +24,10 @@
  *   `successThreshold` successes in a row close the circuit; any probe
  *   failure (or slow probe) reopens it at once. An interrupted probe frees its
  *   slot and counts as nothing.
- * - `isFailure` decides which typed errors count; the others are ignored.
- *   Defects always count; interruption never does. Rejections are never
+ * - `classify` (shared with `Retry`, `Hedge` and a `Policy`'s fallback)
+ *   decides how typed errors count: transient = failure, permanent =
+ *   success, ignored = neither (`isFailure`, if set, overrides it: what it
+ *   accepts is a failure, the rest ignored). Defects always count; interruption never does. Rejections are never
  *   failures, but they are counted in `stats.rejected`; rejections by
  *   policies inside the breaker (`BulkheadRejectedError`, `LoadShedError`,
  *   `RateLimitedError`, a nested `CircuitOpenError`) are ignored.
@@ -41,6 +43,7 @@ import { type Context, Duration, Effect, Layer, Predicate, type Stream } from "e
 import type * as Schedule from "effect/Schedule"
 import { dual } from "effect/Function"
 import type { InvalidConfigError } from "./Errors.ts"
+import type * as classify from "./internal/classify.ts"
 import * as internal from "./internal/circuitBreaker.ts"
 import * as defaults from "./internal/defaults.ts"
 import * as validate from "./internal/validate.ts"
@@ -355,9 +358,17 @@ export interface CircuitBreakerOptions {
   /** Probe successes in a row that close the circuit. Default 1. */
   readonly successThreshold?: number | undefined
   /**
-   * Which typed errors count as failures; the others are ignored. Default:
-   * all. Rejections by policies inside the breaker (bulkhead, load shedder,
-   * rate limit, another breaker) are ignored before this is asked.
+   * How typed failures count: `transient` is a failure,
+   * `permanent` a success (the dependency answered: a 404 never trips the
+   * breaker), `ignored` neither. Default `Retry.defaultClassifier`; a
+   * `Policy` passes its own. Rejections by policies inside the breaker
+   * (bulkhead, load shedder, rate limit, another breaker) are ignored before
+   * this is asked.
+   */
+  readonly classify?: classify.Classifier | classify.ClassifierOptions | undefined
+  /**
+   * Overrides `classify`: the typed errors it accepts count as failures, the
+   * others are ignored (neither failure nor success).
    */
   readonly isFailure?: ((error: unknown) => boolean) | undefined
   /**

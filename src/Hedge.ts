@@ -19,6 +19,7 @@
  * @since 0.1.0
  */
 import { Duration, Effect, Predicate } from "effect"
+import * as classify from "./internal/classify.ts"
 import * as defaults from "./internal/defaults.ts"
 import { dualPrepared } from "./internal/dual.ts"
 import * as internal from "./internal/hedge.ts"
@@ -43,6 +44,13 @@ export interface HedgeOptions {
   readonly delay: Duration.Input
   /** All attempts, the first included: an integer >= 1 (1 never hedges). Default 2. */
   readonly maxAttempts?: number | undefined
+  /**
+   * Only a `transient` failure starts the next attempt; a permanent or
+   * ignored one (a 404: every attempt would get the same answer) ends the
+   * hedge at once with that error, interrupting the attempts still running.
+   * Default `Retry.defaultClassifier`; a `Policy` passes its own.
+   */
+  readonly classify?: classify.Classifier | classify.ClassifierOptions | undefined
 }
 
 /**
@@ -57,6 +65,7 @@ export interface HedgePolicy {
   readonly name: string
   readonly delay: Duration.Duration
   readonly maxAttempts: number
+  readonly classify: classify.Classifier
 }
 
 /**
@@ -96,7 +105,8 @@ export const make = (options: HedgeOptions): HedgePolicy => {
   const name = validate.nonEmptyName(source, "name", options.name ?? defaults.hedge.name)
   const delayMillis = validate.durationMillis(source, "delay", options.delay)
   const maxAttempts = validate.positiveInt(source, "maxAttempts", options.maxAttempts ?? defaults.hedge.maxAttempts)
-  return { [TypeId]: TypeId, name, delay: Duration.millis(delayMillis), maxAttempts }
+  const classifier = classify.make(source, "classify", options.classify)
+  return { [TypeId]: TypeId, name, delay: Duration.millis(delayMillis), maxAttempts, classify: classifier }
 }
 
 /**
@@ -116,7 +126,7 @@ export const isHedgePolicy = (u: unknown): u is HedgePolicy => Predicate.hasProp
 
 const toConfig = (policy: HedgePolicy | HedgeOptions): internal.HedgeConfig => {
   const valid = isHedgePolicy(policy) ? policy : make(policy)
-  return internal.makeConfig(valid.name, valid.maxAttempts, Duration.toMillis(valid.delay))
+  return internal.makeConfig(valid.name, valid.maxAttempts, Duration.toMillis(valid.delay), valid.classify)
 }
 
 /**
@@ -126,7 +136,9 @@ const toConfig = (policy: HedgePolicy | HedgeOptions): internal.HedgeConfig => {
  * **Details**
  *
  * - A failed attempt starts the next one at once; the next hedge then waits
- *   `delay` from that launch.
+ *   `delay` from that launch. Only a `transient` typed failure does (see
+ *   `classify`): a permanent or ignored one ends the hedge at once with that
+ *   error, and the attempts still running are interrupted.
  * - The first success wins; the other attempts are interrupted and their
  *   finalizers have run when the caller gets the result.
  * - When every attempt fails (a defect counts as a failure), the caller gets
@@ -223,7 +235,8 @@ const raceConfig = (effects: NonEmptyEffects, options: RaceOptions): internal.He
   return internal.makeConfig(
     validate.nonEmptyName(source, "name", options.name ?? defaults.hedge.name),
     effects.length,
-    validate.durationMillis(source, "delay", options.delay)
+    validate.durationMillis(source, "delay", options.delay),
+    undefined
   )
 }
 

@@ -12,7 +12,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Duration, Effect, Layer, Predicate } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Predicate } from "effect"
 import type { Scope } from "effect/Scope"
 import * as Backoff from "./Backoff.ts"
 import * as Bulkhead from "./Bulkhead.ts"
@@ -20,7 +20,9 @@ import * as CircuitBreaker from "./CircuitBreaker.ts"
 import type { InvalidConfigError } from "./Errors.ts"
 import * as Fallback from "./Fallback.ts"
 import * as Hedge from "./Hedge.ts"
+import * as classifyInternal from "./internal/classify.ts"
 import * as internal from "./internal/policy.ts"
+import * as retryInternal from "./internal/retry.ts"
 import * as rateLimit from "./internal/rateLimit.ts"
 import * as validate from "./internal/validate.ts"
 import * as Registry from "./Registry.ts"
@@ -75,8 +77,21 @@ export interface PolicyOptions<F = never> {
   readonly name: string
   /** Bounds each attempt (inside retry and hedging). */
   readonly timeout?: Duration.Input | undefined
-  /** Bounds the whole call, retries and waits included. */
+  /**
+   * Bounds the whole call, retries and waits included. The retry never waits
+   * for a `retryAfter` hint that would end past it: it gives up at once.
+   */
   readonly totalTimeout?: Duration.Input | undefined
+  /**
+   * One classification for the whole policy: the retry retries
+   * `transient` failures, the breaker counts them as failures and `permanent`
+   * ones as successes, the hedge stops on a non-transient failure, and the
+   * fallback serves only a transient final failure (a 404 is an answer, not
+   * an outage). A function, or status lists and error tags (see
+   * `Retry.classifier`). Default `Retry.defaultClassifier`. A block's own
+   * `classify` (or `retryOn`, `isFailure`, `when`) overrides it for that block.
+   */
+  readonly classify?: Retry.Classifier | Retry.ClassifierOptions | undefined
   readonly retry?: Omit<Retry.RetryOptions<unknown>, "name"> | Retry.RetryPolicy<unknown> | undefined
   readonly rateLimit?: RateLimitOptions | undefined
   /** Options for a new breaker, or a breaker to share. */
@@ -84,7 +99,11 @@ export interface PolicyOptions<F = never> {
   /** Options for a new bulkhead, or a bulkhead to share. */
   readonly bulkhead?: Omit<Bulkhead.BulkheadOptions, "name"> | Bulkhead.Bulkhead | undefined
   readonly hedge?: Omit<Hedge.HedgeOptions, "name"> | undefined
-  /** Runs on a final failure that `when` accepts (all by default). */
+  /**
+   * Runs on a final failure that `when` accepts (by default: a transient
+   * one, per `classify`; a policy's own rejections and timeouts are
+   * transient by default).
+   */
   readonly fallback?: {
     readonly fallback: (error: unknown) => Effect.Effect<F>
     readonly when?: ((error: unknown) => boolean) | undefined
@@ -154,24 +173,27 @@ export interface Policy<F = never> {
 export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy<F>, InvalidConfigError, Scope> =>
   Effect.gen(function*() {
     const name = yield* validate.attempt(() => validate.nonEmptyName("Policy.make", "name", options.name))
+    const classify = yield* validate.attempt(() => classifyInternal.make("Policy.make", "classify", options.classify))
     const stages: Array<internal.Stage> = []
     if (options.fallback !== undefined) {
       const fallback = options.fallback
       const orElse = yield* validate.attempt(() =>
-        Fallback.orElse({ name, fallback: fallback.fallback, when: fallback.when ?? always })
+        Fallback.orElse({ name, fallback: fallback.fallback, when: fallback.when ?? ((error) => classify(error) === "transient") })
       )
       stages.push({ kind: "fallback", wrap: orElse })
     }
+    let totalMillis: number | undefined
     if (options.totalTimeout !== undefined) {
       const totalTimeout = yield* validate.attempt(() => Timeout.timeout({ duration: options.totalTimeout!, name }))
+      totalMillis = yield* validate.attempt(() => validate.durationMillis("Policy.make", "totalTimeout", options.totalTimeout!))
       stages.push({ kind: "totalTimeout", wrap: totalTimeout })
     }
     if (options.retry !== undefined) {
       const retryOptions = options.retry
       const policy = yield* validate.attempt(() =>
-        Retry.isRetryPolicy(retryOptions) ? retryOptions : Retry.make({ ...retryOptions, name })
+        Retry.isRetryPolicy(retryOptions) ? retryOptions : Retry.make({ ...retryOptions, classify: retryOptions.classify ?? classify, name })
       )
-      stages.push({ kind: "retry", wrap: Retry.retry(policy) })
+      stages.push({ kind: "retry", wrap: retryStage(policy, totalMillis) })
     }
     if (options.rateLimit !== undefined) {
       stages.push({ kind: "rateLimit", wrap: yield* rateLimit.make(name, options.rateLimit) })
@@ -179,7 +201,7 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
     let breaker: CircuitBreaker.CircuitBreaker | undefined
     if (options.circuitBreaker !== undefined) {
       const cb = options.circuitBreaker
-      breaker = CircuitBreaker.isCircuitBreaker(cb) ? cb : yield* CircuitBreaker.make({ ...cb, name })
+      breaker = CircuitBreaker.isCircuitBreaker(cb) ? cb : yield* CircuitBreaker.make({ ...cb, classify: cb.classify ?? classify, name })
       stages.push({ kind: "circuitBreaker", wrap: breaker.execute })
     }
     let bulkhead: Bulkhead.Bulkhead | undefined
@@ -189,7 +211,7 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
       stages.push({ kind: "bulkhead", wrap: bulkhead.execute })
     }
     if (options.hedge !== undefined) {
-      const hedge = yield* validate.attempt(() => Hedge.make({ ...options.hedge!, name }))
+      const hedge = yield* validate.attempt(() => Hedge.make({ ...options.hedge!, classify: options.hedge!.classify ?? classify, name }))
       stages.push({ kind: "hedge", wrap: Hedge.hedge(hedge) })
     }
     if (options.timeout !== undefined) {
@@ -209,7 +231,14 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
     return policy
   })
 
-const always = () => true
+/**
+ * The retry stage. Under a total timeout it reads the clock once per call,
+ * so that no `retryAfter` wait may end past the total timeout.
+ */
+const retryStage = (policy: Retry.RetryPolicy<unknown>, totalMillis: number | undefined): internal.Wrap =>
+  totalMillis === undefined
+    ? (self) => retryInternal.retry(self, policy)
+    : (self) => Effect.flatMap(Clock.currentTimeMillis, (start) => retryInternal.retry(self, policy, start + totalMillis))
 
 const snapshotOf = (policy: Policy<any>): Effect.Effect<unknown> =>
   Effect.all({
@@ -299,7 +328,8 @@ export const execute: {
  */
 export const layer = <I, F = never>(
   tag: Context.Key<I, Policy<F>>,
-  options: PolicyOptions<F>
+  // F comes from the tag alone: a fallback value the tag's type does not admit is a compile error.
+  options: PolicyOptions<NoInfer<F>>
 ): Layer.Layer<I, InvalidConfigError> => Layer.effect(tag, make(options))
 
 /**
@@ -346,7 +376,12 @@ export const fromSpec = (spec: ResilienceConfig.PolicySpec): PolicyOptions => ({
   name: spec.name,
   timeout: spec.timeout,
   totalTimeout: spec.totalTimeout,
-  retry: spec.retry && { maxAttempts: spec.retry.maxAttempts, backoff: backoffFromSpec(spec.retry.backoff) },
+  classify: spec.classify,
+  retry: spec.retry && {
+    maxAttempts: spec.retry.maxAttempts,
+    backoff: backoffFromSpec(spec.retry.backoff),
+    maxRetryAfter: spec.retry.maxRetryAfter
+  },
   rateLimit: spec.rateLimit && { algorithm: spec.rateLimit.algorithm, limit: spec.rateLimit.limit, window: spec.rateLimit.window },
   circuitBreaker: spec.circuitBreaker && breakerFromSpec(spec.circuitBreaker),
   bulkhead: spec.bulkhead && {

@@ -128,6 +128,31 @@ export interface BackoffSpec {
 export interface RetrySpec {
   readonly maxAttempts: number
   readonly backoff: BackoffSpec
+  /** The longest `retryAfter` hint waited for (default: the backoff's `max`). */
+  readonly maxRetryAfter?: Duration.Duration
+}
+
+/**
+ * A policy's `classify` block: overrides of the default classification by
+ * HTTP status and error `_tag`, applied to its retry, breaker, hedge and
+ * fallback (see `Retry.classifier`).
+ *
+ * @example
+ * ```ts
+ * import type { ResilienceConfig } from "effect-resilience"
+ *
+ * const classify: ResilienceConfig.ClassifySpec = { permanentStatus: [503], ignoredTags: ["Cancelled"] }
+ * ```
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface ClassifySpec {
+  readonly transientStatus?: ReadonlyArray<number>
+  readonly permanentStatus?: ReadonlyArray<number>
+  readonly transientTags?: ReadonlyArray<string>
+  readonly permanentTags?: ReadonlyArray<string>
+  readonly ignoredTags?: ReadonlyArray<string>
 }
 
 /**
@@ -270,6 +295,7 @@ export interface PolicySpec {
   readonly name: string
   readonly timeout?: Duration.Duration
   readonly totalTimeout?: Duration.Duration
+  readonly classify?: ClassifySpec
   readonly retry?: RetrySpec
   readonly circuitBreaker?: CircuitBreakerSpec
   readonly bulkhead?: BulkheadSpec
@@ -348,6 +374,7 @@ export type PolicyInput =
     readonly profile?: ProfileName
     readonly timeout?: string
     readonly totalTimeout?: string
+    readonly classify?: ClassifySpec
   }
   & { readonly [K in BlockKey]?: false | Encoded<NonNullable<PolicySpec[K]>> }
 

@@ -13,7 +13,14 @@
  */
 import { Duration, Effect, Predicate, Ref, Schedule } from "effect"
 import * as Backoff from "./Backoff.ts"
+import type { BulkheadRejectedError } from "./Bulkhead.ts"
+import type { CircuitOpenError } from "./CircuitBreaker.ts"
 import type { InvalidConfigError } from "./Errors.ts"
+import * as backoffInternal from "./internal/backoff.ts"
+import * as classify from "./internal/classify.ts"
+import type { RateLimitedError } from "./internal/rateLimit.ts"
+import type { LoadShedError } from "./LoadShedder.ts"
+import type { TimeoutError } from "./Timeout.ts"
 import * as budgetMachine from "./internal/retryBudget.ts"
 import * as defaults from "./internal/defaults.ts"
 import { dualPrepared } from "./internal/dual.ts"
@@ -38,6 +45,127 @@ export interface RetryInfo<E> {
 }
 
 /**
+ * How a typed failure is classified: `transient` (retried, a
+ * breaker failure), `permanent` (a definite answer: not retried, a breaker
+ * success) or `ignored` (neither).
+ *
+ * @example
+ * ```ts
+ * import { Retry } from "effect-resilience"
+ *
+ * const outcome: Retry.Outcome = Retry.defaultClassifier({ status: 404 }) // "permanent"
+ * ```
+ *
+ * @category classification
+ * @since 0.2.0
+ */
+export type Outcome = classify.Outcome
+
+/**
+ * A classification of typed failures, shared by `Retry`, `CircuitBreaker`,
+ * `Hedge` and a `Policy`'s fallback. Build one with {@link classifier}.
+ *
+ * @example
+ * ```ts
+ * import { Retry } from "effect-resilience"
+ *
+ * const byTag: Retry.Classifier = (error) =>
+ *   (error as { readonly _tag?: string })._tag === "NotFound" ? "permanent" : "transient"
+ * ```
+ *
+ * @category classification
+ * @since 0.2.0
+ */
+export type Classifier = classify.Classifier
+
+/**
+ * Overrides of the default classification, by HTTP status (a numeric
+ * `status` or `statusCode`) and by error `_tag`. Tags win over statuses;
+ * statuses not listed keep the default (5xx, 408, 429 transient; other
+ * statuses permanent; errors without a status transient).
+ *
+ * @example
+ * ```ts
+ * import { Retry } from "effect-resilience"
+ *
+ * const options: Retry.ClassifierOptions = { permanentStatus: [503], ignoredTags: ["Cancelled"] }
+ * ```
+ *
+ * @category classification
+ * @since 0.2.0
+ */
+export type ClassifierOptions = classify.ClassifierOptions
+
+/**
+ * The default classification: an error with a numeric `status` (or
+ * `statusCode`) is transient for 5xx, 408 and 429 and permanent for any other
+ * status; every other typed failure is transient.
+ *
+ * @example
+ * ```ts
+ * import { Retry } from "effect-resilience"
+ *
+ * Retry.defaultClassifier({ status: 503 }) // "transient"
+ * Retry.defaultClassifier({ status: 404 }) // "permanent"
+ * Retry.defaultClassifier(new Error("ECONNRESET")) // "transient"
+ * ```
+ *
+ * @category classification
+ * @since 0.2.0
+ */
+export const defaultClassifier: Classifier = classify.defaultClassifier
+
+/**
+ * Builds a classifier from status lists and error tags (validated: statuses
+ * are integers in [100, 599], tags non-empty strings, and nothing sits in two
+ * lists; `InvalidConfigError` otherwise). Precedence: `ignoredTags`,
+ * `permanentTags`, `transientTags`, then `transientStatus`,
+ * `permanentStatus`, then {@link defaultClassifier}.
+ *
+ * **Example** (409 is worth retrying; a `ValidationError` never is)
+ *
+ * ```ts
+ * import { Retry } from "effect-resilience"
+ *
+ * const classify = Retry.classifier({ transientStatus: [409], permanentTags: ["ValidationError"] })
+ * classify({ status: 409 }) // "transient"
+ * ```
+ *
+ * @category classification
+ * @since 0.2.0
+ */
+export const classifier = (options: ClassifierOptions): Classifier => classify.make("Retry.classifier", "options", options)
+
+/**
+ * The errors the library's own policies fail with. A retry typed for a
+ * call's own errors (`Retry.make<HttpError>`) also accepts a call that can
+ * fail with these (a `Timeout` or a breaker inside the retry): they are
+ * classified by the policy's classifier, never handed to `retryOn`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Retry, Timeout } from "effect-resilience"
+ *
+ * declare const call: Effect.Effect<string, { readonly _tag: "HttpError"; readonly status: number }>
+ * const policy = Retry.make<{ readonly _tag: "HttpError"; readonly status: number }>({
+ *   retryOn: (e) => Retry.isRetryableStatus(e.status)
+ * })
+ * // the TimeoutError (a Retry.PolicyRejection) is classified, not handed to retryOn
+ * const guarded = call.pipe(Timeout.timeout({ duration: "1 second", name: "api" }), Retry.retry(policy))
+ * ```
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type PolicyRejection =
+  | TimeoutError
+  | CircuitOpenError
+  | BulkheadRejectedError
+  | RateLimitedError
+  | LoadShedError
+
+/**
  * Options of {@link make}.
  *
  * @category models
@@ -54,11 +182,24 @@ export interface RetryOptions<E = unknown> {
    */
   readonly backoff?: Schedule.Schedule<unknown, E> | undefined
   /**
-   * Which typed errors are retried. Default: every error, except an HTTP-like
-   * one (a numeric `status` or `statusCode`) whose status is not retryable
-   * (see {@link retryOnHttpStatus}).
+   * Which typed failures are retried: the `transient` ones. Default
+   * {@link defaultClassifier}. A `Policy` passes its own.
+   */
+  readonly classify?: Classifier | ClassifierOptions | undefined
+  /**
+   * Overrides the classifier for the call's own errors: `true` retries.
+   * The library's own rejections ({@link PolicyRejection}) are still
+   * classified by `classify`: `retryOn` only ever sees an `E`.
    */
   readonly retryOn?: ((error: E) => boolean) | undefined
+  /**
+   * The longest `retryAfter` hint (on a `CircuitOpenError`, a
+   * `RateLimitedError`, or any error with a `retryAfter` duration or
+   * milliseconds) worth waiting for. A longer hint ends the retries at once
+   * with that error: an open circuit fails fast. Default: the backoff's cap
+   * (its `max`, for a backoff built by `Backoff`), or 10 s when it has none.
+   */
+  readonly maxRetryAfter?: Duration.Input | undefined
   /** A shared budget that caps retries to a share of recent calls. */
   readonly budget?: RetryBudget | undefined
   /** Runs before each retry's delay. */
@@ -77,7 +218,12 @@ export interface RetryPolicy<in E = unknown> {
   readonly name: string
   readonly maxAttempts: number
   readonly backoff: Schedule.Schedule<unknown, E>
+  /** Classifies the library's own rejections, and the call's errors when `retryOn` is not set. */
+  readonly classify: Classifier
+  /** Whether one of the call's own errors is retried (from `retryOn`, or `classify`). */
   readonly retryOn: (error: E) => boolean
+  /** The longest `retryAfter` hint waited for, in milliseconds. */
+  readonly maxRetryAfterMillis: number
   readonly budget: RetryBudget | undefined
   readonly onRetry: ((info: RetryInfo<E>) => Effect.Effect<void>) | undefined
 }
@@ -112,7 +258,13 @@ export const make = <E = unknown>(options: RetryOptions<E> = {}): RetryPolicy<E>
   const maxAttempts = validate.positiveIntOrInfinity(source, "maxAttempts", options.maxAttempts ?? defaults.retry.maxAttempts)
   const backoff = options.backoff ?? defaultBackoff()
   if (!Schedule.isSchedule(backoff)) throw validate.invalid(source, "backoff", "a Schedule (see Backoff)", backoff)
-  const retryOn = options.retryOn === undefined ? retryOnHttpStatus : validate.predicate(source, "retryOn", options.retryOn)
+  const classifier = classify.make(source, "classify", options.classify)
+  const retryOn = options.retryOn === undefined
+    ? classifier === classify.defaultClassifier ? retryOnHttpStatus : (error: E) => classifier(error) === "transient"
+    : validate.predicate(source, "retryOn", options.retryOn)
+  const maxRetryAfterMillis = options.maxRetryAfter === undefined
+    ? defaultMaxRetryAfter(backoff)
+    : validate.durationMillis(source, "maxRetryAfter", options.maxRetryAfter)
   if (options.budget !== undefined && !isRetryBudget(options.budget)) {
     throw validate.invalid(source, "budget", "a RetryBudget (see Retry.budget)", options.budget)
   }
@@ -122,10 +274,18 @@ export const make = <E = unknown>(options: RetryOptions<E> = {}): RetryPolicy<E>
     name,
     maxAttempts,
     backoff,
+    classify: classifier,
     retryOn,
+    maxRetryAfterMillis,
     budget: options.budget,
     onRetry: options.onRetry
   }
+}
+
+/** The backoff's own cap; for an uncapped or foreign schedule, the default backoff's cap. */
+const defaultMaxRetryAfter = (backoff: Schedule.Schedule<unknown, any>): number => {
+  const cap = backoffInternal.capOf(backoff)
+  return cap === undefined || cap === Infinity ? defaults.retry.maxRetryAfterMillis : cap
 }
 
 const defaultBackoff = () =>
@@ -156,13 +316,21 @@ export const isRetryPolicy = (u: unknown): u is RetryPolicy<never> => Predicate.
  *
  * **Details**
  *
- * After each typed failure the policy checks, in order: `retryOn`, the
- * attempt count, the backoff schedule, the budget. Then it waits
- * `max(backoff delay, error.retryAfter)` and runs the effect again. When it
- * gives up, the caller gets the last attempt's own error.
+ * After each typed failure the policy checks, in order: the classification
+ * (`retryOn` for the call's own errors, `classify` for the library's own
+ * rejections: only `transient` failures are retried), the attempt count,
+ * the error's `retryAfter` hint against `maxRetryAfter`, the backoff
+ * schedule, the budget. Then it waits `max(backoff delay, error.retryAfter)`
+ * and runs the effect again. When it gives up, the caller gets the last
+ * attempt's own error.
+ *
+ * A policy typed for the call's own errors (`RetryPolicy<HttpError>`)
+ * applies to a call that can also fail with the library's rejections
+ * ({@link PolicyRejection}, e.g. a `Timeout` inside the retry).
  *
  * Emits `RetryScheduled` before each wait, `RetryExhausted` when attempts or
- * the schedule run out, and `RetryBudgetDenied` when the budget refuses.
+ * the schedule run out or a `retryAfter` hint is longer than
+ * `maxRetryAfter`, and `RetryBudgetDenied` when the budget refuses.
  *
  * **Example** (Retrying a flaky call)
  *
@@ -181,8 +349,10 @@ export const isRetryPolicy = (u: unknown): u is RetryPolicy<never> => Predicate.
  * @since 0.1.0
  */
 export const retry: {
-  <E>(policy: RetryPolicy<NoInfer<E>> | RetryOptions<NoInfer<E>>): <A, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-  <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy<NoInfer<E>> | RetryOptions<NoInfer<E>>): Effect.Effect<A, E, R>
+  <E>(policy: RetryPolicy<E>): <A, E2 extends E | PolicyRejection, R>(self: Effect.Effect<A, E2, R>) => Effect.Effect<A, E2, R>
+  <E>(options: RetryOptions<NoInfer<E>>): <A, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  <A, E2 extends E | PolicyRejection, R, E>(self: Effect.Effect<A, E2, R>, policy: RetryPolicy<E>): Effect.Effect<A, E2, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, options: RetryOptions<NoInfer<E>>): Effect.Effect<A, E, R>
 } = dualPrepared(<E>(options: RetryPolicy<E> | RetryOptions<E>) => {
   const policy = isRetryPolicy(options) ? options : make(options)
   return <A, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => internal.retry(self, policy)
@@ -203,8 +373,7 @@ export const retry: {
  * @category classification
  * @since 0.1.0
  */
-export const isRetryableStatus = (status: number): boolean =>
-  (status >= 500 && status <= 599) || status === 408 || status === 429
+export const isRetryableStatus: (status: number) => boolean = classify.isRetryableStatus
 
 /**
  * A ready `retryOn` for HTTP-like errors: an error with a numeric `status`
@@ -221,10 +390,7 @@ export const isRetryableStatus = (status: number): boolean =>
  * @category classification
  * @since 0.1.0
  */
-export const retryOnHttpStatus = (error: unknown): boolean => {
-  const status = internal.statusOf(error)
-  return status === undefined || isRetryableStatus(status)
-}
+export const retryOnHttpStatus = (error: unknown): boolean => classify.defaultClassifier(error) === "transient"
 
 /**
  * A shared retry budget.

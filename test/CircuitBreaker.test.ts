@@ -670,7 +670,7 @@ describe("CircuitBreaker: with Retry", () => {
       const call = Effect.as(Ref.update(runs, (n) => n + 1), "ok")
       const fiber = yield* call.pipe(
         b.execute,
-        Retry.retry({ maxAttempts: 2, backoff: Backoff.constant("1 millis") }),
+        Retry.retry({ maxAttempts: 2, backoff: Backoff.constant("1 millis"), maxRetryAfter: "10 seconds" }),
         Effect.forkChild({ startImmediately: true })
       )
       yield* TestClock.adjust("6999 millis")
@@ -892,5 +892,43 @@ describe("CircuitBreaker: bad input", () => {
       }
       const error = yield* Effect.flip(CircuitBreaker.keyed({ successThreshold: 0 }))
       assert.deepStrictEqual([error.source, error.field], ["CircuitBreaker.keyed", "successThreshold"])
+    }))
+})
+
+describe("CircuitBreaker: classification (DESIGN §4)", () => {
+  it.effect("by default a permanent failure (404) counts as a success, a transient one (503) as a failure", () =>
+    Effect.gen(function*() {
+      const b = yield* CircuitBreaker.make({ policy: CircuitBreaker.consecutive(2) })
+      for (let i = 0; i < 6; i++) yield* fail(b, new HttpError({ status: 404 }))
+      assert.strictEqual(yield* tagOf(b), "Closed")
+      yield* fail(b)
+      yield* fail(b, new HttpError({ status: 404 })) // a success: the dependency answered, the run of failures restarts
+      yield* fail(b)
+      assert.strictEqual(yield* tagOf(b), "Closed")
+      yield* fail(b)
+      assert.strictEqual(yield* tagOf(b), "Open")
+    }))
+
+  it.effect("a permanent probe closes a half-open circuit; an ignored one neither closes nor reopens it", () =>
+    Effect.gen(function*() {
+      const b = yield* CircuitBreaker.make({
+        policy: CircuitBreaker.consecutive(1),
+        resetTimeout: "1 second",
+        classify: { ignoredTags: ["Cancelled"] }
+      })
+      yield* fail(b)
+      yield* TestClock.adjust("1 second")
+      yield* Effect.flip(b.execute(Effect.fail({ _tag: "Cancelled" as const })))
+      assert.strictEqual(yield* tagOf(b), "HalfOpen")
+      yield* fail(b, new HttpError({ status: 400 }))
+      assert.strictEqual(yield* tagOf(b), "Closed")
+    }))
+
+  it.effect("isFailure still overrides the classifier", () =>
+    Effect.gen(function*() {
+      const b = yield* CircuitBreaker.make({ policy: CircuitBreaker.consecutive(2), isFailure: () => true })
+      yield* fail(b, new HttpError({ status: 404 }))
+      yield* fail(b, new HttpError({ status: 404 }))
+      assert.strictEqual(yield* tagOf(b), "Open")
     }))
 })

@@ -374,3 +374,30 @@ describe("Hedge: options", () => {
       assert.deepStrictEqual(results, ["a", "b", { value: "c", attempt: 1 }])
     }))
 })
+
+class NotFound extends Data.TaggedError("NotFound")<{ readonly status: 404 }> {}
+
+describe("Hedge: classification", () => {
+  it.effect("a permanent failure launches no more hedges and ends the race at once", () =>
+    Effect.gen(function*() {
+      const launched = yield* Ref.make(0)
+      const call = Effect.andThen(Ref.update(launched, (n) => n + 1), Effect.fail(new NotFound({ status: 404 })))
+      const [error, events] = yield* Events.collect(
+        Effect.flip(call.pipe(Effect.delay("10 millis"), Hedge.hedge({ delay: "50 millis", maxAttempts: 3 })))
+      ).pipe(Effect.forkChild, Effect.tap(() => TestClock.adjust("10 millis")), Effect.flatMap(Fiber.join))
+      assert.strictEqual(error._tag, "NotFound")
+      assert.strictEqual(yield* Ref.get(launched), 1)
+      assert.isFalse(events.some((e) => e._tag === "HedgeLaunched"))
+    }))
+
+  it.effect("a transient failure still starts the next attempt at once; classify overrides", () =>
+    Effect.gen(function*() {
+      const launched = yield* Ref.make(0)
+      const call = Effect.andThen(Ref.update(launched, (n) => n + 1), Effect.fail(new NotFound({ status: 404 })))
+      const hedged = call.pipe(Effect.delay("10 millis"), Hedge.hedge({ delay: "50 millis", maxAttempts: 3, classify: () => "transient" }))
+      const fiber = yield* Effect.forkChild(Effect.flip(hedged))
+      yield* TestClock.adjust("30 millis")
+      assert.strictEqual((yield* Fiber.join(fiber))._tag, "NotFound")
+      assert.strictEqual(yield* Ref.get(launched), 3)
+    }))
+})

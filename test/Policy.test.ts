@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Data, Duration, Effect, Exit, Fiber, Layer, Ref } from "effect"
+import { Clock, Context, Data, Duration, Effect, Exit, Fiber, Layer, Ref } from "effect"
 import { TestClock } from "effect/testing"
 import { Backoff, CircuitBreaker, Events, Policy, Registry, ResilienceConfig } from "../src/index.ts"
 
@@ -41,12 +41,12 @@ describe("Policy: composition order", () => {
       assert.deepStrictEqual(Policy.describe(yield* Policy.make({ name: "t", timeout: 10, retry: {} })), ["retry", "timeout"])
     }).pipe(Effect.scoped))
 
-  it.effect("the retry sees breaker rejections and waits their retryAfter", () =>
+  it.effect("the retry sees breaker rejections and waits their retryAfter, up to maxRetryAfter", () =>
     Effect.gen(function*() {
       const { call, runs } = yield* flaky(1)
       const policy = yield* Policy.make({
         name: "scoring",
-        retry: { maxAttempts: 3, backoff: Backoff.constant("100 millis") },
+        retry: { maxAttempts: 3, backoff: Backoff.constant("100 millis"), maxRetryAfter: "10 seconds" },
         circuitBreaker: { policy: CircuitBreaker.consecutive(1), resetTimeout: "10 seconds" }
       })
       const fiber = yield* call.pipe(policy.execute, Events.collect, Effect.forkChild)
@@ -145,7 +145,7 @@ describe("Policy: composition order", () => {
 
       const patient = yield* Policy.make({
         name: "api2",
-        retry: { maxAttempts: 3, backoff: Backoff.constant(0) },
+        retry: { maxAttempts: 3, backoff: Backoff.constant(0), maxRetryAfter: "1 second" },
         rateLimit: { limit: 1, window: "1 second", algorithm: "fixed-window" }
       })
       yield* call.pipe(patient.execute)
@@ -225,4 +225,169 @@ describe("Policy: layers, registry and config", () => {
         assert.include(error.message, fragment)
       }
     }))
+})
+
+class HttpError extends Data.TaggedError("HttpError")<{ readonly status: number }> {}
+
+/** A call that always fails with `status`; counts its runs. */
+const failing = (status: number) =>
+  Effect.gen(function*() {
+    const runs = yield* Ref.make(0)
+    const call: Effect.Effect<string, HttpError> = Effect.andThen(
+      Ref.update(runs, (n) => n + 1),
+      Effect.fail(new HttpError({ status }))
+    )
+    return { call, runs: Ref.get(runs) }
+  })
+
+/** A policy built from a config document, as `Policy.layerFromConfig` builds it. */
+const fromConfig = (input: ResilienceConfig.DocumentInput, name: string) =>
+  Effect.flatMap(
+    Effect.provide(ResilienceConfig.policy(name), ResilienceConfig.layer(input)),
+    (spec) => Policy.make(Policy.fromSpec(spec))
+  )
+
+/** Opens the policy's breaker by feeding it `n` transient failures directly. */
+const trip = (policy: Policy.Policy, n: number) =>
+  Effect.replicateEffect(Effect.exit(Effect.fail(new HttpError({ status: 503 })).pipe(policy.circuitBreaker!.execute)), n)
+
+describe("Policy: an open circuit fails fast (DESIGN §3, §4)", () => {
+  it.effect("config-built (balanced): CircuitOpenError at once, no simulated time, the call not run", () =>
+    Effect.gen(function*() {
+      const policy = yield* fromConfig({ policies: { payments: {} } }, "payments")
+      yield* trip(policy, 5)
+      assert.strictEqual((yield* policy.circuitBreaker!.state)._tag, "Open")
+      const { call, runs } = yield* failing(503)
+      const before = yield* Clock.currentTimeMillis
+      // No TestClock.adjust: waiting on the 60 s retryAfter would never complete.
+      const [error, events] = yield* Effect.flip(call.pipe(policy.execute)).pipe(Events.collect)
+      assert.strictEqual(error._tag, "CircuitOpenError")
+      assert.strictEqual((yield* Clock.currentTimeMillis) - before, 0)
+      assert.strictEqual(yield* runs, 0)
+      assert.isFalse(events.some((e) => e._tag === "RetryScheduled"))
+      assert.isTrue(events.some((e) => e._tag === "RetryExhausted" && e.attempts === 1))
+    }).pipe(Effect.scoped))
+
+  it.effect("code-built: the breaker's 30 s hint is past the backoff's 5 s cap, so the retry gives up at once", () =>
+    Effect.gen(function*() {
+      const policy = yield* Policy.make({
+        name: "scoring",
+        timeout: "2 seconds",
+        retry: { maxAttempts: 4, backoff: Backoff.exponential({ base: "100 millis", max: "5 seconds", jitter: "full" }) },
+        circuitBreaker: { policy: CircuitBreaker.consecutive(5), resetTimeout: "30 seconds", successThreshold: 2 },
+        bulkhead: { maxConcurrent: 32, maxQueue: 256 }
+      })
+      yield* trip(policy, 5)
+      const { call, runs } = yield* failing(503)
+      const before = yield* Clock.currentTimeMillis
+      const error = yield* Effect.flip(call.pipe(policy.execute))
+      assert.strictEqual(error._tag, "CircuitOpenError")
+      assert.strictEqual((yield* Clock.currentTimeMillis) - before, 0)
+      assert.strictEqual(yield* runs, 0)
+    }).pipe(Effect.scoped))
+
+  it.effect("a hint longer than the total timeout's remaining time ends the retries at once", () =>
+    Effect.gen(function*() {
+      const policy = yield* Policy.make({
+        name: "scoring",
+        totalTimeout: "2 seconds",
+        retry: { maxAttempts: 4, backoff: Backoff.constant("100 millis"), maxRetryAfter: "1 minute" },
+        circuitBreaker: { policy: CircuitBreaker.consecutive(1), resetTimeout: "5 seconds" }
+      })
+      yield* trip(policy, 1)
+      const error = yield* Effect.flip(Effect.succeed("ok").pipe(policy.execute))
+      assert.strictEqual(error._tag, "CircuitOpenError")
+    }).pipe(Effect.scoped))
+
+  it.effect("a short rate-limit hint (100 ms) is still honoured, code-built and config-built", () =>
+    Effect.gen(function*() {
+      const code = yield* Policy.make({
+        name: "api",
+        retry: { maxAttempts: 3, backoff: Backoff.exponential({ base: "10 millis", max: "1 second" }) },
+        rateLimit: { limit: 1, window: "100 millis", algorithm: "fixed-window" }
+      })
+      const config = yield* fromConfig(
+        { policies: { api: { rateLimit: { limit: 1, window: "100 millis", algorithm: "fixed-window" } } } },
+        "api"
+      )
+      for (const policy of [code, config]) {
+        yield* Effect.succeed("first").pipe(policy.execute)
+        const fiber = yield* Effect.forkChild(Effect.succeed("second").pipe(policy.execute, Events.collect))
+        yield* TestClock.adjust("2 seconds")
+        const [value, events] = yield* Fiber.join(fiber)
+        assert.strictEqual(value, "second")
+        const scheduled = events.filter(Events.ResilienceEvent.$is("RetryScheduled"))
+        assert.isAbove(scheduled.length, 0)
+        assert.isTrue(scheduled.every((e) => Duration.toMillis(e.delay) <= 1000))
+      }
+    }).pipe(Effect.scoped))
+})
+
+describe("Policy: one classification (DESIGN §4)", () => {
+  it.effect("six 404s through a config-built policy leave the breaker Closed, each tried once", () =>
+    Effect.gen(function*() {
+      const policy = yield* fromConfig({ policies: { catalog: {} } }, "catalog")
+      const { call, runs } = yield* failing(404)
+      for (let i = 0; i < 6; i++) {
+        const error = yield* Effect.flip(call.pipe(policy.execute))
+        assert.strictEqual(error._tag, "HttpError")
+      }
+      assert.strictEqual(yield* runs, 6)
+      assert.strictEqual((yield* policy.circuitBreaker!.state)._tag, "Closed")
+    }).pipe(Effect.scoped))
+
+  it.effect("the config classify block applies to retry and breaker alike", () =>
+    Effect.gen(function*() {
+      const policy = yield* fromConfig({
+        profile: "none",
+        policies: {
+          p: {
+            classify: { permanentStatus: [503], transientTags: ["Busy"] },
+            retry: { maxAttempts: 3, backoff: { kind: "constant", base: "0 millis" } },
+            circuitBreaker: { policy: { kind: "consecutive", failures: 2 }, resetTimeout: "1 minute" }
+          }
+        }
+      }, "p")
+      const { call, runs } = yield* failing(503)
+      for (let i = 0; i < 3; i++) yield* Effect.flip(call.pipe(policy.execute))
+      assert.strictEqual(yield* runs, 3, "503 permanent: never retried")
+      assert.strictEqual((yield* policy.circuitBreaker!.state)._tag, "Closed", "permanent counts as a success")
+    }).pipe(Effect.scoped))
+
+  it.effect("a bad classify block is refused with its path", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(ResilienceConfig.decode({ policies: { p: { classify: { transientStatus: [700] } } } }))
+      assert.include(error.message, "policies.p.classify.transientStatus[0]")
+      const both = yield* Effect.flip(
+        ResilienceConfig.decode({ policies: { p: { classify: { transientTags: ["A"], ignoredTags: ["A"] } } } })
+      )
+      assert.include(both.message, "policies.p.classify.ignoredTags")
+      const code = yield* Effect.flip(Effect.scoped(Policy.make({ name: "p", classify: { permanentStatus: [42] } })))
+      assert.include(code.message, "classify.permanentStatus[0]")
+    }))
+
+  it.effect("the fallback serves a transient final failure, not a permanent one", () =>
+    Effect.gen(function*() {
+      const policy = yield* Policy.make({
+        name: "p",
+        retry: { maxAttempts: 1 },
+        fallback: { fallback: () => Effect.succeed("cached") }
+      })
+      assert.strictEqual(yield* Effect.fail(new HttpError({ status: 503 })).pipe(policy.execute), "cached")
+      const error = yield* Effect.flip(Effect.fail(new HttpError({ status: 404 })).pipe(policy.execute))
+      assert.strictEqual(error._tag, "HttpError")
+    }).pipe(Effect.scoped))
+})
+
+describe("Policy: types", () => {
+  class Counter extends Context.Service<Counter, Policy.Policy>()("test/Counter") {}
+
+  it("Policy.layer refuses a fallback value the tag's policy type does not admit", () => {
+    // @ts-expect-error a string fallback for a Policy<never> tag: the caller typed number would get "n/a"
+    const refused = () => Policy.layer(Counter, { name: "c", fallback: { fallback: () => Effect.succeed("n/a") } })
+    class Typed extends Context.Service<Typed, Policy.Policy<string>>()("test/Typed") {}
+    const carried = Policy.layer(Typed, { name: "t", fallback: { fallback: () => Effect.succeed("n/a") } })
+    assert.isFunction(refused)
+    assert.isDefined(carried)
+  })
 })

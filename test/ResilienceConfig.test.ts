@@ -50,8 +50,7 @@ describe("ResilienceConfig", () => {
               kind: "exponential",
               base: Duration.seconds(1),
               factor: 2,
-              max: Duration.seconds(30),
-              jitter: "none"
+              max: Duration.seconds(30)
             }
           }
         })
@@ -61,7 +60,7 @@ describe("ResilienceConfig", () => {
         })
       }))
 
-    it.effect("entries of the same name in several sections form one policy; missing keys take balanced values", () =>
+    it.effect("entries of the same name in several sections form one policy; missing keys take the code defaults", () =>
       Effect.gen(function*() {
         const document = yield* ResilienceConfig.decode({
           circuit_breakers: { db: {} },
@@ -71,10 +70,17 @@ describe("ResilienceConfig", () => {
         const db = policyOf(document, "db")
         assert.strictEqual(ms(db.timeout), 1500)
         assert.strictEqual(db.retry?.maxAttempts, 1)
-        assert.strictEqual(ms(db.retry?.backoff.base), 1000)
+        // no delay written: the default backoff, as `Retry.make` gives
+        assert.deepStrictEqual(db.retry?.backoff, {
+          kind: "exponential",
+          base: Duration.millis(100),
+          factor: 2,
+          max: Duration.seconds(10),
+          jitter: "full"
+        })
         assert.deepStrictEqual(db.circuitBreaker?.policy, { kind: "consecutive", failures: 5 })
         assert.strictEqual(ms(db.circuitBreaker?.resetTimeout), 60_000)
-        assert.strictEqual(db.circuitBreaker?.successThreshold, 2)
+        assert.strictEqual(db.circuitBreaker?.successThreshold, 1)
       }))
 
     it.effect("examples/resilience-legacy.yaml decodes", () =>
@@ -250,7 +256,7 @@ describe("ResilienceConfig", () => {
       assert.deepStrictEqual(defaults.resilienceConfig.blocks, {
         retry: {
           maxAttempts: 3,
-          backoff: { kind: "exponential", base: "100 millis", factor: 2, max: "10 seconds", jitter: "full" }
+          backoff: { kind: "exponential", base: "100 millis", factor: 2, max: "10000 millis", jitter: "full" }
         },
         circuitBreaker: { successThreshold: 1, halfOpenMaxCalls: 1 },
         bulkhead: { maxQueue: 0 },

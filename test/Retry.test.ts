@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Data, Duration, Effect, Exit, Fiber, Ref } from "effect"
 import { TestClock } from "effect/testing"
-import { Backoff, Events, Retry } from "../src/index.ts"
+import { Backoff, Events, Retry, Timeout } from "../src/index.ts"
 import { throwsInvalid } from "./helpers.ts"
 
 class HttpError extends Data.TaggedError("HttpError")<{ readonly status: number; readonly attempt?: number }> {}
@@ -98,7 +98,7 @@ describe("Retry: timing under TestClock", () => {
   it.effect("a retryAfter hint raises the next delay to at least the hint", () =>
     Effect.gen(function*() {
       const { effect, runs } = yield* scripted([new Throttled({ retryAfter: Duration.seconds(5) })])
-      const fiber = yield* Effect.forkChild(effect.pipe(Retry.retry({ maxAttempts: 2, backoff: Backoff.constant(100) })))
+      const fiber = yield* Effect.forkChild(effect.pipe(Retry.retry({ maxAttempts: 2, backoff: Backoff.constant(100), maxRetryAfter: "5 seconds" })))
       yield* TestClock.adjust("4999 millis")
       assert.strictEqual(yield* runs, 1)
       yield* TestClock.adjust("1 millis")
@@ -108,7 +108,7 @@ describe("Retry: timing under TestClock", () => {
   it.effect("a retryAfter shorter than the backoff changes nothing; numbers are millis", () =>
     Effect.gen(function*() {
       const { effect, runs } = yield* scripted([{ retryAfter: 10 }, { retryAfter: 3000 }])
-      const fiber = yield* Effect.forkChild(effect.pipe(Retry.retry({ maxAttempts: 3, backoff: Backoff.constant(1000) })))
+      const fiber = yield* Effect.forkChild(effect.pipe(Retry.retry({ maxAttempts: 3, backoff: Backoff.constant(1000), maxRetryAfter: 3000 })))
       yield* TestClock.adjust(999)
       assert.strictEqual(yield* runs, 1)
       yield* TestClock.adjust(1)
@@ -284,4 +284,122 @@ describe("Retry: bad input fails at construction", () => {
         assert.include(error.message, fragment)
       }
     }))
+})
+
+describe("Retry: maxRetryAfter (an open circuit fails fast)", () => {
+  it.effect("a hint longer than maxRetryAfter ends the retries at once with that error, emitting RetryExhausted", () =>
+    Effect.gen(function*() {
+      const hint = new Throttled({ retryAfter: Duration.seconds(30) })
+      const { effect, runs } = yield* scripted([hint])
+      const [error, events] = yield* Events.collect(
+        Effect.flip(effect.pipe(Retry.retry({ maxAttempts: 4, backoff: Backoff.constant(100), maxRetryAfter: "5 seconds" })))
+      )
+      assert.strictEqual(error, hint)
+      assert.strictEqual(yield* runs, 1)
+      assert.deepStrictEqual(events.map((e) => e._tag), ["RetryExhausted"])
+    }))
+
+  it.effect("by default it is the backoff's cap: a hint at the cap is waited for, one past it is not", () =>
+    Effect.gen(function*() {
+      const backoff = Backoff.exponential({ base: "10 millis", max: "1 second" })
+      const { effect, runs } = yield* scripted([new Throttled({ retryAfter: Duration.seconds(1) })])
+      const fiber = yield* Effect.forkChild(effect.pipe(Retry.retry({ maxAttempts: 2, backoff })))
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(yield* Fiber.join(fiber), "ok after 2")
+      assert.strictEqual(yield* runs, 2)
+      const past = yield* scripted([new Throttled({ retryAfter: Duration.millis(1001) })])
+      assert.strictEqual((yield* Effect.flip(past.effect.pipe(Retry.retry({ maxAttempts: 2, backoff }))))._tag, "Throttled")
+      assert.strictEqual(yield* past.runs, 1)
+      assert.strictEqual(Retry.make({ backoff }).maxRetryAfterMillis, 1000)
+      assert.strictEqual(Retry.make().maxRetryAfterMillis, 10_000, "the default backoff's cap")
+      assert.strictEqual(Retry.make({ backoff: Backoff.exponential({ base: 10 }) }).maxRetryAfterMillis, 10_000, "uncapped")
+      assert.strictEqual(Retry.make({ backoff: Backoff.constant(200) }).maxRetryAfterMillis, 200)
+    }))
+
+  it("maxRetryAfter must be a duration >= 0", () => {
+    throwsInvalid(() => Retry.make({ maxRetryAfter: -1 }), "maxRetryAfter")
+  })
+})
+
+describe("Retry: classification", () => {
+  it("the default classifier: 5xx, 408, 429 and errors without a status are transient; other statuses permanent", () => {
+    assert.strictEqual(Retry.defaultClassifier({ status: 503 }), "transient")
+    assert.strictEqual(Retry.defaultClassifier({ status: 408 }), "transient")
+    assert.strictEqual(Retry.defaultClassifier({ statusCode: 429 }), "transient")
+    assert.strictEqual(Retry.defaultClassifier({ status: 404 }), "permanent")
+    assert.strictEqual(Retry.defaultClassifier(new Error("ECONNRESET")), "transient")
+  })
+
+  it("classifier: tags win over statuses; listed statuses override the default", () => {
+    const classify = Retry.classifier({
+      transientStatus: [409],
+      permanentStatus: [503],
+      permanentTags: ["Invalid"],
+      ignoredTags: ["Cancelled"]
+    })
+    assert.strictEqual(classify({ status: 409 }), "transient")
+    assert.strictEqual(classify({ status: 503 }), "permanent")
+    assert.strictEqual(classify({ status: 500 }), "transient")
+    assert.strictEqual(classify({ _tag: "Invalid", status: 500 }), "permanent")
+    assert.strictEqual(classify({ _tag: "Cancelled" }), "ignored")
+    throwsInvalid(() => Retry.classifier({ transientStatus: [600] }), "options.transientStatus[0]")
+    throwsInvalid(() => Retry.classifier({ transientStatus: [500], permanentStatus: [500] }), "options.permanentStatus[0]")
+    throwsInvalid(() => Retry.classifier({ ignoredTags: [""] }), "options.ignoredTags[0]")
+  })
+
+  it.effect("classify decides what is retried; only transient failures are", () =>
+    Effect.gen(function*() {
+      const { effect, runs } = yield* scripted([new HttpError({ status: 404 }), new HttpError({ status: 404 })])
+      const value = yield* effect.pipe(Retry.retry({ maxAttempts: 3, backoff: noDelay, classify: { transientStatus: [404] } }))
+      assert.strictEqual(value, "ok after 3")
+      assert.strictEqual(yield* runs, 3)
+      const ignored = yield* scripted([new HttpError({ status: 503 })])
+      yield* Effect.flip(ignored.effect.pipe(Retry.retry({ maxAttempts: 3, backoff: noDelay, classify: () => "ignored" })))
+      assert.strictEqual(yield* ignored.runs, 1)
+    }))
+
+  it.effect("the README example: a Retry typed for HttpError wraps a call that can also time out", () =>
+    Effect.gen(function*() {
+      const seen: Array<unknown> = []
+      const policy = Retry.make<HttpError>({
+        name: "scoring",
+        maxAttempts: 4,
+        backoff: noDelay,
+        retryOn: (e) => {
+          seen.push(e)
+          return Retry.isRetryableStatus(e.status)
+        }
+      })
+      const runs = yield* Ref.make(0)
+      // run 1 times out, run 2 fails with 503, run 3 succeeds
+      const call = Effect.flatMap(Ref.updateAndGet(runs, (n) => n + 1), (n) =>
+        n === 1 ? Effect.never : n === 2 ? Effect.fail(new HttpError({ status: 503 })) : Effect.succeed(n))
+      const score: Effect.Effect<number, HttpError | Timeout.TimeoutError> = call.pipe(
+        Timeout.timeout({ duration: "2 seconds", name: "scoring" }),
+        Retry.retry(policy)
+      )
+      const fiber = yield* Effect.forkChild(score)
+      yield* TestClock.adjust("2 seconds")
+      assert.strictEqual(yield* Fiber.join(fiber), 3)
+      // the TimeoutError went to the classifier (transient), never to retryOn, which is typed for HttpError
+      assert.deepStrictEqual(seen.map((e) => (e as HttpError)._tag), ["HttpError"])
+      // data-first too
+      const again: Effect.Effect<number, HttpError | Timeout.TimeoutError> = Retry.retry(
+        call.pipe(Timeout.timeout({ duration: "2 seconds", name: "scoring" })),
+        policy
+      )
+      assert.isDefined(again)
+      // a 404 is not retried: retryOn says so
+      const notFound = yield* scripted([new HttpError({ status: 404 })])
+      yield* Effect.flip(notFound.effect.pipe(Retry.retry(policy)))
+      assert.strictEqual(yield* notFound.runs, 1)
+    }))
+
+  it("types: a policy typed for HttpError refuses a call with another error of the caller's", () => {
+    const policy = Retry.make<HttpError>({ retryOn: (e) => e.status >= 500 })
+    const other = Effect.fail(new Throttled({ retryAfter: Duration.zero })) as Effect.Effect<number, HttpError | Throttled>
+    // @ts-expect-error Throttled is neither HttpError nor one of the library's own rejections: retryOn cannot judge it
+    const refused = () => other.pipe(Retry.retry(policy))
+    assert.isFunction(refused)
+  })
 })

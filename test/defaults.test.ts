@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Random } from "effect"
-import { Backoff, Retry } from "../src/index.ts"
+import { Backoff, Policy, ResilienceConfig, Retry } from "../src/index.ts"
 import * as defaults from "../src/internal/defaults.ts"
 
 // Changing a default changes every user's behaviour: it must be a decision, made here too.
@@ -12,7 +12,8 @@ describe("defaults", () => {
       backoffBaseMillis: 100,
       backoffFactor: 2,
       backoffMaxMillis: 10_000,
-      backoffJitter: "full"
+      backoffJitter: "full",
+      maxRetryAfterMillis: 10_000
     })
     const policy = Retry.make()
     assert.strictEqual(policy.maxAttempts, 3)
@@ -29,5 +30,55 @@ describe("defaults", () => {
   it("retry budget and timeout", () => {
     assert.deepStrictEqual(defaults.retryBudget, { ratio: 0.2, minPerSecond: 10, windowMillis: 10_000 })
     assert.deepStrictEqual(defaults.timeout, { name: "timeout" })
+  })
+})
+
+describe("defaults: equal in code and in config", () => {
+  const specOf = (input: ResilienceConfig.DocumentInput, name: string) =>
+    Effect.map(ResilienceConfig.decode(input), (document) => document.policies[name]!)
+  const delaysOf = (backoff: unknown) =>
+    Backoff.delays(backoff as Backoff.Backoff, 8).pipe(Random.withSeed(7), Effect.map((ds) => ds.map(Duration.toMillis)))
+
+  it.effect("a breaker's successThreshold: code, native config and legacy config agree", () =>
+    Effect.gen(function*() {
+      const code = defaults.circuitBreaker.successThreshold
+      const native = yield* specOf({
+        profile: "none",
+        policies: { p: { circuitBreaker: { policy: { kind: "consecutive", failures: 5 }, resetTimeout: "1 minute" } } }
+      }, "p")
+      const legacy = yield* specOf({ circuit_breakers: { p: { failure_threshold: 5 } } }, "p")
+      assert.strictEqual(native.circuitBreaker?.successThreshold, code)
+      assert.strictEqual(legacy.circuitBreaker?.successThreshold, code)
+      assert.strictEqual(legacy.circuitBreaker?.halfOpenMaxCalls, defaults.circuitBreaker.halfOpenMaxCalls)
+    }))
+
+  it.effect("a written exponential backoff gets the same factor, cap and jitter as Backoff.exponential", () =>
+    Effect.gen(function*() {
+      const code = yield* delaysOf(Backoff.exponential({ base: "1 second" }))
+      const native = yield* specOf({ profile: "none", policies: { p: { retry: { backoff: { kind: "exponential", base: "1 second" } } } } }, "p")
+      const noKind = yield* specOf({ profile: "none", policies: { p: { retry: { backoff: { base: "1 second" } } } } }, "p")
+      const legacy = yield* specOf({ retry_policies: { p: { initial_delay: 1 } } }, "p")
+      for (const spec of [native, noKind, legacy]) {
+        assert.deepStrictEqual(yield* delaysOf(Policy.fromSpec(spec).retry!.backoff), code)
+      }
+      assert.deepStrictEqual(code, [1000, 2000, 4000, 8000, 16_000, 32_000, 64_000, 128_000])
+    }))
+
+  it.effect("a retry without a backoff gets Retry.make's default backoff and attempts, in code and config", () =>
+    Effect.gen(function*() {
+      const code = Retry.make()
+      const native = yield* specOf({ profile: "none", policies: { p: { retry: {} } } }, "p")
+      const legacy = yield* specOf({ retry_policies: { p: {} } }, "p")
+      for (const spec of [native, legacy]) {
+        const options = Policy.fromSpec(spec).retry as Retry.RetryOptions
+        assert.strictEqual(options.maxAttempts, code.maxAttempts)
+        assert.deepStrictEqual(yield* delaysOf(options.backoff), yield* delaysOf(code.backoff))
+        assert.strictEqual(Retry.make(options).maxRetryAfterMillis, code.maxRetryAfterMillis)
+      }
+    }))
+
+  it("backoff and classification defaults", () => {
+    assert.deepStrictEqual(defaults.backoff, { factor: 2, jitter: "none" })
+    assert.deepStrictEqual(defaults.classify, { transientStatus: [408, 429] })
   })
 })

@@ -8,6 +8,22 @@ import * as Cause from "effect/Cause"
 
 export type Jitter = "none" | "full" | "equal"
 
+const CapId = "~effect-resilience/Backoff/cap"
+
+/**
+ * Records the longest delay a backoff can produce (`Infinity`: no cap) on the
+ * schedule itself, so that `Retry` can default its `maxRetryAfter` to it.
+ * Schedules built by other means carry none (see `capOf`).
+ */
+export const withCap = <S extends Schedule.Schedule<any, any, any, any>>(schedule: S, capMillis: number): S =>
+  Object.defineProperty(schedule, CapId, { value: capMillis, enumerable: false })
+
+/** The cap recorded by `withCap`, if any. */
+export const capOf = (schedule: unknown): number | undefined => {
+  if (typeof schedule !== "object" || schedule === null || !(CapId in schedule)) return undefined
+  return (schedule as { readonly [CapId]: number })[CapId]
+}
+
 const step = (millis: number): Effect.Effect<[Duration.Duration, Duration.Duration]> => {
   const d = Duration.millis(millis)
   return Effect.succeed([d, d])
@@ -17,14 +33,18 @@ const step = (millis: number): Effect.Effect<[Duration.Duration, Duration.Durati
  * A schedule that recurs forever with delay `delayAt(n)` for the n-th
  * recurrence (0-based), then applies `jitter` to that delay.
  */
-export const fromDelayFunction = (delayAt: (n: number) => number, jitter: Jitter): Schedule.Schedule<Duration.Duration> =>
-  Schedule.fromStep(Effect.sync(() => {
+export const fromDelayFunction = (
+  delayAt: (n: number) => number,
+  jitter: Jitter,
+  capMillis: number
+): Schedule.Schedule<Duration.Duration> =>
+  withCap(Schedule.fromStep(Effect.sync(() => {
     let n = 0
     return (_now: number, _input: unknown) => {
       const base = delayAt(n++)
       return jitter === "none" ? step(base) : Effect.flatMap(Random.next, (r) => step(applyJitter(base, jitter, r)))
     }
-  }))
+  })), capMillis)
 
 /** `r` is uniform in [0, 1). */
 export const applyJitter = (millis: number, jitter: Jitter, r: number): number => {
@@ -40,7 +60,7 @@ export const applyJitter = (millis: number, jitter: Jitter, r: number): number =
 
 /** AWS "decorrelated jitter": min(max, random in [base, previous * 3]), starting from previous = base. */
 export const decorrelated = (baseMillis: number, maxMillis: number): Schedule.Schedule<Duration.Duration> =>
-  Schedule.fromStep(Effect.sync(() => {
+  withCap(Schedule.fromStep(Effect.sync(() => {
     let previous = baseMillis
     return (_now: number, _input: unknown) =>
       Effect.flatMap(Random.next, (r) => {
@@ -48,10 +68,10 @@ export const decorrelated = (baseMillis: number, maxMillis: number): Schedule.Sc
         previous = Math.min(maxMillis, baseMillis + r * (upper - baseMillis))
         return step(previous)
       })
-  }))
+  })), maxMillis)
 
 export const fromDelays = (millis: ReadonlyArray<number>): Schedule.Schedule<Duration.Duration> =>
-  Schedule.fromStep(Effect.sync(() => {
+  withCap(Schedule.fromStep(Effect.sync(() => {
     let n = 0
     return (_now: number, _input: unknown) => n < millis.length ? step(millis[n++]!) : Cause.done(Duration.millis(millis[millis.length - 1] ?? 0))
-  }))
+  })), Math.max(0, ...millis))

@@ -22,6 +22,7 @@ import type {
 } from "../CircuitBreaker.ts"
 import { CircuitOpenError } from "../CircuitBreaker.ts"
 import { ResilienceEvent } from "../Events.ts"
+import * as classify from "./classify.ts"
 import * as defaults from "./defaults.ts"
 import { emit } from "./events.ts"
 import * as machine from "./circuitBreakerMachine.ts"
@@ -116,7 +117,8 @@ export type ResetSchedule = Schedule.Schedule<unknown, number, never, never>
 export interface Resolved {
   readonly name: string
   readonly config: machine.Config
-  readonly isFailure: (error: unknown) => boolean
+  /** What a typed failure (other than a rejection) counts as: `isFailure` if set, else the classifier. */
+  readonly outcomeOf: (error: unknown) => machine.Outcome
   /** The reset timeout when it is a schedule (stepped per opening). */
   readonly schedule: ResetSchedule | undefined
   readonly maxResetMillis: number
@@ -124,7 +126,21 @@ export interface Resolved {
   readonly timesCalls: boolean
 }
 
-const all = () => true
+const byOutcome = { transient: machine.FAILURE, permanent: machine.SUCCESS, ignored: machine.IGNORED } as const
+
+/**
+ * `isFailure` (an override kept from before classification) counts what it
+ * accepts and ignores the rest; otherwise a transient failure counts as a
+ * failure and a permanent one as a success: the dependency answered.
+ */
+const outcomeOf = (source: string, options: CircuitBreakerOptions): (error: unknown) => machine.Outcome => {
+  if (options.isFailure !== undefined) {
+    const isFailure = validate.predicate(source, "isFailure", options.isFailure)
+    return (error) => isFailure(error) ? machine.FAILURE : machine.IGNORED
+  }
+  const classifier = classify.make(source, "classify", options.classify)
+  return (error) => byOutcome[classifier(error)]
+}
 
 export const resolve = (source: string, options: CircuitBreakerOptions): Resolved => {
   if (options === null || typeof options !== "object") throw validate.invalid(source, "options", "an object", options)
@@ -133,7 +149,7 @@ export const resolve = (source: string, options: CircuitBreakerOptions): Resolve
   const trip = options.policy === undefined ? { _tag: "Consecutive" as const, failures: d.consecutiveFailures } : tripOf(source, options.policy)
   const halfOpenMaxCalls = validate.positiveInt(source, "halfOpenMaxCalls", options.halfOpenMaxCalls ?? d.halfOpenMaxCalls)
   const successThreshold = validate.positiveInt(source, "successThreshold", options.successThreshold ?? d.successThreshold)
-  const isFailure = options.isFailure === undefined ? all : validate.predicate(source, "isFailure", options.isFailure)
+  const classifyError = outcomeOf(source, options)
   let slowCallMillis = Infinity
   let slowCallRate = 1
   if (options.slowCall !== undefined) {
@@ -174,7 +190,7 @@ export const resolve = (source: string, options: CircuitBreakerOptions): Resolve
   return {
     name,
     config: { trip, halfOpenMaxCalls, successThreshold, slowCallMillis, slowCallRate, firstOpenMillis, resetMillis },
-    isFailure,
+    outcomeOf: classifyError,
     schedule,
     maxResetMillis,
     timesCalls: slowCallMillis !== Infinity
@@ -274,7 +290,7 @@ export class Circuit {
 
 const nowOf = (fiber: Fiber.Fiber<unknown, unknown>): number => fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
 
-const classify = (isFailure: (error: unknown) => boolean, exit: Exit.Exit<unknown, unknown>): machine.Outcome => {
+const outcomeOfExit = (outcomeOf: (error: unknown) => machine.Outcome, exit: Exit.Exit<unknown, unknown>): machine.Outcome => {
   if (exit._tag === "Success") return machine.SUCCESS
   const reasons = exit.cause.reasons
   let fail: Cause.Fail<unknown> | undefined
@@ -287,7 +303,7 @@ const classify = (isFailure: (error: unknown) => boolean, exit: Exit.Exit<unknow
   if (fail === undefined) return machine.IGNORED
   // Neither does a rejection by a policy inside the breaker (docs/circuit-breaker.md).
   if (isRejection(fail.error)) return machine.IGNORED
-  return isFailure(fail.error) ? machine.FAILURE : machine.IGNORED
+  return outcomeOf(fail.error)
 }
 
 /**
@@ -365,9 +381,9 @@ const settle = (circuit: Circuit, generation: number, start: number, fiber: Fibe
   let outcome: machine.Outcome
   let thrown: Effect.Effect<void> | undefined
   try {
-    outcome = classify(resolved.isFailure, exit)
+    outcome = outcomeOfExit(resolved.outcomeOf, exit)
   } catch (defect) {
-    // A throwing `isFailure` counts the call as a failure and adds the defect to its cause.
+    // A throwing `isFailure` or classifier counts the call as a failure and adds the defect to its cause.
     outcome = machine.FAILURE
     thrown = Effect.die(defect)
   }

@@ -66,24 +66,35 @@ export const decode = (input: unknown): Result.Result<Document, ReadonlyArray<Ra
   if (Result.isSuccess(shape)) {
     const entry = (name: string) => (legacy[name] ??= { name })
     for (const [name, b] of Object.entries(shape.success.circuit_breakers ?? {})) {
+      // A key left out takes the code default, as in `CircuitBreaker.make`.
+      const d = defaults.circuitBreaker
       entry(name).circuitBreaker = {
-        policy: { kind: "consecutive", failures: b.failure_threshold ?? schema.legacyDefaults.failureThreshold },
-        resetTimeout: b.timeout ?? Duration.seconds(schema.legacyDefaults.resetTimeoutSeconds),
-        successThreshold: b.success_threshold ?? schema.legacyDefaults.successThreshold,
-        halfOpenMaxCalls: 1
+        policy: { kind: "consecutive", failures: b.failure_threshold ?? d.consecutiveFailures },
+        resetTimeout: b.timeout ?? Duration.millis(d.resetTimeoutMillis),
+        successThreshold: b.success_threshold ?? d.successThreshold,
+        halfOpenMaxCalls: d.halfOpenMaxCalls
       }
     }
     for (const [name, r] of Object.entries(shape.success.retry_policies ?? {})) {
-      const base = r.initial_delay ?? Duration.seconds(schema.legacyDefaults.initialDelaySeconds)
+      // As in code: no delay written, the default backoff; some written, `Backoff.exponential` fills the rest.
+      const d = defaults.retry
+      const written = r.initial_delay !== undefined || r.backoff_factor !== undefined || r.max_delay !== undefined
       entry(name).retry = {
-        maxAttempts: (r.max_retries ?? schema.legacyDefaults.maxRetries) + 1,
-        backoff: {
-          kind: "exponential",
-          base,
-          factor: r.backoff_factor ?? schema.legacyDefaults.backoffFactor,
-          ...(r.max_delay === undefined ? {} : { max: r.max_delay }),
-          jitter: "none"
-        }
+        maxAttempts: r.max_retries === undefined ? d.maxAttempts : r.max_retries + 1,
+        backoff: written
+          ? {
+            kind: "exponential",
+            base: r.initial_delay ?? Duration.millis(d.backoffBaseMillis),
+            ...(r.backoff_factor === undefined ? {} : { factor: r.backoff_factor }),
+            ...(r.max_delay === undefined ? {} : { max: r.max_delay })
+          }
+          : {
+            kind: "exponential",
+            base: Duration.millis(d.backoffBaseMillis),
+            factor: d.backoffFactor,
+            max: Duration.millis(d.backoffMaxMillis),
+            jitter: d.backoffJitter
+          }
       }
     }
     for (const [name, timeout] of Object.entries(shape.success.timeouts ?? {})) {

@@ -25,7 +25,8 @@ const policyTree: Tree = {
   totalTimeout: "string",
   retry: {
     maxAttempts: "number",
-    backoff: { kind: "string", base: "string", factor: "number", increment: "string", max: "string", jitter: "string" }
+    backoff: { kind: "string", base: "string", factor: "number", increment: "string", max: "string", jitter: "string" },
+    maxRetryAfter: "string"
   },
   circuitBreaker: {
     policy: {

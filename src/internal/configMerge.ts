@@ -11,6 +11,11 @@
  * - A block set to `false` is removed, even if the profile has it.
  * - A block comes from: block defaults < profile < policy; it exists only
  *   when the profile or the policy has it.
+ * - The block defaults are the code defaults. A backoff written by the
+ *   profile or the policy takes only its `kind` from them (exponential when
+ *   left out): the fields it leaves out get the `Backoff` constructors' own
+ *   defaults, exactly as in code. A profile's backoff is completed by the
+ *   policy's fields, as any profile value.
  */
 import { blockKeys } from "./configSchema.ts"
 import type { ProfileName } from "./configSchema.ts"
@@ -27,6 +32,13 @@ export const mergeDeep = (base: unknown, over: unknown): unknown => {
     out[key] = Object.hasOwn(base, key) ? mergeDeep(base[key], over[key]) : over[key]
   }
   return out
+}
+
+const withBlockDefaults = (blockDefault: unknown, written: unknown): unknown => {
+  if (!isPlainObject(blockDefault) || !isPlainObject(written)) return mergeDeep(blockDefault, written)
+  const backoff = blockDefault.backoff
+  if (!isPlainObject(backoff) || !isPlainObject(written.backoff)) return mergeDeep(blockDefault, written)
+  return mergeDeep({ ...blockDefault, backoff: { kind: backoff.kind } }, written)
 }
 
 /**
@@ -47,10 +59,8 @@ export const resolvePolicy = (raw: unknown, profile: ProfileName): unknown => {
     if (own === false) continue
     const fromProfile = profileBlocks[block]
     if (own === undefined && fromProfile === undefined) continue
-    let merged: unknown = blockDefaults[block]
-    if (fromProfile !== undefined) merged = mergeDeep(merged, fromProfile)
-    if (own !== undefined) merged = mergeDeep(merged, own)
-    out[block] = merged
+    const written = fromProfile === undefined ? own : own === undefined ? fromProfile : mergeDeep(fromProfile, own)
+    out[block] = withBlockDefaults(blockDefaults[block], written)
   }
   return out
 }

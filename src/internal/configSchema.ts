@@ -183,8 +183,35 @@ export const Backoff = Schema.Struct({
 
 export const Retry = Schema.Struct({
   maxAttempts: PositiveInt,
-  backoff: Backoff
+  backoff: Backoff,
+  maxRetryAfter: Schema.optionalKey(NonNegativeDuration)
 })
+
+const HttpStatus = number("an HTTP status, an integer in [100, 599]", (n) => Number.isInteger(n) && n >= 100 && n <= 599)
+const ErrorTag = Schema.String.check(
+  Schema.makeFilter((s: string) => s.length > 0, { expected: "a non-empty string (an error's _tag)" })
+)
+
+/** Overrides of the default classification (see `Retry.classifier`), for the whole policy. */
+export const Classify = Schema.Struct({
+  transientStatus: Schema.optionalKey(Schema.Array(HttpStatus)),
+  permanentStatus: Schema.optionalKey(Schema.Array(HttpStatus)),
+  transientTags: Schema.optionalKey(Schema.Array(ErrorTag)),
+  permanentTags: Schema.optionalKey(Schema.Array(ErrorTag)),
+  ignoredTags: Schema.optionalKey(Schema.Array(ErrorTag))
+}).check(structCheck((c) => {
+  const issues: Array<Schema.FilterIssue> = []
+  const twice = (a: "transientStatus" | "transientTags" | "permanentTags", b: "permanentStatus" | "permanentTags" | "ignoredTags") => {
+    const other = new Set<unknown>(c[b] ?? [])
+    const both = (c[a] ?? [] as ReadonlyArray<unknown>).filter((v: unknown) => other.has(v))
+    if (both.length > 0) issues.push(at(b, `no value also in ${a}`, both))
+  }
+  twice("transientStatus", "permanentStatus")
+  twice("transientTags", "permanentTags")
+  twice("transientTags", "ignoredTags")
+  twice("permanentTags", "ignoredTags")
+  return issues
+}))
 
 const Consecutive = Schema.Struct({
   kind: Schema.Literal("consecutive"),
@@ -266,6 +293,7 @@ export type BlockKey = typeof blockKeys[number]
 export const NativePolicy = Schema.Struct({
   timeout: Schema.optionalKey(PositiveDuration),
   totalTimeout: Schema.optionalKey(PositiveDuration),
+  classify: Schema.optionalKey(Classify),
   retry: Schema.optionalKey(Retry),
   circuitBreaker: Schema.optionalKey(CircuitBreaker),
   bulkhead: Schema.optionalKey(Bulkhead),
@@ -278,7 +306,7 @@ export const NativePolicy = Schema.Struct({
 ))
 
 /** The keys a native policy accepts as written (before merging). */
-export const nativePolicyKeys = ["profile", "timeout", "totalTimeout", ...blockKeys] as const
+export const nativePolicyKeys = ["profile", "timeout", "totalTimeout", "classify", ...blockKeys] as const
 
 // -----------------------------------------------------------------------------
 // legacy (seed) sections
@@ -296,21 +324,12 @@ export const LegacyRetry = Schema.Struct({
   backoff_factor: Schema.optionalKey(Factor),
   max_delay: Schema.optionalKey(NonNegativeSeconds)
 }).check(structCheck((r) => {
-  const initial = r.initial_delay ?? Duration.seconds(legacyDefaults.initialDelaySeconds)
+  const initial = r.initial_delay ?? Duration.millis(defaults.retry.backoffBaseMillis)
   return r.max_delay !== undefined && millis(r.max_delay) < millis(initial)
     ? [at("max_delay", `a duration >= initial_delay (${fmt(initial)})`, r.max_delay)]
     : []
 }))
 
-/** What a legacy entry gets for a key it leaves out: the `balanced` profile's values. */
-export const legacyDefaults = {
-  failureThreshold: 5,
-  successThreshold: 2,
-  resetTimeoutSeconds: 60,
-  maxRetries: 3,
-  initialDelaySeconds: 1,
-  backoffFactor: 2
-} as const
 
 // -----------------------------------------------------------------------------
 // document

@@ -10,7 +10,27 @@ export const retry = {
   backoffBaseMillis: 100,
   backoffFactor: 2,
   backoffMaxMillis: 10_000,
-  backoffJitter: "full"
+  backoffJitter: "full",
+  /**
+   * The longest `retryAfter` hint a retry waits for when its backoff has no
+   * cap of its own (a hint longer than the cap ends the retries at once).
+   * Equal to the default backoff's cap.
+   */
+  maxRetryAfterMillis: 10_000
+} as const
+
+/** `Backoff` constructors: what an option left out means, in code and in config alike. */
+export const backoff = {
+  factor: 2,
+  jitter: "none"
+} as const
+
+/**
+ * The default classification: besides every 5xx, these statuses
+ * are transient; any other status is permanent, an error without one transient.
+ */
+export const classify = {
+  transientStatus: [408, 429] as ReadonlyArray<number>
 } as const
 
 export const retryBudget = {
@@ -22,63 +42,6 @@ export const retryBudget = {
 export const timeout = {
   name: "timeout"
 } as const
-
-/**
- * ResilienceConfig: the default profile, the fields a block gets when neither
- * its profile nor its policy sets them, and the built-in profiles. Values are
- * in the config file's own (encoded) form, so they go through the same Schema
- * as user input.
- */
-export const resilienceConfig = {
-  profile: "balanced",
-  envPrefix: "RESILIENCE",
-  blocks: {
-    retry: {
-      maxAttempts: 3,
-      backoff: { kind: "exponential", base: "100 millis", factor: 2, max: "10 seconds", jitter: "full" }
-    },
-    circuitBreaker: { successThreshold: 1, halfOpenMaxCalls: 1 },
-    bulkhead: { maxQueue: 0 },
-    hedge: { maxAttempts: 2 },
-    rateLimit: { algorithm: "token-bucket" }
-  },
-  /**
-   * From the seeds: retries (maxAttempts = retries + 1), initial delay,
-   * breaker threshold, recovery and queue. Ours: factor 2, max delay 30 s,
-   * full jitter, 2 successes to close, 1 half-open probe, and
-   * maxConcurrent = queue / 10.
-   */
-  profiles: {
-    conservative: profile(5, "2 seconds", 3, "120 seconds", 50, 500),
-    balanced: profile(3, "1 second", 5, "60 seconds", 100, 1000),
-    aggressive: profile(2, "500 millis", 10, "30 seconds", 200, 2000),
-    "cost-optimized": profile(1, "2 seconds", 5, "60 seconds", 50, 500),
-    none: {}
-  }
-} as const
-
-function profile(
-  retries: number,
-  initialDelay: string,
-  failures: number,
-  recovery: string,
-  maxConcurrent: number,
-  maxQueue: number
-) {
-  return {
-    retry: {
-      maxAttempts: retries + 1,
-      backoff: { kind: "exponential", base: initialDelay, factor: 2, max: "30 seconds", jitter: "full" }
-    },
-    circuitBreaker: {
-      policy: { kind: "consecutive", failures },
-      resetTimeout: recovery,
-      successThreshold: 2,
-      halfOpenMaxCalls: 1
-    },
-    bulkhead: { maxConcurrent, maxQueue }
-  } as const
-}
 
 export const fallback = {
   name: "fallback"
@@ -151,3 +114,83 @@ export const circuitBreaker = {
   /** Transitions buffered per `changes` subscriber (the oldest are dropped beyond). */
   changesCapacity: 256
 } as const
+
+export const rateLimit = {
+  algorithm: "token-bucket"
+} as const
+
+/** A duration in the config's encoded form. */
+function millis(ms: number): string {
+  return `${ms} millis`
+}
+
+/**
+ * ResilienceConfig: the default profile, the fields a block gets when neither
+ * its profile nor its policy sets them, and the built-in profiles. Values are
+ * in the config file's own (encoded) form, so they go through the same Schema
+ * as user input.
+ */
+export const resilienceConfig = {
+  profile: "balanced",
+  envPrefix: "RESILIENCE",
+  /**
+   * The code defaults above, in config form: a block gets what the
+   * constructors would give it in code. A backoff written by a profile or a
+   * policy is not completed from this one (see configMerge.ts).
+   */
+  blocks: {
+    retry: {
+      maxAttempts: retry.maxAttempts,
+      backoff: {
+        kind: "exponential",
+        base: millis(retry.backoffBaseMillis),
+        factor: retry.backoffFactor,
+        max: millis(retry.backoffMaxMillis),
+        jitter: retry.backoffJitter
+      }
+    },
+    circuitBreaker: {
+      successThreshold: circuitBreaker.successThreshold,
+      halfOpenMaxCalls: circuitBreaker.halfOpenMaxCalls
+    },
+    bulkhead: { maxQueue: bulkhead.maxQueue },
+    hedge: { maxAttempts: hedge.maxAttempts },
+    rateLimit: { algorithm: rateLimit.algorithm }
+  },
+  /**
+   * From the seeds: retries (maxAttempts = retries + 1), initial delay,
+   * breaker threshold, recovery and queue. Ours: factor 2, max delay 30 s,
+   * full jitter, 2 successes to close, 1 half-open probe, and
+   * maxConcurrent = queue / 10.
+   */
+  profiles: {
+    conservative: profile(5, "2 seconds", 3, "120 seconds", 50, 500),
+    balanced: profile(3, "1 second", 5, "60 seconds", 100, 1000),
+    aggressive: profile(2, "500 millis", 10, "30 seconds", 200, 2000),
+    "cost-optimized": profile(1, "2 seconds", 5, "60 seconds", 50, 500),
+    none: {}
+  }
+} as const
+
+function profile(
+  retries: number,
+  initialDelay: string,
+  failures: number,
+  recovery: string,
+  maxConcurrent: number,
+  maxQueue: number
+) {
+  return {
+    retry: {
+      maxAttempts: retries + 1,
+      backoff: { kind: "exponential", base: initialDelay, factor: 2, max: "30 seconds", jitter: "full" }
+    },
+    circuitBreaker: {
+      policy: { kind: "consecutive", failures },
+      resetTimeout: recovery,
+      successThreshold: 2,
+      halfOpenMaxCalls: 1
+    },
+    bulkhead: { maxConcurrent, maxQueue }
+  } as const
+}

@@ -19,8 +19,9 @@
  * the caller can never fall between forking an attempt and recording it; the
  * `ensuring` finalizer interrupts every live attempt in all cases.
  */
-import { Duration, Effect, type Exit, Fiber } from "effect"
+import { type Cause, Duration, Effect, type Exit, Fiber } from "effect"
 import { ResilienceEvent } from "../Events.ts"
+import type { Classifier } from "./classify.ts"
 import { emit } from "./events.ts"
 
 export interface HedgeConfig {
@@ -29,14 +30,35 @@ export interface HedgeConfig {
   readonly delayMillis: number
   /** `Effect.sleep(delay)`, built once per policy. */
   readonly sleep: Effect.Effect<void>
+  /** Classifies a failed attempt's typed error; none (a race of backends): every failure hedges. */
+  readonly classify: Classifier | undefined
 }
 
-export const makeConfig = (name: string, maxAttempts: number, delayMillis: number): HedgeConfig => ({
+export const makeConfig = (
+  name: string,
+  maxAttempts: number,
+  delayMillis: number,
+  classify: Classifier | undefined
+): HedgeConfig => ({
   name,
   maxAttempts,
   delayMillis,
-  sleep: Effect.sleep(Duration.millis(delayMillis))
+  sleep: Effect.sleep(Duration.millis(delayMillis)),
+  classify
 })
+
+/**
+ * A typed failure that is not transient (a 404: the dependency answered)
+ * ends the race: another attempt would get the same answer. Defects keep
+ * the race going, as before classification.
+ */
+const isFinal = (classify: Classifier | undefined, cause: Cause.Cause<unknown>): boolean => {
+  if (classify === undefined) return false
+  for (const reason of cause.reasons) {
+    if (reason._tag === "Fail") return classify(reason.error) !== "transient"
+  }
+  return false
+}
 
 /** A result together with the attempt (1-based) that produced it. */
 export interface Won<A> {
@@ -173,6 +195,8 @@ class Race<A, E, R, B> {
       if (this.launched === 1) return Effect.succeed(result)
       return Effect.as(emit((timestamp) => ResilienceEvent.HedgeWon({ name, timestamp, attempt })), result)
     }
+    // `cleanup` (the race's `ensuring`) interrupts the attempts still running.
+    if (isFinal(this.config.classify, exit.cause)) return Effect.failCause(exit.cause)
     if (this.launched < maxAttempts) return Effect.andThen(this.launch(), this.loop)
     if (this.settled >= this.launched) return Effect.failCause(exit.cause)
     return this.loop

@@ -6,6 +6,7 @@ import { Clock, Duration, Effect, Predicate, Schedule } from "effect"
 import * as Pull from "effect/Pull"
 import { ResilienceEvent } from "../Events.ts"
 import type { RetryPolicy } from "../Retry.ts"
+import { isLibraryError } from "./classify.ts"
 import { emit } from "./events.ts"
 
 export const withNow = <A, E, R>(f: (now: number) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
@@ -20,17 +21,19 @@ export const retryAfterMillis = (error: unknown): number => {
   return 0
 }
 
-/** A numeric `status` or `statusCode` on an error. */
-export const statusOf = (error: unknown): number | undefined => {
-  if (Predicate.hasProperty(error, "status") && typeof error.status === "number") return error.status
-  if (Predicate.hasProperty(error, "statusCode") && typeof error.statusCode === "number") return error.statusCode
-  return undefined
-}
 
 type Step<E> = (now: number, input: E) => Pull.Pull<[unknown, Duration.Duration], never, unknown>
 
-export const retry = <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy<E>): Effect.Effect<A, E, R> => {
-  const retried = Effect.catch(self, (error) => afterFailure(self, policy, error))
+/**
+ * Applies `policy` to `self`. `deadline` (epoch millis), set by a `Policy`
+ * with a total timeout, bounds how long a `retryAfter` hint may be waited for.
+ */
+export const retry = <A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  policy: RetryPolicy<E>,
+  deadline?: number
+): Effect.Effect<A, E, R> => {
+  const retried = Effect.catch(self, (error) => afterFailure(self, policy, error, deadline))
   const budget = policy.budget
   return budget === undefined ? retried : Effect.andThen(budget.recordCall, retried)
 }
@@ -41,19 +44,33 @@ const exhausted = <E>(policy: RetryPolicy<E>, attempts: number, error: E) =>
     Effect.fail(error)
   )
 
+/**
+ * The call's own errors go to `retryOn` (typed for them); the library's own
+ * rejections, which a policy typed for the call's errors may also see, go to
+ * the classifier.
+ */
+const retryable = <E>(policy: RetryPolicy<E>, error: E): boolean =>
+  isLibraryError(error) ? policy.classify(error) === "transient" : policy.retryOn(error)
+
 const afterFailure = Effect.fnUntraced(function*<A, E, R>(
   self: Effect.Effect<A, E, R>,
   policy: RetryPolicy<E>,
-  firstError: E
+  firstError: E,
+  deadline: number | undefined
 ): Effect.fn.Return<A, E, R> {
   let error = firstError
   let attempt = 1
   let step: Step<E> | undefined
   while (true) {
-    if (!policy.retryOn(error)) return yield* Effect.fail(error)
+    if (!retryable(policy, error)) return yield* Effect.fail(error)
     if (attempt >= policy.maxAttempts) return yield* exhausted(policy, attempt, error)
-    step ??= (yield* Schedule.toStep(policy.backoff)) as Step<E>
+    const hint = retryAfterMillis(error)
     const now = yield* Clock.currentTimeMillis
+    // A hint longer than we may wait ends the retries now: an open circuit fails fast.
+    if (hint > policy.maxRetryAfterMillis || (deadline !== undefined && hint > 0 && now + hint >= deadline)) {
+      return yield* exhausted(policy, attempt, error)
+    }
+    step ??= (yield* Schedule.toStep(policy.backoff)) as Step<E>
     const next = yield* Pull.matchEffect(step(now, error), {
       onSuccess: ([, delay]) => Effect.succeed<Duration.Duration | undefined>(delay),
       onFailure: Effect.failCause,
@@ -68,7 +85,6 @@ const afterFailure = Effect.fnUntraced(function*<A, E, R>(
       )
       return yield* Effect.fail(error)
     }
-    const hint = retryAfterMillis(error)
     const delay = hint > Duration.toMillis(next) ? Duration.millis(hint) : next
     const info = { name: policy.name, attempt, delay, error }
     yield* emit((timestamp) => ResilienceEvent.RetryScheduled({ ...info, timestamp }))
