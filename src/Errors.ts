@@ -72,6 +72,13 @@ export const isInvalidConfigError = (u: unknown): u is InvalidConfigError =>
 const describeValue = (value: unknown): string => {
   if (typeof value === "string") return JSON.stringify(value)
   if (typeof value === "bigint") return `${value}n`
+  if (isPlainObject(value)) {
+    // `{ secs: 5 }`, not "[object Object]": the reader must see which key was wrong
+    const entries = Object.entries(value)
+    const shown = entries.slice(0, 8).map(([k, v]) => `${k}: ${Predicate.isObject(v) ? "{…}" : describeValue(v)}`)
+    if (entries.length > 8) shown.push("…")
+    return shown.length === 0 ? "{}" : `{ ${shown.join(", ")} }`
+  }
   if (Predicate.isObject(value) && !Array.isArray(value)) {
     try {
       return String(value)
@@ -81,4 +88,10 @@ const describeValue = (value: unknown): string => {
   }
   if (Array.isArray(value)) return `[${value.map(describeValue).join(", ")}]`
   return String(value)
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> => {
+  if (value === null || typeof value !== "object") return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
 }

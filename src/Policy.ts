@@ -153,23 +153,25 @@ export interface Policy<F = never> {
  */
 export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy<F>, InvalidConfigError, Scope> =>
   Effect.gen(function*() {
-    const name = yield* validate.attempt(() => validate.nonEmptyName("Policy.make", "name", options.name))
+    const name = yield* validate.attempt(() => checkOptions(options))
     const stages: Array<internal.Stage> = []
     if (options.fallback !== undefined) {
       const fallback = options.fallback
       const orElse = yield* validate.attempt(() =>
-        Fallback.orElse({ name, fallback: fallback.fallback, when: fallback.when ?? always })
+        validate.nested(source, "fallback", () => Fallback.orElse({ name, fallback: fallback.fallback, when: fallback.when ?? always }))
       )
       stages.push({ kind: "fallback", wrap: orElse })
     }
     if (options.totalTimeout !== undefined) {
-      const totalTimeout = yield* validate.attempt(() => Timeout.timeout({ duration: options.totalTimeout!, name }))
+      const totalTimeout = yield* validate.attempt(() =>
+        validate.nested(source, "totalTimeout", () => Timeout.timeout({ duration: options.totalTimeout!, name }), "duration")
+      )
       stages.push({ kind: "totalTimeout", wrap: totalTimeout })
     }
     if (options.retry !== undefined) {
       const retryOptions = options.retry
       const policy = yield* validate.attempt(() =>
-        Retry.isRetryPolicy(retryOptions) ? retryOptions : Retry.make({ ...retryOptions, name })
+        Retry.isRetryPolicy(retryOptions) ? retryOptions : validate.nested(source, "retry", () => Retry.make({ ...retryOptions, name }))
       )
       stages.push({ kind: "retry", wrap: Retry.retry(policy) })
     }
@@ -179,21 +181,23 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
     let breaker: CircuitBreaker.CircuitBreaker | undefined
     if (options.circuitBreaker !== undefined) {
       const cb = options.circuitBreaker
-      breaker = CircuitBreaker.isCircuitBreaker(cb) ? cb : yield* CircuitBreaker.make({ ...cb, name })
+      breaker = CircuitBreaker.isCircuitBreaker(cb) ? cb : yield* validate.nestedEffect(source, "circuitBreaker", CircuitBreaker.make({ ...cb, name }))
       stages.push({ kind: "circuitBreaker", wrap: breaker.execute })
     }
     let bulkhead: Bulkhead.Bulkhead | undefined
     if (options.bulkhead !== undefined) {
       const b = options.bulkhead
-      bulkhead = Bulkhead.isBulkhead(b) ? b : yield* Bulkhead.make({ ...b, name })
+      bulkhead = Bulkhead.isBulkhead(b) ? b : yield* validate.nestedEffect(source, "bulkhead", Bulkhead.make({ ...b, name }))
       stages.push({ kind: "bulkhead", wrap: bulkhead.execute })
     }
     if (options.hedge !== undefined) {
-      const hedge = yield* validate.attempt(() => Hedge.make({ ...options.hedge!, name }))
+      const hedge = yield* validate.attempt(() => validate.nested(source, "hedge", () => Hedge.make({ ...options.hedge!, name })))
       stages.push({ kind: "hedge", wrap: Hedge.hedge(hedge) })
     }
     if (options.timeout !== undefined) {
-      const timeout = yield* validate.attempt(() => Timeout.timeout({ duration: options.timeout!, name }))
+      const timeout = yield* validate.attempt(() =>
+        validate.nested(source, "timeout", () => Timeout.timeout({ duration: options.timeout!, name }), "duration")
+      )
       stages.push({ kind: "timeout", wrap: timeout })
     }
     const ordered = internal.ordered(stages)
@@ -210,6 +214,21 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
   })
 
 const always = () => true
+
+const source = "Policy.make"
+
+/** The blocks that take an options object (or a ready-made component). */
+const blocks = ["retry", "rateLimit", "circuitBreaker", "bulkhead", "hedge", "fallback"] as const
+
+/** Refuses a missing options object and `null` blocks (which would read as "no options"); returns the name. */
+const checkOptions = (options: PolicyOptions<any>): string => {
+  validate.options(source, "options", options, true, "an object with a name")
+  for (const block of blocks) {
+    const value = options[block]
+    if (value !== undefined) validate.options(source, block, value, true, "an object, or undefined for no " + block)
+  }
+  return validate.nonEmptyName(source, "name", options.name)
+}
 
 const snapshotOf = (policy: Policy<any>): Effect.Effect<unknown> =>
   Effect.all({
