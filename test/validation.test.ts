@@ -392,6 +392,30 @@ describe("validation: config durations that overflow to Infinity", () => {
     }))
 })
 
+describe("validation: config sizes past their upper bound", () => {
+  const breaker = (policy: object) => ({ policies: { p: { circuitBreaker: { resetTimeout: "1 minute", policy } } } })
+  const sizeCases: ReadonlyArray<readonly [label: string, input: unknown, path: string, message: string]> = [
+    [
+      "countWindow size 1e10",
+      breaker({ kind: "countWindow", size: 1e10, failureRate: 0.5, minimumCalls: 10 }),
+      "policies.p.circuitBreaker.policy.size",
+      "policies.p.circuitBreaker.policy.size: expected an integer in [1, 1000000], got 10000000000"
+    ],
+    [
+      "timeWindow buckets 1e10",
+      breaker({ kind: "timeWindow", window: "1000 days", buckets: 1e10, failureRate: 0.5, minimumCalls: 10 }),
+      "policies.p.circuitBreaker.policy.buckets",
+      "policies.p.circuitBreaker.policy.buckets: expected an integer in [1, 10000], got 10000000000"
+    ]
+  ]
+  it.effect.each(sizeCases)("%s", ([, input, path, message]) =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(ResilienceConfig.decode(input as ResilienceConfig.DocumentInput))
+      assert.strictEqual(error.path, path)
+      assert.strictEqual(error.message, message)
+    }))
+})
+
 describe("validation: a reset-timeout Schedule that yields Infinity", () => {
   const trip = (b: CircuitBreaker.CircuitBreaker) => Effect.flip(b.execute(Effect.fail("boom")))
   const retryAfter = (b: CircuitBreaker.CircuitBreaker) =>

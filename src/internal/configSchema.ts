@@ -6,6 +6,7 @@
  */
 import { Duration, Schema, type SchemaAST, SchemaIssue, SchemaTransformation } from "effect"
 import * as defaults from "./defaults.ts"
+import { limits } from "./validate.ts"
 
 // -----------------------------------------------------------------------------
 // numbers
@@ -15,6 +16,8 @@ const number = (expected: string, predicate: (n: number) => boolean) =>
   Schema.Number.check(Schema.makeFilter((n: number) => predicate(n), { expected }))
 
 export const PositiveInt = number("an integer >= 1", (n) => Number.isInteger(n) && n >= 1)
+/** The same upper bounds as the code constructors (validate.ts `limits`): sizes allocated up front. */
+const PositiveIntUpTo = (max: number) => number(`an integer in [1, ${max}]`, (n) => Number.isInteger(n) && n >= 1 && n <= max)
 export const NonNegativeInt = number("an integer >= 0", (n) => Number.isInteger(n) && n >= 0)
 export const Rate = number("a number in (0, 1]", (n) => Number.isFinite(n) && n > 0 && n <= 1)
 export const Factor = number("a finite number >= 1", (n) => Number.isFinite(n) && n >= 1)
@@ -215,7 +218,7 @@ const Consecutive = Schema.Struct({
 
 const CountWindow = Schema.Struct({
   kind: Schema.Literal("countWindow"),
-  size: PositiveInt,
+  size: PositiveIntUpTo(limits.countWindowSize),
   failureRate: Rate,
   minimumCalls: PositiveInt
 }).check(structCheck((p) =>
@@ -225,7 +228,7 @@ const CountWindow = Schema.Struct({
 const TimeWindow = Schema.Struct({
   kind: Schema.Literal("timeWindow"),
   window: PositiveDuration,
-  buckets: PositiveInt,
+  buckets: PositiveIntUpTo(limits.timeWindowBuckets),
   failureRate: Rate,
   minimumCalls: PositiveInt
 })
