@@ -15,11 +15,23 @@ import { TaggedError } from "./internal/errors.ts"
  *
  * **Details**
  *
- * Pure constructors (`Backoff.exponential`, `Retry.make`, ...) throw it, the
- * way Effect's own `Schedule` constructors throw on bad input; effectful
- * constructors (`Retry.budget`, `CircuitBreaker.make`, ...) fail with it in
- * the typed error channel. The message always names the constructor, the
- * field, the allowed range and the value received.
+ * Where it is reported depends only on what the function returns:
+ *
+ * - a function returning an `Effect` or a `Layer` that builds something
+ *   (every `make`, `CircuitBreaker.keyed`, `Retry.budget`,
+ *   `Fallback.lastKnownGood`, `Pipeline.run`, every `layer…`) fails with it
+ *   in the typed error channel, and never throws or dies;
+ * - every other function (pure constructors such as `Backoff.exponential`,
+ *   `Retry.make`, `Hedge.make`, `Timeout.timeout`, and combinators such as
+ *   `Retry.retry` or `Fallback.orElse`) throws it when called, the way
+ *   Effect's own `Schedule` constructors throw on bad input.
+ *
+ * The message always names the constructor, the field (a path such as
+ * `retry.maxAttempts` when a constructor is nested in `Policy.make`), the
+ * allowed range and the value received. `NaN`, duration objects with an
+ * unknown unit (`{ secs: 5 }`), durations that overflow to Infinity, `null`
+ * options and sizes past their documented bound are all refused; see
+ * docs/configuration.md, "Bad options in code".
  *
  * **Example** (Catching bad options at construction)
  *

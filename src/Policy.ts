@@ -127,6 +127,8 @@ export interface Policy<F = never> {
  * Builds a policy: validates every block, builds the stateful parts (breaker,
  * bulkhead, rate limiter) and registers the policy in the
  * `Registry.PolicyRegistry` if one is provided, for the life of the scope.
+ * Bad options fail with `InvalidConfigError` naming the block's path
+ * (`retry.maxAttempts`, `hedge.delay`); a `null` block is refused.
  *
  * **Example** (The scoring service's policy)
  *
