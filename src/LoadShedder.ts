@@ -199,7 +199,7 @@ export const make = (options: LoadShedderOptions): Effect.Effect<LoadShedder, In
 
 const validateOptions = (options: LoadShedderOptions): internal.Config => {
   const source = "LoadShedder.make"
-  if (!Predicate.isObject(options)) throw validate.invalid(source, "options", "an object", options)
+  validate.options(source, "options", options, true)
   const name = validate.nonEmptyName(source, "name", options.name)
   const maxInFlight = validate.positiveInt(source, "maxInFlight", options.maxInFlight)
   const sheddableAt = validate.ratio(source, "sheddableAt", options.sheddableAt ?? defaults.loadShedder.sheddableAt)

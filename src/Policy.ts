@@ -224,11 +224,12 @@ const blocks = ["retry", "rateLimit", "circuitBreaker", "bulkhead", "hedge", "fa
 
 /** Refuses a missing options object and `null` blocks (which would read as "no options"); returns the name. */
 const checkOptions = (options: PolicyOptions<any>): string => {
-  validate.options(source, "options", options, true, "an object with a name")
+  if (options === null || typeof options !== "object") throw validate.invalid(source, "options", "an object with a name", options)
   for (const block of blocks) {
     const value = options[block]
-    if (value !== undefined) validate.options(source, block, value, true, "an object, or undefined for no " + block)
+    if (value !== undefined) validate.options(source, block, value, true, "an object, or undefined for no " + block, `${block}.`)
   }
+  validate.options(source, "options", options, true, "an object with a name")
   return validate.nonEmptyName(source, "name", options.name)
 }
 

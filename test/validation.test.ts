@@ -7,7 +7,7 @@
  * options").
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Schedule, Stream } from "effect"
+import { Duration, Effect, Layer, Schedule, type Scope, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import {
   Backoff,
@@ -345,6 +345,31 @@ const cases: ReadonlyArray<Case> = [
     "Policy.make: rateLimit.window must be a finite duration > 0 (e.g. 100, \"2 seconds\"); unknown unit \"secs\" (units: weeks, days, hours, minutes, seconds, milliseconds, microseconds, nanoseconds), got { secs: 5 }"],
   ["fails", "Policy fallback.fallback", () => Policy.make({ name: "p", fallback: bad({ fallback: 1 }) }), "fallback.fallback",
     "Policy.make: fallback.fallback must be a function, got 1"],
+  // an option set to null would read as the default through `??`: refused, with its path
+  ["throws", "Retry maxAttempts null", () => Retry.make({ maxAttempts: bad(null) }), "maxAttempts",
+    "Retry.make: maxAttempts must be left out (for the default) or set, never null, got null"],
+  ["throws", "Hedge maxAttempts null", () => Hedge.make({ delay: 1, maxAttempts: bad(null) }), "maxAttempts",
+    "Hedge.make: maxAttempts must be left out (for the default) or set, never null, got null"],
+  ["throws", "Timeout name null", () => Timeout.timeout({ duration: 1, name: bad(null) }), "name",
+    "Timeout.timeout: name must be left out (for the default) or set, never null, got null"],
+  ["throws", "countWindow size null", () => CircuitBreaker.countWindow({ size: bad(null) }), "size",
+    "CircuitBreaker.countWindow: size must be left out (for the default) or set, never null, got null"],
+  ["fails", "breaker halfOpenMaxCalls null", () => CircuitBreaker.make({ halfOpenMaxCalls: bad(null) }), "halfOpenMaxCalls",
+    "CircuitBreaker.make: halfOpenMaxCalls must be left out (for the default) or set, never null, got null"],
+  ["fails", "breaker policy data failureRate null", () => CircuitBreaker.make({ policy: bad({ _tag: "CountWindow", size: 10, failureRate: null, minimumCalls: 1 }) }), "policy.failureRate",
+    "CircuitBreaker.make: policy.failureRate must be left out (for the default) or set, never null, got null"],
+  ["fails", "Bulkhead maxQueue null", () => Bulkhead.make({ name: "b", maxConcurrent: 1, maxQueue: bad(null) }), "maxQueue",
+    "Bulkhead.make: maxQueue must be left out (for the default) or set, never null, got null"],
+  ["fails", "Idempotency capacity null", () => Idempotency.make({ capacity: bad(null) }), "capacity",
+    "Idempotency.make: capacity must be left out (for the default) or set, never null, got null"],
+  ["fails", "Policy retry.maxAttempts null", () => Policy.make({ name: "p", retry: { maxAttempts: bad(null) } }), "retry.maxAttempts",
+    "Policy.make: retry.maxAttempts must be left out (for the default) or set, never null, got null"],
+  ["fails", "Policy rateLimit.algorithm null", () => Policy.make({ name: "p", rateLimit: { limit: 1, window: 1000, algorithm: bad(null) } }), "rateLimit.algorithm",
+    "Policy.make: rateLimit.algorithm must be left out (for the default) or set, never null, got null"],
+  ["fails", "Policy rateLimit.limiter", () => Policy.make({ name: "p", rateLimit: { limit: 1, window: 1000, limiter: bad({}) } }), "rateLimit.limiter",
+    "Policy.make: rateLimit.limiter must be a RateLimiter (see effect/persistence RateLimiter.make), got {}"],
+  ["fails", "Policy rateLimit.key", () => Policy.make({ name: "p", rateLimit: { limit: 1, window: 1000, key: "" } }), "rateLimit.key",
+    "Policy.make: rateLimit.key must be a non-empty string, got \"\""],
   // Events
   ["fails", "layerHub capacity 0", () => Events.layerHub({ capacity: 0 }), "capacity",
     "Events.layerHub: capacity must be an integer in [1, 1000000], got 0"],
@@ -446,5 +471,111 @@ describe("validation: a reset-timeout Schedule that yields Infinity", () => {
       yield* TestClock.adjust(1_000)
       yield* trip(b) // the probe fails: the second opening
       assert.strictEqual(yield* retryAfter(b), 1_000)
+    }))
+})
+
+describe("validation: sweep of every option with every kind of bad value", () => {
+  const values: ReadonlyArray<unknown> = [NaN, Infinity, -Infinity, -1, 0, 1.5, null, "x", {}, { secs: 1 }, 1e10, 2 ** 60, true, [], [NaN, 1]]
+  type Target = readonly [
+    label: string,
+    report: Report,
+    base: Record<string, unknown>,
+    fields: ReadonlyArray<string>,
+    build: (options: never) => unknown,
+    /** The path the fields are reported under, and fields a cross-field rule may name instead. */
+    prefix?: string,
+    others?: ReadonlyArray<string>
+  ]
+  const targets: ReadonlyArray<Target> = [
+    ["Backoff.exponential", "throws", { base: 10 }, ["base", "factor", "max", "jitter"], Backoff.exponential],
+    ["Backoff.linear", "throws", { base: 10 }, ["base", "increment", "max", "jitter"], Backoff.linear],
+    ["Backoff.decorrelated", "throws", { base: 10, max: 100 }, ["base", "max"], Backoff.decorrelated, "", ["max"]],
+    ["Retry.make", "throws", {}, ["name", "maxAttempts", "backoff", "retryOn", "budget", "onRetry"], Retry.make],
+    ["Retry.budget", "fails", {}, ["ratio", "minPerSecond", "window"], Retry.budget],
+    ["Timeout.timeout", "throws", { duration: 10 }, ["duration", "name"], (o) => Timeout.timeout(o)],
+    ["Hedge.make", "throws", { delay: 10 }, ["delay", "maxAttempts", "name"], Hedge.make],
+    ["CircuitBreaker.countWindow", "throws", {}, ["size", "failureRate", "minimumCalls"], CircuitBreaker.countWindow],
+    ["CircuitBreaker.timeWindow", "throws", {}, ["window", "buckets", "failureRate", "minimumCalls"], CircuitBreaker.timeWindow, "", ["buckets"]],
+    [
+      "CircuitBreaker.make",
+      "fails",
+      {},
+      ["name", "policy", "resetTimeout", "maxResetTimeout", "halfOpenMaxCalls", "successThreshold", "isFailure", "slowCall"],
+      CircuitBreaker.make
+    ],
+    [
+      "CircuitBreaker.make slowCall",
+      "fails",
+      { threshold: 10, rate: 0.5 },
+      ["threshold", "rate"],
+      (slowCall) => CircuitBreaker.make({ policy: CircuitBreaker.countWindow({}), slowCall }),
+      "slowCall."
+    ],
+    ["CircuitBreaker.keyed", "fails", {}, ["idleTimeToLive"], CircuitBreaker.keyed],
+    ["Bulkhead.make", "fails", { name: "b", maxConcurrent: 1 }, ["name", "maxConcurrent", "maxQueue", "queueTimeout"], Bulkhead.make],
+    ["LoadShedder.make", "fails", { name: "s", maxInFlight: 1 }, ["name", "maxInFlight", "sheddableAt", "normalAt"], LoadShedder.make, "", ["sheddableAt"]],
+    ["DeadLetterQueue.make", "fails", {}, ["name", "capacity", "whenFull"], DeadLetterQueue.make],
+    ["Idempotency.make", "fails", {}, ["name", "ttl", "capacity"], Idempotency.make],
+    ["Fallback.lastKnownGood", "fails", {}, ["name", "ttl", "capacity", "when"], Fallback.lastKnownGood],
+    ["Fallback.orElse", "throws", { fallback: () => Effect.void }, ["fallback", "when", "name"], (o) => Effect.void.pipe(Fallback.orElse(o))],
+    ["Pipeline.stage", "throws", {}, ["policy", "idempotency", "idempotencyKey", "critical", "concurrency"], (o) => Pipeline.stage("s", Effect.succeed, o)],
+    ["Events.layerHub", "fails", {}, ["capacity"], Events.layerHub],
+    [
+      "Policy.make",
+      "fails",
+      { name: "p" },
+      ["name", "timeout", "totalTimeout", "retry", "rateLimit", "circuitBreaker", "bulkhead", "hedge", "fallback"],
+      Policy.make
+    ],
+    [
+      "Policy.make rateLimit",
+      "fails",
+      { limit: 1, window: 1000 },
+      ["limit", "window", "algorithm", "onExceeded", "limiter", "key"],
+      (rateLimit) => Policy.make({ name: "p", rateLimit }),
+      "rateLimit."
+    ]
+  ]
+  /** `undefined` when `build` accepted its options, else the error it reported the documented way. */
+  const settle = (report: Report, build: () => unknown) =>
+    Effect.gen(function*() {
+      if (report === "throws") {
+        try {
+          build()
+          return undefined
+        } catch {
+          return yield* invalidFrom(report, build)
+        }
+      }
+      const built = build()
+      const effect = Layer.isLayer(built) ? Layer.build(built as Layer.Layer<unknown, unknown>) : (built as Effect.Effect<unknown, unknown, Scope.Scope>)
+      const ok = yield* Effect.scoped(effect).pipe(Effect.as(true), Effect.catch(() => Effect.succeed(false)))
+      return ok ? undefined : yield* invalidFrom(report, build)
+    })
+
+  it.effect.each(targets)("%s: accepted, or refused naming the field, the range and the value", ([
+    label,
+    report,
+    base,
+    fields,
+    build,
+    prefix = "",
+    others = []
+  ]) =>
+    Effect.gen(function*() {
+      for (const field of fields) {
+        for (const value of values) {
+          const error = yield* settle(report, () => build({ ...base, [field]: value } as never))
+          if (error === undefined) continue
+          const where = `${label} { ${field}: ${String(value)} }`
+          const path = `${prefix}${field}`
+          assert.isTrue(
+            error.field === path || error.field.startsWith(`${path}.`) || others.map((o) => `${prefix}${o}`).includes(error.field),
+            `${where}: reported ${error.field}`
+          )
+          assert.isTrue(error.message.startsWith(`${error.source}: ${error.field} must be ${error.expected}, got `), where)
+          assert.notInclude(error.message, "[object Object]", where)
+        }
+      }
     }))
 })

@@ -47,7 +47,7 @@ export interface CountWindowOptions {
 }
 
 export const countWindow = (source: string, options: CountWindowOptions, prefix = ""): TripPolicy => {
-  if (options === null || typeof options !== "object") throw validate.invalid(source, prefix || "options", "an object", options)
+  validate.options(source, prefix.slice(0, -1) || "options", options, true, "an object", prefix)
   const size = validate.positiveInt(
     source,
     `${prefix}size`,
@@ -70,7 +70,7 @@ export interface TimeWindowOptions {
 }
 
 const timeWindowTrip = (source: string, options: TimeWindowOptions, prefix: string): machine.Trip & { readonly _tag: "TimeWindow" } => {
-  if (options === null || typeof options !== "object") throw validate.invalid(source, prefix || "options", "an object", options)
+  validate.options(source, prefix.slice(0, -1) || "options", options, true, "an object", prefix)
   const windowMillis = options.window === undefined
     ? defaults.circuitBreaker.timeWindowMillis
     : validate.positiveDurationMillis(source, `${prefix}window`, options.window)
@@ -140,7 +140,7 @@ export interface Resolved {
 const all = () => true
 
 export const resolve = (source: string, options: CircuitBreakerOptions): Resolved => {
-  if (options === null || typeof options !== "object") throw validate.invalid(source, "options", "an object", options)
+  validate.options(source, "options", options, true)
   const d = defaults.circuitBreaker
   const name = validate.nonEmptyName(source, "name", options.name ?? d.name)
   const trip = options.policy === undefined ? { _tag: "Consecutive" as const, failures: d.consecutiveFailures } : tripOf(source, options.policy)

@@ -55,17 +55,25 @@ export const positiveIntOrInfinity = (source: string, field: string, value: numb
 /**
  * The options object of a constructor: `undefined` stands for `{}` where all
  * options are optional (`required` false); `null`, arrays and primitives are
- * refused, so no constructor reads a property of `null`.
+ * refused, so no constructor reads a property of `null`. An option set to
+ * `null` is refused too: read with `??` it would silently mean the default.
+ * Its field is `prefix` + the key.
  */
 export const options = <A extends object>(
   source: string,
   field: string,
   value: A | undefined,
   required: boolean,
-  expected = "an object"
+  expected = "an object",
+  prefix = ""
 ): A => {
   if (value === undefined && !required) return {} as A
   if (value === null || typeof value !== "object" || Array.isArray(value)) throw invalid(source, field, expected, value)
+  for (const key of Object.keys(value)) {
+    if ((value as Record<string, unknown>)[key] === null) {
+      throw invalid(source, `${prefix}${key}`, "left out (for the default) or set, never null", null)
+    }
+  }
   return value
 }
 
