@@ -95,7 +95,12 @@ export const make = (options: HedgeOptions): HedgePolicy => {
   validate.options(source, "options", options, true, "an object with a delay")
   const name = validate.nonEmptyName(source, "name", options.name ?? defaults.hedge.name)
   const delayMillis = validate.durationMillis(source, "delay", options.delay)
-  const maxAttempts = validate.positiveInt(source, "maxAttempts", options.maxAttempts ?? defaults.hedge.maxAttempts)
+  const maxAttempts = validate.positiveInt(
+    source,
+    "maxAttempts",
+    options.maxAttempts ?? defaults.hedge.maxAttempts,
+    validate.limits.hedgeMaxAttempts
+  )
   return { [TypeId]: TypeId, name, delay: Duration.millis(delayMillis), maxAttempts }
 }
 

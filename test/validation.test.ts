@@ -162,9 +162,11 @@ const cases: ReadonlyArray<Case> = [
   ["throws", "Hedge delay Infinity", () => Hedge.make({ delay: "Infinity" }), "delay",
     "Hedge.make: delay must be a finite duration >= 0 (e.g. 100, \"2 seconds\"), got \"Infinity\""],
   ["throws", "Hedge maxAttempts 0", () => Hedge.make({ delay: 10, maxAttempts: 0 }), "maxAttempts",
-    "Hedge.make: maxAttempts must be an integer >= 1, got 0"],
+    "Hedge.make: maxAttempts must be an integer in [1, 100], got 0"],
   ["throws", "Hedge maxAttempts NaN", () => Hedge.make({ delay: 10, maxAttempts: NaN }), "maxAttempts",
-    "Hedge.make: maxAttempts must be an integer >= 1, got NaN"],
+    "Hedge.make: maxAttempts must be an integer in [1, 100], got NaN"],
+  ["throws", "Hedge maxAttempts huge", () => Hedge.make({ delay: 0, maxAttempts: 1e9 }), "maxAttempts",
+    "Hedge.make: maxAttempts must be an integer in [1, 100], got 1000000000"],
   ["throws", "Hedge.race []", () => Hedge.race(bad([]), { delay: 10 }), "effects",
     "Hedge.race: effects must be a non-empty array of effects, got []"],
   // CircuitBreaker trip policies

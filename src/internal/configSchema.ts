@@ -272,7 +272,7 @@ export const Bulkhead = Schema.Struct({
 
 export const Hedge = Schema.Struct({
   delay: NonNegativeDuration,
-  maxAttempts: PositiveInt
+  maxAttempts: PositiveIntUpTo(limits.hedgeMaxAttempts)
 })
 
 export const rateLimitAlgorithms = ["token-bucket", "fixed-window"] as const

@@ -21,7 +21,9 @@ export const limits = {
   /** `timeWindow` `buckets`: 24 bytes per bucket, each scanned as the clock passes it. */
   timeWindowBuckets: 10_000,
   /** `Events.layerHub` `capacity`: the PubSub's buffer is allocated whole. */
-  eventHubCapacity: 1_000_000
+  eventHubCapacity: 1_000_000,
+  /** `Hedge` `maxAttempts`: copies of one call, all forked at once when `delay` is 0. */
+  hedgeMaxAttempts: 100
 } as const
 
 /**
