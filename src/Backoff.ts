@@ -83,8 +83,9 @@ export interface ExponentialOptions {
  * @category constructors
  * @since 0.1.0
  */
-export const exponential = (options: ExponentialOptions): Backoff => {
+export const exponential = (input: ExponentialOptions): Backoff => {
   const source = "Backoff.exponential"
+  const options = validate.options(source, "options", input, true, "an object with a base")
   const base = validate.durationMillis(source, "base", options.base)
   const factor = validate.finiteAtLeast(source, "factor", options.factor ?? defaults.backoff.factor, 1)
   const max = options.max === undefined ? Infinity : validate.durationMillis(source, "max", options.max)
@@ -125,8 +126,9 @@ export interface LinearOptions {
  * @category constructors
  * @since 0.1.0
  */
-export const linear = (options: LinearOptions): Backoff => {
+export const linear = (input: LinearOptions): Backoff => {
   const source = "Backoff.linear"
+  const options = validate.options(source, "options", input, true, "an object with a base")
   const base = validate.durationMillis(source, "base", options.base)
   const increment = options.increment === undefined ? base : validate.durationMillis(source, "increment", options.increment)
   const max = options.max === undefined ? Infinity : validate.durationMillis(source, "max", options.max)
@@ -170,8 +172,9 @@ export const constant = (delay: Duration.Input): Backoff => {
  * @category constructors
  * @since 0.1.0
  */
-export const decorrelated = (options: { readonly base: Duration.Input; readonly max: Duration.Input }): Backoff => {
+export const decorrelated = (input: { readonly base: Duration.Input; readonly max: Duration.Input }): Backoff => {
   const source = "Backoff.decorrelated"
+  const options = validate.options(source, "options", input, true, "an object with a base and a max")
   const base = validate.positiveDurationMillis(source, "base", options.base)
   const max = validate.durationMillis(source, "max", options.max)
   if (max < base) throw validate.invalid(source, "max", `>= base (${base} ms)`, options.max)

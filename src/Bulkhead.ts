@@ -139,7 +139,7 @@ export const make = (options: BulkheadOptions): Effect.Effect<Bulkhead, InvalidC
 
 const validateOptions = (options: BulkheadOptions): internal.Config => {
   const source = "Bulkhead.make"
-  if (!Predicate.isObject(options)) throw validate.invalid(source, "options", "an object", options)
+  validate.options(source, "options", options, true)
   const queueTimeout = options.queueTimeout
   return {
     name: validate.nonEmptyName(source, "name", options.name),

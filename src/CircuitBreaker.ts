@@ -344,7 +344,8 @@ export interface CircuitBreakerOptions {
    * How long the circuit stays open: a duration > 0 (default 60 s), or a
    * `Schedule` whose n-th delay is the length of the n-th consecutive
    * opening (its last delay repeats once it ends; it starts over when the
-   * circuit closes).
+   * circuit closes). A delay of `Infinity` is capped at `maxResetTimeout`;
+   * with no cap, a first one is refused and a later one ends the schedule.
    */
   readonly resetTimeout?: Duration.Input | Schedule.Schedule<unknown, number> | undefined
   /**

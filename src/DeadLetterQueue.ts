@@ -249,11 +249,12 @@ export const isDeadLetterQueue = (u: unknown): u is DeadLetterQueue<unknown> => 
  * @since 0.1.0
  */
 export const make = <A>(
-  options: DeadLetterQueueOptions = {}
+  input?: DeadLetterQueueOptions
 ): Effect.Effect<DeadLetterQueue<A>, InvalidConfigError | DeadLetterStoreError> =>
   Effect.flatMap(
     validate.attempt(() => {
       const source = "DeadLetterQueue.make"
+      const options = validate.options(source, "options", input, false)
       const whenFull = options.whenFull ?? defaults.deadLetterQueue.whenFull
       if (whenFull !== "fail" && whenFull !== "backpressure") {
         throw validate.invalid(source, "whenFull", "\"fail\" or \"backpressure\"", whenFull)

@@ -15,11 +15,23 @@ import { TaggedError } from "./internal/errors.ts"
  *
  * **Details**
  *
- * Pure constructors (`Backoff.exponential`, `Retry.make`, ...) throw it, the
- * way Effect's own `Schedule` constructors throw on bad input; effectful
- * constructors (`Retry.budget`, `CircuitBreaker.make`, ...) fail with it in
- * the typed error channel. The message always names the constructor, the
- * field, the allowed range and the value received.
+ * Where it is reported depends only on what the function returns:
+ *
+ * - a function returning an `Effect` or a `Layer` that builds something
+ *   (every `make`, `CircuitBreaker.keyed`, `Retry.budget`,
+ *   `Fallback.lastKnownGood`, `Pipeline.run`, every `layer…`) fails with it
+ *   in the typed error channel, and never throws or dies;
+ * - every other function (pure constructors such as `Backoff.exponential`,
+ *   `Retry.make`, `Hedge.make`, `Timeout.timeout`, and combinators such as
+ *   `Retry.retry` or `Fallback.orElse`) throws it when called, the way
+ *   Effect's own `Schedule` constructors throw on bad input.
+ *
+ * The message always names the constructor, the field (a path such as
+ * `retry.maxAttempts` when a constructor is nested in `Policy.make`), the
+ * allowed range and the value received. `NaN`, duration objects with an
+ * unknown unit (`{ secs: 5 }`), durations that overflow to Infinity, `null`
+ * options and sizes past their documented bound are all refused; see
+ * docs/configuration.md, "Bad options in code".
  *
  * **Example** (Catching bad options at construction)
  *
@@ -72,6 +84,13 @@ export const isInvalidConfigError = (u: unknown): u is InvalidConfigError =>
 const describeValue = (value: unknown): string => {
   if (typeof value === "string") return JSON.stringify(value)
   if (typeof value === "bigint") return `${value}n`
+  if (isPlainObject(value)) {
+    // `{ secs: 5 }`, not "[object Object]": the reader must see which key was wrong
+    const entries = Object.entries(value)
+    const shown = entries.slice(0, 8).map(([k, v]) => `${k}: ${Predicate.isObject(v) ? "{…}" : describeValue(v)}`)
+    if (entries.length > 8) shown.push("…")
+    return shown.length === 0 ? "{}" : `{ ${shown.join(", ")} }`
+  }
   if (Predicate.isObject(value) && !Array.isArray(value)) {
     try {
       return String(value)
@@ -81,4 +100,10 @@ const describeValue = (value: unknown): string => {
   }
   if (Array.isArray(value)) return `[${value.map(describeValue).join(", ")}]`
   return String(value)
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> => {
+  if (value === null || typeof value !== "object") return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
 }

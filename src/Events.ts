@@ -15,6 +15,8 @@ import { Context, Data, Effect, Layer, PubSub, Stream } from "effect"
 import type * as Duration from "effect/Duration"
 import { dual } from "effect/Function"
 import type { Scope } from "effect/Scope"
+import type { InvalidConfigError } from "./Errors.ts"
+import * as validate from "./internal/validate.ts"
 
 /**
  * Fields every event carries: the policy `name` and the `timestamp`
@@ -314,6 +316,9 @@ export class EventHub extends Context.Service<EventHub, {
  * `capacity`-sized buffer that drops the oldest events when full, and the
  * drops are counted in `EventHub.dropped`.
  *
+ * `capacity` (default 1024) must be an integer in [1, 1000000]; any other
+ * value fails the layer with `InvalidConfigError`.
+ *
  * @example
  * ```ts
  * import { Effect, Stream } from "effect"
@@ -328,10 +333,15 @@ export class EventHub extends Context.Service<EventHub, {
  * @category hub
  * @since 0.1.0
  */
-export const layerHub = (options?: { readonly capacity?: number | undefined }): Layer.Layer<EventHub> =>
+export const layerHub = (options?: { readonly capacity?: number | undefined }): Layer.Layer<EventHub, InvalidConfigError> =>
   Layer.effectContext(Effect.gen(function*() {
+    const capacity = yield* validate.attempt(() => {
+      const source = "Events.layerHub"
+      const { capacity = 1024 } = validate.options(source, "options", options, false)
+      return validate.positiveInt(source, "capacity", capacity, validate.limits.eventHubCapacity)
+    })
     const pubsub = yield* Effect.acquireRelease(
-      PubSub.sliding<ResilienceEvent>(options?.capacity ?? 1024),
+      PubSub.sliding<ResilienceEvent>(capacity),
       PubSub.shutdown
     )
     let dropped = 0

@@ -115,8 +115,9 @@ export const orElse: {
     readonly when?: undefined
     readonly name?: string | undefined
   }): Effect.Effect<A | A2, E2, R | R2>
-} = dualPrepared(<E, A2, E2, R2>(options: OrElseOptions<E, A2, E2, R2>) => {
+} = dualPrepared(<E, A2, E2, R2>(input: OrElseOptions<E, A2, E2, R2>) => {
   const source = "Fallback.orElse"
+  const options = validate.options(source, "options", input, true, "an object with a fallback")
   const name = validate.nonEmptyName(source, "name", options.name ?? defaults.fallback.name)
   const fallback = validate.predicate(source, "fallback", options.fallback)
   const when = options.when === undefined ? undefined : validate.predicate(source, "when", options.when)
@@ -216,13 +217,14 @@ export interface ChainOptions {
  */
 export const chain = <const Effects extends readonly [Effect.Effect<any, any, any>, ...Array<Effect.Effect<any, any, any>>]>(
   effects: Effects,
-  options: ChainOptions = {}
+  input?: ChainOptions
 ): Effect.Effect<
   Effect.Success<Effects[number]>,
   FallbackChainError<Effect.Error<Effects[number]>>,
   Effect.Services<Effects[number]>
 > => {
   const source = "Fallback.chain"
+  const options = validate.options(source, "options", input, false)
   const name = validate.nonEmptyName(source, "name", options.name ?? defaults.fallback.name)
   if (!Array.isArray(effects) || effects.length === 0) {
     throw validate.invalid(source, "effects", "a non-empty array of effects", effects)
@@ -352,11 +354,12 @@ export const isLastKnownGood = (u: unknown): u is LastKnownGood<unknown, unknown
  * @since 0.1.0
  */
 export const lastKnownGood = <A, K = string>(
-  options: LastKnownGoodOptions = {}
+  input?: LastKnownGoodOptions
 ): Effect.Effect<LastKnownGood<A, K>, InvalidConfigError> =>
   Effect.map(
     validate.attempt(() => {
       const source = "Fallback.lastKnownGood"
+      const options = validate.options(source, "options", input, false)
       return {
         ...validate.cacheOptions(source, options, defaults.lastKnownGood),
         when: options.when === undefined ? undefined : validate.predicate(source, "when", options.when)

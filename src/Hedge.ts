@@ -101,10 +101,15 @@ export interface Won<A> {
  */
 export const make = (options: HedgeOptions): HedgePolicy => {
   const source = "Hedge.make"
-  if (!Predicate.isObject(options)) throw validate.invalid(source, "options", "an object with a delay", options)
+  validate.options(source, "options", options, true, "an object with a delay")
   const name = validate.nonEmptyName(source, "name", options.name ?? defaults.hedge.name)
   const delayMillis = validate.durationMillis(source, "delay", options.delay)
-  const maxAttempts = validate.positiveInt(source, "maxAttempts", options.maxAttempts ?? defaults.hedge.maxAttempts)
+  const maxAttempts = validate.positiveInt(
+    source,
+    "maxAttempts",
+    options.maxAttempts ?? defaults.hedge.maxAttempts,
+    validate.limits.hedgeMaxAttempts
+  )
   const classifier = classify.make(source, "classify", options.classify)
   return { [TypeId]: TypeId, name, delay: Duration.millis(delayMillis), maxAttempts, classify: classifier }
 }
@@ -231,7 +236,7 @@ const raceConfig = (effects: NonEmptyEffects, options: RaceOptions): internal.He
   effects.forEach((effect, i) => {
     if (!Effect.isEffect(effect)) throw validate.invalid(source, `effects[${i}]`, "an Effect", effect)
   })
-  if (!Predicate.isObject(options)) throw validate.invalid(source, "options", "an object with a delay", options)
+  validate.options(source, "options", options, true, "an object with a delay")
   return internal.makeConfig(
     validate.nonEmptyName(source, "name", options.name ?? defaults.hedge.name),
     effects.length,

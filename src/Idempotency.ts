@@ -116,9 +116,11 @@ export const isIdempotency = (u: unknown): u is Idempotency => Predicate.hasProp
  * @category constructors
  * @since 0.1.0
  */
-export const make = (options: IdempotencyOptions = {}): Effect.Effect<Idempotency, InvalidConfigError> =>
+export const make = (options?: IdempotencyOptions): Effect.Effect<Idempotency, InvalidConfigError> =>
   Effect.map(
-    validate.attempt(() => validate.cacheOptions("Idempotency.make", options, defaults.idempotency)),
+    validate.attempt(() =>
+      validate.cacheOptions("Idempotency.make", validate.options("Idempotency.make", "options", options, false), defaults.idempotency)
+    ),
     makeWith
   )
 

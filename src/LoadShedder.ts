@@ -199,7 +199,7 @@ export const make = (options: LoadShedderOptions): Effect.Effect<LoadShedder, In
 
 const validateOptions = (options: LoadShedderOptions): internal.Config => {
   const source = "LoadShedder.make"
-  if (!Predicate.isObject(options)) throw validate.invalid(source, "options", "an object", options)
+  validate.options(source, "options", options, true)
   const name = validate.nonEmptyName(source, "name", options.name)
   const maxInFlight = validate.positiveInt(source, "maxInFlight", options.maxInFlight)
   const sheddableAt = validate.ratio(source, "sheddableAt", options.sheddableAt ?? defaults.loadShedder.sheddableAt)
@@ -295,9 +295,10 @@ export interface DegradeOptions<A1, E1, R1, A2, E2, R2, E3, R3> {
  * @since 0.1.0
  */
 export const degrade = <A1, E1, R1, A2, E2, R2, E3 = never, R3 = never>(
-  options: DegradeOptions<A1, E1, R1, A2, E2, R2, E3, R3>
+  input: DegradeOptions<A1, E1, R1, A2, E2, R2, E3, R3>
 ): Effect.Effect<A1 | A2, E1 | E2 | E3, R1 | R2 | R3> => {
   const source = "LoadShedder.degrade"
+  const options = validate.options(source, "options", input, true, "an object with full, degraded and when")
   const name = validate.nonEmptyName(source, "name", options.name ?? defaults.loadShedder.degradeName)
   for (const field of ["full", "degraded", "when"] as const) {
     if (!Effect.isEffect(options[field])) throw validate.invalid(source, field, "an Effect", options[field])

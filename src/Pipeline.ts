@@ -129,9 +129,10 @@ export const isStage = (u: unknown): u is Stage<unknown, unknown> => Predicate.h
 export const stage = <A, E = never, R = never, E2 = E, R2 = R>(
   name: string,
   handler: (item: A) => Effect.Effect<A, E, R>,
-  options: StageOptions<A, E, R, E2, R2> = {}
+  input?: StageOptions<A, E, R, E2, R2>
 ): Stage<A, R2> => {
   const source = "Pipeline.stage"
+  const options = validate.options(source, "options", input, false)
   validate.nonEmptyName(source, "name", name)
   validate.predicate(source, "handler", handler)
   const policy = options.policy === undefined ? undefined : validate.predicate(source, "policy", options.policy)
@@ -348,6 +349,8 @@ export const run: {
   Effect.gen(function*() {
     const source_ = "Pipeline.run"
     const config = yield* validate.attempt(() => {
+      validate.options(source_, "options", options, true, "an object with deadLetters")
+      if (!Array.isArray(stages)) throw validate.invalid(source_, "stages", "an array of Pipeline.stage values", stages)
       const name = validate.nonEmptyName(source_, "name", options.name ?? defaults.pipeline.name)
       const seen = new Set<string>()
       for (const s of stages) {

@@ -146,6 +146,8 @@ export interface Policy<F = never> {
  * Builds a policy: validates every block, builds the stateful parts (breaker,
  * bulkhead, rate limiter) and registers the policy in the
  * `Registry.PolicyRegistry` if one is provided, for the life of the scope.
+ * Bad options fail with `InvalidConfigError` naming the block's path
+ * (`retry.maxAttempts`, `hedge.delay`); a `null` block is refused.
  *
  * **Example** (The scoring service's policy)
  *
@@ -172,26 +174,31 @@ export interface Policy<F = never> {
  */
 export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy<F>, InvalidConfigError, Scope> =>
   Effect.gen(function*() {
-    const name = yield* validate.attempt(() => validate.nonEmptyName("Policy.make", "name", options.name))
+    const name = yield* validate.attempt(() => checkOptions(options))
     const classify = yield* validate.attempt(() => classifyInternal.make("Policy.make", "classify", options.classify))
     const stages: Array<internal.Stage> = []
     if (options.fallback !== undefined) {
       const fallback = options.fallback
       const orElse = yield* validate.attempt(() =>
-        Fallback.orElse({ name, fallback: fallback.fallback, when: fallback.when ?? ((error) => classify(error) === "transient") })
+        validate.nested(source, "fallback", () =>
+          Fallback.orElse({ name, fallback: fallback.fallback, when: fallback.when ?? ((error) => classify(error) === "transient") }))
       )
       stages.push({ kind: "fallback", wrap: orElse })
     }
     let totalMillis: number | undefined
     if (options.totalTimeout !== undefined) {
-      const totalTimeout = yield* validate.attempt(() => Timeout.timeout({ duration: options.totalTimeout!, name }))
-      totalMillis = yield* validate.attempt(() => validate.durationMillis("Policy.make", "totalTimeout", options.totalTimeout!))
+      const totalTimeout = yield* validate.attempt(() =>
+        validate.nested(source, "totalTimeout", () => Timeout.timeout({ duration: options.totalTimeout!, name }), "duration")
+      )
+      totalMillis = yield* validate.attempt(() => validate.durationMillis(source, "totalTimeout", options.totalTimeout!))
       stages.push({ kind: "totalTimeout", wrap: totalTimeout })
     }
     if (options.retry !== undefined) {
       const retryOptions = options.retry
       const policy = yield* validate.attempt(() =>
-        Retry.isRetryPolicy(retryOptions) ? retryOptions : Retry.make({ ...retryOptions, classify: retryOptions.classify ?? classify, name })
+        Retry.isRetryPolicy(retryOptions)
+          ? retryOptions
+          : validate.nested(source, "retry", () => Retry.make({ ...retryOptions, classify: retryOptions.classify ?? classify, name }))
       )
       stages.push({ kind: "retry", wrap: retryStage(policy, totalMillis) })
     }
@@ -201,21 +208,27 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
     let breaker: CircuitBreaker.CircuitBreaker | undefined
     if (options.circuitBreaker !== undefined) {
       const cb = options.circuitBreaker
-      breaker = CircuitBreaker.isCircuitBreaker(cb) ? cb : yield* CircuitBreaker.make({ ...cb, classify: cb.classify ?? classify, name })
+      breaker = CircuitBreaker.isCircuitBreaker(cb)
+        ? cb
+        : yield* validate.nestedEffect(source, "circuitBreaker", CircuitBreaker.make({ ...cb, classify: cb.classify ?? classify, name }))
       stages.push({ kind: "circuitBreaker", wrap: breaker.execute })
     }
     let bulkhead: Bulkhead.Bulkhead | undefined
     if (options.bulkhead !== undefined) {
       const b = options.bulkhead
-      bulkhead = Bulkhead.isBulkhead(b) ? b : yield* Bulkhead.make({ ...b, name })
+      bulkhead = Bulkhead.isBulkhead(b) ? b : yield* validate.nestedEffect(source, "bulkhead", Bulkhead.make({ ...b, name }))
       stages.push({ kind: "bulkhead", wrap: bulkhead.execute })
     }
     if (options.hedge !== undefined) {
-      const hedge = yield* validate.attempt(() => Hedge.make({ ...options.hedge!, classify: options.hedge!.classify ?? classify, name }))
+      const hedge = yield* validate.attempt(() =>
+        validate.nested(source, "hedge", () => Hedge.make({ ...options.hedge!, classify: options.hedge!.classify ?? classify, name }))
+      )
       stages.push({ kind: "hedge", wrap: Hedge.hedge(hedge) })
     }
     if (options.timeout !== undefined) {
-      const timeout = yield* validate.attempt(() => Timeout.timeout({ duration: options.timeout!, name }))
+      const timeout = yield* validate.attempt(() =>
+        validate.nested(source, "timeout", () => Timeout.timeout({ duration: options.timeout!, name }), "duration")
+      )
       stages.push({ kind: "timeout", wrap: timeout })
     }
     const ordered = internal.ordered(stages)
@@ -239,6 +252,22 @@ const retryStage = (policy: Retry.RetryPolicy<unknown>, totalMillis: number | un
   totalMillis === undefined
     ? (self) => retryInternal.retry(self, policy)
     : (self) => Effect.flatMap(Clock.currentTimeMillis, (start) => retryInternal.retry(self, policy, start + totalMillis))
+
+const source = "Policy.make"
+
+/** The blocks that take an options object (or a ready-made component). */
+const blocks = ["retry", "rateLimit", "circuitBreaker", "bulkhead", "hedge", "fallback"] as const
+
+/** Refuses a missing options object and `null` blocks (which would read as "no options"); returns the name. */
+const checkOptions = (options: PolicyOptions<any>): string => {
+  if (options === null || typeof options !== "object") throw validate.invalid(source, "options", "an object with a name", options)
+  for (const block of blocks) {
+    const value = options[block]
+    if (value !== undefined) validate.options(source, block, value, true, "an object, or undefined for no " + block, `${block}.`)
+  }
+  validate.options(source, "options", options, true, "an object with a name")
+  return validate.nonEmptyName(source, "name", options.name)
+}
 
 const snapshotOf = (policy: Policy<any>): Effect.Effect<unknown> =>
   Effect.all({

@@ -252,8 +252,9 @@ export interface RetryPolicy<in E = unknown> {
  * @category constructors
  * @since 0.1.0
  */
-export const make = <E = unknown>(options: RetryOptions<E> = {}): RetryPolicy<E> => {
+export const make = <E = unknown>(input?: RetryOptions<E>): RetryPolicy<E> => {
   const source = "Retry.make"
+  const options = validate.options(source, "options", input, false)
   const name = validate.nonEmptyName(source, "name", options.name ?? defaults.retry.name)
   const maxAttempts = validate.positiveIntOrInfinity(source, "maxAttempts", options.maxAttempts ?? defaults.retry.maxAttempts)
   const backoff = options.backoff ?? defaultBackoff()
@@ -453,10 +454,11 @@ export interface BudgetOptions {
  * @category budget
  * @since 0.1.0
  */
-export const budget = (options: BudgetOptions = {}): Effect.Effect<RetryBudget, InvalidConfigError> =>
+export const budget = (input?: BudgetOptions): Effect.Effect<RetryBudget, InvalidConfigError> =>
   Effect.flatMap(
     validate.attempt(() => {
       const source = "Retry.budget"
+      const options = validate.options(source, "options", input, false)
       return {
         ratio: validate.ratio(source, "ratio", options.ratio ?? defaults.retryBudget.ratio),
         minPerSecond: validate.finiteAtLeast(source, "minPerSecond", options.minPerSecond ?? defaults.retryBudget.minPerSecond, 0),

@@ -109,6 +109,7 @@ export const timeout: {
   <A, E, R>(self: Effect.Effect<A, E, R>, options: TimeoutOptions): Effect.Effect<A, E | TimeoutError, R>
 } = dualPrepared((options: TimeoutOptions) => {
   const source = "Timeout.timeout"
+  if (isOptionsObject(options)) validate.options(source, "options", options, true)
   const input = isOptionsObject(options) ? options.duration : options
   const name = validate.nonEmptyName(
     source,

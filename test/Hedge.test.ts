@@ -338,7 +338,7 @@ describe("Hedge: options", () => {
     assert.strictEqual(thrownInvalid(() => Hedge.make({ delay: "soon" as Duration.Input })).field, "delay")
     assert.strictEqual(
       thrownInvalid(() => Hedge.make({ delay: 10, maxAttempts: 0 })).message,
-      "Hedge.make: maxAttempts must be an integer >= 1, got 0"
+      "Hedge.make: maxAttempts must be an integer in [1, 100], got 0"
     )
     assert.strictEqual(thrownInvalid(() => Hedge.make({ delay: 10, maxAttempts: 1.5 })).field, "maxAttempts")
     assert.strictEqual(thrownInvalid(() => Hedge.make({ delay: 10, name: "" })).field, "name")

@@ -427,7 +427,7 @@ describe("Pipeline: bad input", () => {
       [() => Pipeline.stage("s", mark("a"), { critical: "no" as never }), "Pipeline.stage: critical must be a boolean, got \"no\""],
       [
         () => Pipeline.stage("s", mark("a"), { idempotency: {} as never, idempotencyKey: (e) => e.key }),
-        "Pipeline.stage: idempotency must be an Idempotency guard (see Idempotency.make), got [object Object]"
+        "Pipeline.stage: idempotency must be an Idempotency guard (see Idempotency.make), got {}"
       ]
     ]
     for (const [build, message] of cases) {

@@ -210,12 +210,12 @@ describe("Policy: layers, registry and config", () => {
     Effect.gen(function*() {
       const cases: Array<[Policy.PolicyOptions, string]> = [
         [{ name: "" }, "Policy.make: name must be a non-empty string"],
-        [{ name: "p", retry: { maxAttempts: 0 } }, "Retry.make: maxAttempts"],
-        [{ name: "p", timeout: -1 }, "Timeout.timeout: duration"],
-        [{ name: "p", totalTimeout: "soon" as Duration.Input }, "Timeout.timeout: duration"],
-        [{ name: "p", bulkhead: { maxConcurrent: 0 } }, "maxConcurrent"],
-        [{ name: "p", circuitBreaker: { halfOpenMaxCalls: 0 } }, "halfOpenMaxCalls"],
-        [{ name: "p", hedge: { delay: -5 } }, "delay"],
+        [{ name: "p", retry: { maxAttempts: 0 } }, "Policy.make: retry.maxAttempts must be an integer >= 1 or Infinity, got 0"],
+        [{ name: "p", timeout: -1 }, "Policy.make: timeout must be a duration > 0"],
+        [{ name: "p", totalTimeout: "soon" as Duration.Input }, "Policy.make: totalTimeout must be a duration > 0"],
+        [{ name: "p", bulkhead: { maxConcurrent: 0 } }, "Policy.make: bulkhead.maxConcurrent"],
+        [{ name: "p", circuitBreaker: { halfOpenMaxCalls: 0 } }, "Policy.make: circuitBreaker.halfOpenMaxCalls"],
+        [{ name: "p", hedge: { delay: -5 } }, "Policy.make: hedge.delay"],
         [{ name: "p", rateLimit: { limit: 0, window: "1 second" } }, "Policy.make: rateLimit.limit must be an integer >= 1, got 0"],
         [{ name: "p", rateLimit: { limit: 5, window: 0 } }, "rateLimit.window"]
       ]

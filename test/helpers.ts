@@ -1,6 +1,6 @@
 /** Assertions shared by the test files. */
 import { assert } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Layer, type Scope } from "effect"
 import { Errors } from "../src/index.ts"
 
 /** Runs `f`, which must throw an `InvalidConfigError`, and returns it. */
@@ -28,4 +28,34 @@ export const failsInvalid = <A, E>(effect: Effect.Effect<A, E>, field: string, m
       assert.strictEqual(error.field, field)
       assert.strictEqual(error.message, message)
     }
+  })
+
+/**
+ * How a function reports bad options (docs/configuration.md, "Bad options"):
+ * `"throws"` at the call, or `"fails"` in the error channel of the Effect or
+ * Layer it returns (and then it must not throw).
+ */
+export type Report = "throws" | "fails"
+
+/** The `InvalidConfigError` that `build` reports the way `report` says. */
+export const invalidFrom = (report: Report, build: () => unknown): Effect.Effect<Errors.InvalidConfigError> =>
+  Effect.gen(function*() {
+    if (report === "throws") return thrownInvalid(build)
+    let built: unknown
+    try {
+      built = build()
+    } catch (error) {
+      return assert.fail(`expected a failing Effect or Layer, but the call threw ${String(error)}`)
+    }
+    const effect: Effect.Effect<unknown, unknown, Scope.Scope> = Layer.isLayer(built)
+      ? Layer.build(built as Layer.Layer<unknown, unknown>)
+      : Effect.isEffect(built)
+      ? (built as Effect.Effect<unknown, unknown, Scope.Scope>)
+      : assert.fail(`expected an Effect or a Layer, got ${String(built)}`)
+    const error = yield* Effect.flip(Effect.scoped(effect)).pipe(
+      Effect.mapError(() => new Error("expected an InvalidConfigError, but it succeeded")),
+      Effect.orDie
+    )
+    if (!Errors.isInvalidConfigError(error)) return assert.fail(`expected an InvalidConfigError, got ${String(error)}`)
+    return error
   })

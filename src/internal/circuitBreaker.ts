@@ -22,6 +22,7 @@ import type {
 } from "../CircuitBreaker.ts"
 import { CircuitOpenError } from "../CircuitBreaker.ts"
 import { ResilienceEvent } from "../Events.ts"
+import type { InvalidConfigError } from "../Errors.ts"
 import * as classify from "./classify.ts"
 import * as defaults from "./defaults.ts"
 import { emit } from "./events.ts"
@@ -47,8 +48,13 @@ export interface CountWindowOptions {
 }
 
 export const countWindow = (source: string, options: CountWindowOptions, prefix = ""): TripPolicy => {
-  if (options === null || typeof options !== "object") throw validate.invalid(source, prefix || "options", "an object", options)
-  const size = validate.positiveInt(source, `${prefix}size`, options.size ?? defaults.circuitBreaker.countWindowSize)
+  validate.options(source, prefix.slice(0, -1) || "options", options, true, "an object", prefix)
+  const size = validate.positiveInt(
+    source,
+    `${prefix}size`,
+    options.size ?? defaults.circuitBreaker.countWindowSize,
+    validate.limits.countWindowSize
+  )
   const failureRate = validate.rate(source, `${prefix}failureRate`, options.failureRate ?? defaults.circuitBreaker.failureRate)
   const minimumCalls = validate.positiveInt(source, `${prefix}minimumCalls`, options.minimumCalls ?? size)
   if (minimumCalls > size) {
@@ -65,11 +71,16 @@ export interface TimeWindowOptions {
 }
 
 const timeWindowTrip = (source: string, options: TimeWindowOptions, prefix: string): machine.Trip & { readonly _tag: "TimeWindow" } => {
-  if (options === null || typeof options !== "object") throw validate.invalid(source, prefix || "options", "an object", options)
+  validate.options(source, prefix.slice(0, -1) || "options", options, true, "an object", prefix)
   const windowMillis = options.window === undefined
     ? defaults.circuitBreaker.timeWindowMillis
     : validate.positiveDurationMillis(source, `${prefix}window`, options.window)
-  const buckets = validate.positiveInt(source, `${prefix}buckets`, options.buckets ?? defaults.circuitBreaker.timeWindowBuckets)
+  const buckets = validate.positiveInt(
+    source,
+    `${prefix}buckets`,
+    options.buckets ?? defaults.circuitBreaker.timeWindowBuckets,
+    validate.limits.timeWindowBuckets
+  )
   if (windowMillis / buckets < 1) {
     throw validate.invalid(
       source,
@@ -115,6 +126,8 @@ const tripOf = (source: string, policy: unknown): machine.Trip => {
 export type ResetSchedule = Schedule.Schedule<unknown, number, never, never>
 
 export interface Resolved {
+  /** The constructor, for errors found when the reset schedule is first stepped. */
+  readonly source: string
   readonly name: string
   readonly config: machine.Config
   /** What a typed failure (other than a rejection) counts as: `isFailure` if set, else the classifier. */
@@ -143,7 +156,7 @@ const outcomeOf = (source: string, options: CircuitBreakerOptions): (error: unkn
 }
 
 export const resolve = (source: string, options: CircuitBreakerOptions): Resolved => {
-  if (options === null || typeof options !== "object") throw validate.invalid(source, "options", "an object", options)
+  validate.options(source, "options", options, true)
   const d = defaults.circuitBreaker
   const name = validate.nonEmptyName(source, "name", options.name ?? d.name)
   const trip = options.policy === undefined ? { _tag: "Consecutive" as const, failures: d.consecutiveFailures } : tripOf(source, options.policy)
@@ -188,6 +201,7 @@ export const resolve = (source: string, options: CircuitBreakerOptions): Resolve
       : (openings) => Math.min(maxResetMillis, base * Math.pow(2, openings - 1))
   }
   return {
+    source,
     name,
     config: { trip, halfOpenMaxCalls, successThreshold, slowCallMillis, slowCallRate, firstOpenMillis, resetMillis },
     outcomeOf: classifyError,
@@ -197,15 +211,24 @@ export const resolve = (source: string, options: CircuitBreakerOptions): Resolve
   }
 }
 
-/** Steps a schedule to the length of its first opening (the fallback of every fresh epoch). */
-export const withFirstOpen = (resolved: Resolved): Effect.Effect<Resolved> => {
+/**
+ * Steps a schedule to the length of its first opening (the fallback of every
+ * fresh epoch). A first delay that is infinite with no `maxResetTimeout` to
+ * cap it has no length to fall back to: it is refused.
+ */
+export const withFirstOpen = (resolved: Resolved): Effect.Effect<Resolved, InvalidConfigError> => {
   const schedule = resolved.schedule
   if (schedule === undefined) return Effect.succeed(resolved)
   return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-    Effect.map(stepTo(schedule, resolved.maxResetMillis, now, 1), (stepper) => ({
-      ...resolved,
-      config: { ...resolved.config, firstOpenMillis: stepper.last }
-    })))
+    Effect.flatMap(stepTo(schedule, resolved.maxResetMillis, now, 1), (stepper) =>
+      stepper.infinite && stepper.taken === 0
+        ? Effect.fail(validate.invalid(
+          resolved.source,
+          "resetTimeout",
+          "a Schedule whose first delay is finite (or a maxResetTimeout to cap it)",
+          Duration.infinity
+        ))
+        : Effect.succeed({ ...resolved, config: { ...resolved.config, firstOpenMillis: stepper.last } })))
 }
 
 // -----------------------------------------------------------------------------
@@ -220,6 +243,8 @@ interface Stepper {
   taken: number
   last: number
   done: boolean
+  /** The schedule yielded an infinite delay with no `maxResetTimeout` to cap it. */
+  infinite: boolean
 }
 
 const stepTo = (
@@ -237,7 +262,8 @@ const stepTo = (
       at: now,
       taken: 0,
       last: 0,
-      done: false
+      done: false,
+      infinite: false
     }
     while (stepper.taken < target && !stepper.done) {
       const result = yield* Effect.exit(stepper.step(stepper.at, stepper.taken + 1))
@@ -247,7 +273,14 @@ const stepTo = (
         break
       }
       const millis = Duration.toMillis(result.value[1])
-      stepper.last = Math.min(maxMillis, Number.isFinite(millis) && millis > 0 ? millis : 0)
+      if (millis === Infinity && maxMillis === Infinity) {
+        // Uncapped infinity: treated as the schedule's end (its last finite delay repeats),
+        // never as 0 ms, which would admit a probe at once.
+        stepper.done = true
+        stepper.infinite = true
+        break
+      }
+      stepper.last = Math.min(maxMillis, millis > 0 ? millis : 0)
       stepper.at += stepper.last
       stepper.taken++
     }

@@ -4,8 +4,9 @@
  * carries an `expected` annotation: it becomes the "what is allowed" part of
  * a `ResilienceConfigError`.
  */
-import { Duration, Schema, SchemaIssue, SchemaTransformation } from "effect"
+import { Duration, Schema, type SchemaAST, SchemaIssue, SchemaTransformation } from "effect"
 import * as defaults from "./defaults.ts"
+import { limits } from "./validate.ts"
 
 // -----------------------------------------------------------------------------
 // numbers
@@ -15,6 +16,8 @@ const number = (expected: string, predicate: (n: number) => boolean) =>
   Schema.Number.check(Schema.makeFilter((n: number) => predicate(n), { expected }))
 
 export const PositiveInt = number("an integer >= 1", (n) => Number.isInteger(n) && n >= 1)
+/** The same upper bounds as the code constructors (validate.ts `limits`): sizes allocated up front. */
+const PositiveIntUpTo = (max: number) => number(`an integer in [1, ${max}]`, (n) => Number.isInteger(n) && n >= 1 && n <= max)
 export const NonNegativeInt = number("an integer >= 0", (n) => Number.isInteger(n) && n >= 0)
 export const Rate = number("a number in (0, 1]", (n) => Number.isFinite(n) && n > 0 && n <= 1)
 export const Factor = number("a finite number >= 1", (n) => Number.isFinite(n) && n >= 1)
@@ -29,13 +32,15 @@ const SHORT_UNIT_MILLIS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_0
 /**
  * A duration string: Effect's `"<n> <unit>"` form ("5 seconds", "250 millis",
  * "1.5 minutes", ...) or a short form ("250ms", "5s", "2m", "1h", "1d").
- * Negative and infinite durations are not durations here.
+ * Negative and infinite durations are not durations here, nor is a finite
+ * number that overflows to infinity once scaled to milliseconds ("1e400d").
  */
 export const parseDurationString = (input: string): Duration.Duration | undefined => {
   const text = input.trim()
   const short = SHORT_DURATION.exec(text)
   if (short !== null) {
-    return Duration.millis(Number(short[1]) * SHORT_UNIT_MILLIS[short[2] as keyof typeof SHORT_UNIT_MILLIS])
+    const millis = Number(short[1]) * SHORT_UNIT_MILLIS[short[2] as keyof typeof SHORT_UNIT_MILLIS]
+    return Number.isFinite(millis) ? Duration.millis(millis) : undefined
   }
   if (text === "Infinity" || text.startsWith("-")) return undefined
   const decoded = Duration.fromInput(text as Duration.Input)
@@ -53,8 +58,28 @@ const toDuration = (input: unknown, minimum: Minimum, seconds: boolean): Duratio
   else if (seconds && typeof input === "number" && Number.isFinite(input)) {
     duration = input < 0 ? undefined : Duration.millis(input * 1000)
   }
-  return duration !== undefined && inRange(duration, minimum) ? duration : undefined
+  // a number of seconds such as 1e306 overflows once in milliseconds
+  return duration !== undefined && Duration.isFinite(duration) && inRange(duration, minimum) ? duration : undefined
 }
+
+/** A well-formed duration whose milliseconds overflow to Infinity (1e306 seconds, a 400-digit "9…9d"). */
+const overflows = (input: unknown, seconds: boolean): boolean => {
+  if (typeof input === "number") return seconds && input > 0 && Number.isFinite(input) && !Number.isFinite(input * 1000)
+  if (typeof input !== "string") return false
+  const text = input.trim()
+  const short = SHORT_DURATION.exec(text)
+  if (short !== null) return !Number.isFinite(Number(short[1]) * SHORT_UNIT_MILLIS[short[2] as keyof typeof SHORT_UNIT_MILLIS])
+  if (text === "Infinity" || text.startsWith("-")) return false
+  const decoded = Duration.fromInput(text as Duration.Input)
+  return decoded._tag === "Some" && !Duration.isFinite(decoded.value)
+}
+
+const overflowExpected = "a duration that fits in milliseconds (this one overflows to Infinity)"
+
+/** The filter of a duration field: an overflow gets its own message, since the value looks like a duration. */
+const durationFilter = (minimum: Minimum, seconds: boolean) => (u: unknown, _: SchemaAST.AST, options: SchemaAST.ParseOptions) =>
+  toDuration(u, minimum, seconds) !== undefined ||
+  (overflows(u, seconds) ? new SchemaIssue.InvalidValue({ expected: overflowExpected }, u, options) : false)
 
 const encodeDuration = (duration: Duration.Duration): string => `${Duration.toMillis(duration)} millis`
 
@@ -69,7 +94,7 @@ const durationExpected = (minimum: Minimum, seconds: boolean): string => {
 const durationString = (minimum: Minimum) => {
   const expected = durationExpected(minimum, false)
   return Schema.String.annotate({ expected }).check(
-    Schema.makeFilter((s: string) => toDuration(s, minimum, false) !== undefined, { expected })
+    Schema.makeFilter(durationFilter(minimum, false), { expected })
   ).pipe(Schema.decodeTo(
     Schema.Duration,
     SchemaTransformation.transform({
@@ -83,7 +108,7 @@ const durationString = (minimum: Minimum) => {
 const durationSeconds = (minimum: Minimum) => {
   const expected = durationExpected(minimum, true)
   return Schema.Union([Schema.Number, Schema.String]).annotate({ expected }).check(
-    Schema.makeFilter((u: number | string) => toDuration(u, minimum, true) !== undefined, { expected })
+    Schema.makeFilter(durationFilter(minimum, true), { expected })
   ).pipe(Schema.decodeTo(
     Schema.Duration,
     SchemaTransformation.transform<Duration.Duration, number | string>({
@@ -220,7 +245,7 @@ const Consecutive = Schema.Struct({
 
 const CountWindow = Schema.Struct({
   kind: Schema.Literal("countWindow"),
-  size: PositiveInt,
+  size: PositiveIntUpTo(limits.countWindowSize),
   failureRate: Rate,
   minimumCalls: PositiveInt
 }).check(structCheck((p) =>
@@ -230,7 +255,7 @@ const CountWindow = Schema.Struct({
 const TimeWindow = Schema.Struct({
   kind: Schema.Literal("timeWindow"),
   window: PositiveDuration,
-  buckets: PositiveInt,
+  buckets: PositiveIntUpTo(limits.timeWindowBuckets),
   failureRate: Rate,
   minimumCalls: PositiveInt
 })
@@ -274,7 +299,7 @@ export const Bulkhead = Schema.Struct({
 
 export const Hedge = Schema.Struct({
   delay: NonNegativeDuration,
-  maxAttempts: PositiveInt
+  maxAttempts: PositiveIntUpTo(limits.hedgeMaxAttempts)
 })
 
 export const rateLimitAlgorithms = ["token-bucket", "fixed-window"] as const

@@ -53,6 +53,7 @@ export const make = (name: string, options: RateLimitOptions): Effect.Effect<Wra
   Effect.gen(function*() {
     const source = "Policy.make"
     const config = yield* validate.attempt(() => {
+      validate.options(source, "rateLimit", options, true, "an object", "rateLimit.")
       const limit = validate.positiveInt(source, "rateLimit.limit", options.limit)
       const windowMillis = validate.positiveDurationMillis(source, "rateLimit.window", options.window)
       const algorithm = options.algorithm ?? "token-bucket"
@@ -63,7 +64,11 @@ export const make = (name: string, options: RateLimitOptions): Effect.Effect<Wra
       if (onExceeded !== "fail" && onExceeded !== "delay") {
         throw validate.invalid(source, "rateLimit.onExceeded", `"fail" or "delay"`, onExceeded)
       }
-      return { limit, window: Duration.millis(windowMillis), algorithm, onExceeded, key: options.key ?? name }
+      const key = validate.nonEmptyName(source, "rateLimit.key", options.key ?? name)
+      if (options.limiter !== undefined && typeof (options.limiter as Partial<RateLimiter.RateLimiter> | null)?.consume !== "function") {
+        throw validate.invalid(source, "rateLimit.limiter", "a RateLimiter (see effect/persistence RateLimiter.make)", options.limiter)
+      }
+      return { limit, window: Duration.millis(windowMillis), algorithm, onExceeded, key }
     })
     const limiter = options.limiter ?? (yield* RateLimiter.make.pipe(Effect.provide(rateLimitStore.layerStoreMemory)))
     // Always asked in "fail" mode: "delay" waits the answer's retryAfter and asks again. RateLimiter's own
