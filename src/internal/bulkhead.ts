@@ -1,26 +1,30 @@
 /**
- * Bulkhead machinery: a pure admission state machine, and the executor that
- * runs it against a `Semaphore`.
+ * Bulkhead machinery: the admission decisions as pure functions over the
+ * counters, and the waiting line they act on.
  *
- * How the permits move. The bulkhead owns `maxConcurrent` permits. While
- * nobody waits, a call that finds a free permit takes it from the bulkhead's
- * own pool in one synchronous state update (no semaphore round trip: this is
- * the success path, and it is as cheap as `Semaphore.withPermit`). As soon as
- * a caller has to wait, it parks in the `Semaphore`, which is the FIFO waiting
- * line: a finishing call that sees an unserved waiter lends its permit to the
- * semaphore (`release(1)`) instead of returning it to the pool, and the
- * semaphore hands it to the first waiter. Waiters take their permit with
- * `takeScoped`, so a permit taken and a release registered are one
- * uninterruptible step: an interrupted or timed-out waiter can never keep one.
- * A permit lent with nobody left to claim it is taken back (`takeIfAvailable`)
- * by whoever notices (a leaving waiter, a finishing waiter).
+ * How the permits move. A call that finds a free permit takes it (one
+ * counter update). A call that finds none joins the line: a node appended to
+ * an intrusive doubly linked list, on which its fiber parks. A finishing call
+ * hands its permit straight to the first node (it never becomes free, so no
+ * newcomer can overtake a waiter) and wakes that node's fiber. Appending,
+ * handing over and removing an interrupted or timed-out waiter are each O(1):
+ * nothing scans the line and nothing is copied.
  *
- * The counters live in one `Ref`, updated synchronously inside uninterruptible
- * regions, so each decision is atomic. They are kept conservative: a permit
- * moving between the pool and the semaphore is counted as in use until the
- * move is done, so the pool never hands out more than `maxConcurrent`.
+ * Why the state is not in a `Ref`: the counters and the line change together
+ * in every decision (admit, hand over, leave), and the line is a linked list
+ * of the waiting fibers' latches, which an immutable snapshot in a `Ref`
+ * could only hold by copying it on every change (O(n)). So one closure-owned
+ * {@link Line} holds both, each decision is one synchronous step over it, and
+ * the decisions themselves are pure functions of the counters ({@link admit},
+ * {@link release}, {@link leave}), tested directly.
+ *
+ * Each waiter's node walks one way through three phases: `Waiting` (in the
+ * line), `Granted` (handed a permit, not yet running), `Running`; or leaves
+ * the line (`Gone`) when it is interrupted or times out. The exit hook of the
+ * waiter reads the phase, so a permit handed to a waiter that is interrupted
+ * before it runs is passed on, never lost.
  */
-import { Effect, type Exit, Option, Ref, Scheduler, Scope, Semaphore } from "effect"
+import { Effect } from "effect"
 import type { BulkheadStats } from "../Bulkhead.ts"
 
 export interface Config {
@@ -32,223 +36,204 @@ export interface Config {
 }
 
 export interface State {
-  /** Calls running, each holding a permit. */
+  /** Calls holding a permit: running, or handed one and about to run. */
   readonly running: number
-  /** Callers admitted to wait and not yet running. */
+  /** Callers waiting in the line. */
   readonly queued: number
-  /** Permits lent to the semaphore: free there, or taken by a waiter that has not started yet. */
-  readonly lent: number
   /** Calls rejected so far (full or queue timeout). */
   readonly rejected: number
 }
 
-export const initial: State = { running: 0, queued: 0, lent: 0, rejected: 0 }
+export const initial: State = { running: 0, queued: 0, rejected: 0 }
 
-export type Admission = "run" | "wait" | "lend" | "reject"
+export type Admission = "run" | "wait" | "reject"
 
 /**
- * A new call. It runs at once when nobody waits and the pool has a permit.
- * When others wait, it joins the line behind them (FIFO): covered by a lent
- * permit nobody has claimed yet, or by one it lends from the pool itself
- * (`lend`: the pool has a free permit, so it must not sit idle while someone
- * waits), or uncovered if the line is shorter than `maxQueue`. Otherwise it is
- * rejected.
+ * A new call: it runs when a permit is free, waits when the line has room,
+ * else is rejected. A permit is never free while someone waits (a finishing
+ * call hands it to the first waiter), so running at once never overtakes.
  */
-export const admit = (s: State, c: Config): readonly [Admission, State] => {
-  const poolFree = c.maxConcurrent - s.running - s.lent
-  if (s.queued === 0 && poolFree > 0) {
-    return ["run", { running: s.running + 1, queued: s.queued, lent: s.lent, rejected: s.rejected }]
-  }
-  if (s.queued < s.lent) {
-    return ["wait", { running: s.running, queued: s.queued + 1, lent: s.lent, rejected: s.rejected }]
-  }
-  if (poolFree > 0) {
-    return ["lend", { running: s.running, queued: s.queued + 1, lent: s.lent + 1, rejected: s.rejected }]
-  }
-  if (s.queued - s.lent < c.maxQueue) {
-    return ["wait", { running: s.running, queued: s.queued + 1, lent: s.lent, rejected: s.rejected }]
-  }
-  return ["reject", { running: s.running, queued: s.queued, lent: s.lent, rejected: s.rejected + 1 }]
-}
+export const admit = (s: State, c: Config): readonly [Admission, State] =>
+  s.running < c.maxConcurrent
+    ? ["run", { running: s.running + 1, queued: s.queued, rejected: s.rejected }]
+    : s.queued < c.maxQueue
+    ? ["wait", { running: s.running, queued: s.queued + 1, rejected: s.rejected }]
+    : ["reject", { running: s.running, queued: s.queued, rejected: s.rejected + 1 }]
 
-/** A waiter got its permit from the semaphore and starts. */
-export const start = (s: State): State => ({
-  running: s.running + 1,
-  queued: s.queued - 1,
-  lent: s.lent - 1,
-  rejected: s.rejected
-})
+export type Release = "hand-over" | "free"
 
-/** A waiter left the line without running (interrupted, or timed out when `timedOut`). */
+/** A permit comes back: to the first waiter if there is one (it stays taken), else it is free. */
+export const release = (s: State): readonly [Release, State] =>
+  s.queued > 0
+    ? ["hand-over", { running: s.running, queued: s.queued - 1, rejected: s.rejected }]
+    : ["free", { running: s.running - 1, queued: s.queued, rejected: s.rejected }]
+
+/** A waiter left the line without a permit (interrupted, or timed out when `timedOut`). */
 export const leave = (s: State, timedOut: boolean): State => ({
   running: s.running,
   queued: s.queued - 1,
-  lent: s.lent,
   rejected: timedOut ? s.rejected + 1 : s.rejected
 })
 
-export type Release = "pool" | "lend"
-
-/**
- * A call that took its permit from the pool finished: the permit goes to the
- * semaphore when a waiter has none coming, else back to the pool.
- */
-export const finishFromPool = (s: State): readonly [Release, State] =>
-  s.queued > s.lent
-    ? ["lend", { running: s.running - 1, queued: s.queued, lent: s.lent + 1, rejected: s.rejected }]
-    : ["pool", { running: s.running - 1, queued: s.queued, lent: s.lent, rejected: s.rejected }]
-
-/** A call that took its permit from the semaphore finished: the permit goes back to the semaphore. */
-export const finishFromLine = (s: State): State => ({
-  running: s.running - 1,
-  queued: s.queued,
-  lent: s.lent + 1,
-  rejected: s.rejected
-})
-
-/** Lent permits nobody waits for, to take back into the pool. */
-export const unclaimed = (s: State): number => Math.max(0, s.lent - s.queued)
-
-/** One unclaimed permit was taken back into the pool. */
-export const reclaimed = (s: State): State => ({
-  running: s.running,
-  queued: s.queued,
-  lent: s.lent - 1,
-  rejected: s.rejected
-})
-
-/** Permits reserved for a waiter that has not started are not available. */
 export const stats = (s: State, c: Config): BulkheadStats => ({
   active: s.running,
   queued: s.queued,
-  available: c.maxConcurrent - s.running - Math.min(s.lent, s.queued),
+  available: c.maxConcurrent - s.running,
   rejected: s.rejected,
   maxConcurrent: c.maxConcurrent,
   maxQueue: c.maxQueue
 })
+
+const Waiting = 0
+const Granted = 1
+const Running = 2
+const Gone = 3
+type Phase = typeof Waiting | typeof Granted | typeof Running | typeof Gone
+
+/** One waiter: a node of the line and the latch its fiber parks on. */
+interface Waiter {
+  prev: Waiter | undefined
+  next: Waiter | undefined
+  phase: Phase
+  /** Set once the fiber has parked; a permit handed over before that is seen when it parks. */
+  resume: ((effect: Effect.Effect<void>) => void) | undefined
+}
+
+/**
+ * Resumes a parked waiter on the next tick of the releasing fiber's
+ * dispatcher, as `Semaphore` does: not inline, where a line of calls that
+ * finish synchronously would nest one fiber's run loop inside the previous
+ * one's, and not through `Effect.yieldNow`, which would suspend the waiter a
+ * second time. A waiter interrupted before the tick ignores the resume, and
+ * its exit passes the permit on.
+ */
+const wake = (resume: (effect: Effect.Effect<void>) => void): Effect.Effect<void> =>
+  Effect.withFiber((fiber) => {
+    fiber.currentDispatcher.scheduleTask(() => resume(Effect.void), 0)
+    return Effect.void
+  })
+
+/** The counters and the FIFO line of waiters, changed together (see the module note). */
+export class Line {
+  state: State = initial
+  private head: Waiter | undefined = undefined
+  private tail: Waiter | undefined = undefined
+
+  /** Appends a waiter (already counted in `queued` by {@link admit}). */
+  push(): Waiter {
+    const waiter: Waiter = { prev: this.tail, next: undefined, phase: Waiting, resume: undefined }
+    if (this.tail === undefined) this.head = waiter
+    else this.tail.next = waiter
+    this.tail = waiter
+    return waiter
+  }
+
+  /** Takes a waiter out of the line, wherever it is. */
+  unlink(waiter: Waiter): void {
+    if (waiter.prev === undefined) this.head = waiter.next
+    else waiter.prev.next = waiter.next
+    if (waiter.next === undefined) this.tail = waiter.prev
+    else waiter.next.prev = waiter.prev
+    waiter.prev = waiter.next = undefined
+  }
+
+  /**
+   * A permit comes back: it goes to the first waiter, or becomes free. Returns
+   * the effect that wakes the waiter, when there is one to wake.
+   */
+  release(): Effect.Effect<void> | undefined {
+    const [decision, next] = release(this.state)
+    this.state = next
+    if (decision === "free") return undefined
+    const waiter = this.head!
+    this.unlink(waiter)
+    waiter.phase = Granted
+    const resume = waiter.resume
+    if (resume === undefined) return undefined // not parked yet: it sees `Granted` when it parks
+    waiter.resume = undefined
+    return wake(resume)
+  }
+
+  /** A waiter's fiber parks until it is handed a permit. */
+  park(waiter: Waiter): Effect.Effect<void> {
+    return Effect.callback<void>((resume) => {
+      if (waiter.phase === Waiting) waiter.resume = resume
+      else resume(Effect.void)
+    })
+  }
+}
 
 export type Reason = "full" | "queue-timeout"
 
 export interface Executor<E> {
   readonly execute: <A, E1, R>(self: Effect.Effect<A, E1, R>) => Effect.Effect<A, E1 | E, R>
   readonly stats: Effect.Effect<BulkheadStats>
-  readonly state: Ref.Ref<State>
 }
-
-const states = new WeakMap<object, Ref.Ref<State>>()
-
-/** Remembers the counters behind a bulkhead, for {@link stateOf}. */
-export const register = (bulkhead: object, state: Ref.Ref<State>): void => void states.set(bulkhead, state)
-
-/** For tests: the raw counters behind a bulkhead. */
-export const stateOf = (bulkhead: object): State | undefined => states.get(bulkhead)?.ref.current
-
-/**
- * Runs a few operations with scheduler yields disabled, so that no other
- * fiber runs between them: a counter update and the semaphore operation it
- * describes then happen as one step.
- */
-const atomically = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.provideService(effect, Scheduler.PreventSchedulerYield, true)
 
 /**
  * Builds the executor. `reject` builds the rejection (its error and event);
  * it is given by the public module, which owns the error type.
  */
-export const make = <E>(
-  config: Config,
-  reject: (reason: Reason) => Effect.Effect<never, E>
-): Effect.Effect<Executor<E>> =>
-  Effect.gen(function*() {
-    const line = yield* Semaphore.make(config.maxConcurrent)
-    // Every permit starts in the pool; the semaphore only holds lent ones.
-    yield* line.take(config.maxConcurrent)
-    const state = Ref.makeUnsafe(initial)
-    const full = reject("full")
-    const timedOut = reject("queue-timeout")
+export const make = <E>(config: Config, reject: (reason: Reason) => Effect.Effect<never, E>): Executor<E> => {
+  const line = new Line()
+  const full = reject("full")
+  const timedOut = reject("queue-timeout")
+  const timeoutMillis = config.queueTimeoutMillis
 
-    // Lends a permit already counted in `lent`, unless the waiters it was for
-    // left in the meantime: then it stays in the pool.
-    const lend = atomically(Effect.suspend(() => {
-      if (unclaimed(state.ref.current) > 0) {
-        state.ref.current = reclaimed(state.ref.current)
-        return Effect.void
-      }
-      return Effect.asVoid(line.release(1))
-    }))
+  const onRunExit = () => line.release()
 
-    // Takes lent permits nobody waits for back into the pool.
-    const reclaim: Effect.Effect<void> = atomically(Effect.suspend(() =>
-      unclaimed(state.ref.current) === 0
-        ? Effect.void
-        : Effect.flatMap(line.takeIfAvailable(1), (taken) => {
-          if (!taken) return Effect.void
-          state.ref.current = reclaimed(state.ref.current)
-          return reclaim
-        })
-    ))
-
-    const onPoolExit = (): Effect.Effect<void> | undefined => {
-      const [release, next] = finishFromPool(state.ref.current)
-      state.ref.current = next
-      return release === "lend" ? lend : undefined
-    }
-
-    const acquire = line.takeScoped(1)
-    const timeoutMillis = config.queueTimeoutMillis
-
-    const waitThenRun = <A, E1, R>(
-      self: Effect.Effect<A, E1, R>,
-      restore: <AX, EX, RX>(effect: Effect.Effect<AX, EX, RX>) => Effect.Effect<AX, EX, RX>
-    ): Effect.Effect<A, E1 | E, R> => {
-      const scope = Scope.makeUnsafe()
-      // 0: waiting, 1: running, 2: left the line (timed out)
-      let phase = 0
-      const take = Scope.provide(acquire, scope)
-      const wait: Effect.Effect<boolean> = timeoutMillis === Infinity
-        ? Effect.as(take, true)
-        : Effect.map(Effect.timeoutOption(take, timeoutMillis), Option.isSome)
-      return Effect.onExitPrimitive(
-        Effect.flatMap(restore(wait), (acquired): Effect.Effect<A, E1 | E, R> => {
-          if (!acquired) {
-            phase = 2
-            state.ref.current = leave(state.ref.current, true)
-            return timedOut
-          }
-          phase = 1
-          state.ref.current = start(state.ref.current)
+  const waitThenRun = <A, E1, R>(
+    self: Effect.Effect<A, E1, R>,
+    restore: <AX, EX, RX>(effect: Effect.Effect<AX, EX, RX>) => Effect.Effect<AX, EX, RX>
+  ): Effect.Effect<A, E1 | E, R> => {
+    const waiter = line.push()
+    const park = line.park(waiter)
+    const wait = timeoutMillis === Infinity ? park : Effect.timeoutOption(park, timeoutMillis)
+    return Effect.onExitPrimitive(
+      // Whatever the wait returned, the phase decides: a permit handed over
+      // as the timer fired is used, not dropped.
+      Effect.flatMap(restore(wait), (): Effect.Effect<A, E1 | E, R> => {
+        if (waiter.phase === Granted) {
+          waiter.phase = Running
           return restore(self)
-        }),
-        (exit) => {
-          if (phase === 0) state.ref.current = leave(state.ref.current, false)
-          else if (phase === 1) state.ref.current = finishFromLine(state.ref.current)
-          // Returns the permit to the semaphore, if this caller holds one.
-          const close = Scope.close(scope, exit as Exit.Exit<unknown, unknown>)
-          return unclaimed(state.ref.current) === 0 ? close : Effect.andThen(close, reclaim)
-        },
-        true
-      )
-    }
-
-    const execute = <A, E1, R>(self: Effect.Effect<A, E1, R>): Effect.Effect<A, E1 | E, R> =>
-      Effect.uninterruptibleMask((restore) => {
-        const [admission, next] = admit(state.ref.current, config)
-        state.ref.current = next
-        switch (admission) {
-          case "run":
-            return Effect.onExitPrimitive(restore(self), onPoolExit, true)
-          case "wait":
-            return waitThenRun(self, restore)
-          case "lend":
-            return Effect.andThen(lend, waitThenRun(self, restore))
-          case "reject":
-            return full
         }
-      })
+        line.unlink(waiter)
+        waiter.phase = Gone
+        line.state = leave(line.state, true)
+        return timedOut
+      }),
+      () => {
+        switch (waiter.phase) {
+          case Waiting: // interrupted in the line
+            line.unlink(waiter)
+            waiter.phase = Gone
+            line.state = leave(line.state, false)
+            return undefined
+          case Granted: // interrupted after a permit was handed over, before running: pass it on
+          case Running:
+            waiter.phase = Gone
+            return line.release()
+          case Gone:
+            return undefined
+        }
+      },
+      true
+    )
+  }
 
-    return {
-      execute,
-      stats: Effect.sync(() => stats(state.ref.current, config)),
-      state
-    }
-  })
+  const execute = <A, E1, R>(self: Effect.Effect<A, E1, R>): Effect.Effect<A, E1 | E, R> =>
+    Effect.uninterruptibleMask((restore) => {
+      const [admission, next] = admit(line.state, config)
+      line.state = next
+      switch (admission) {
+        case "run":
+          return Effect.onExitPrimitive(restore(self), onRunExit, true)
+        case "wait":
+          return waitThenRun(self, restore)
+        case "reject":
+          return full
+      }
+    })
+
+  return { execute, stats: Effect.sync(() => stats(line.state, config)) }
+}
