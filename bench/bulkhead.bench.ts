@@ -128,13 +128,11 @@ const oursRun = (calls: number): Promise<Run> => {
       probe.enter()
       return Effect.ensuring(Effect.sleep(1), Effect.sync(probe.leave))
     })
-    const guarded = Effect.as(bulkhead.execute(work), 1)
-    const results = await Effect.runPromise(
-      Effect.forEach(Array.from({ length: calls }), () => guarded, { concurrency: "unbounded" })
-    )
+    const guarded = bulkhead.execute(work)
+    await Effect.runPromise(Effect.forEach(Array.from({ length: calls }), () => guarded, { concurrency: "unbounded", discard: true }))
     const stats = Effect.runSync(bulkhead.stats)
     if (stats.active !== 0 || stats.queued !== 0) throw new Error(`bulkhead not idle after the run: ${JSON.stringify(stats)}`)
-    return results.reduce((a, b) => a + b, 0)
+    return probe.completed()
   })
 }
 
@@ -142,11 +140,14 @@ interface Probe {
   readonly enter: () => void
   readonly leave: () => void
   readonly sample: () => void
+  /** Calls that ran to their end. */
+  readonly completed: () => number
 }
 
 const runWith = async (calls: number, body: (probe: Probe) => Promise<number>): Promise<Run> => {
   let running = 0
   let peakRunning = 0
+  let completed = 0
   gc()
   gc()
   const base = memoryInUse()
@@ -158,16 +159,20 @@ const runWith = async (calls: number, body: (probe: Probe) => Promise<number>): 
       if (running > peakRunning) peakRunning = running
       if (running === PERMITS) sample()
     },
-    leave: () => void running--,
-    sample
+    leave: () => {
+      running--
+      completed++
+    },
+    sample,
+    completed: () => completed
   }
   const sampler = setInterval(sample, 1)
   const started = performance.now()
-  const completed = await body(probe)
+  const done = await body(probe)
   const wallMillis = performance.now() - started
   clearInterval(sampler)
   sample()
-  if (completed !== calls) throw new Error(`expected ${calls} calls to complete, got ${completed}`)
+  if (done !== calls || completed !== calls) throw new Error(`expected ${calls} calls to complete, got ${done}`)
   return { completed, wallMillis, peakMiB: (peak - base) / 2 ** 20, peakRunning }
 }
 
@@ -212,11 +217,8 @@ const deepLine = async () => {
   target("10,000 queued calls: wall time / cockatiel's", deepest.ours.wallMillis / deepest.theirs.wallMillis, 1.5)
   target("10,000 queued calls: peak memory growth / cockatiel's", deepest.ours.peakMiB / deepest.theirs.peakMiB, 2)
   const perCall = (r: typeof deepest) => r.ours.wallMillis / r.calls
-  target(
-    `per-call wall time at ${deepest.calls} / at ${shallowest.calls} calls (linear: 1)`,
-    perCall(deepest) / perCall(shallowest),
-    1.2,
-    "×",
-    { min: 0.8 }
-  )
+  // Growth no faster than linear: a scan of the line per release would make
+  // the per-call time grow with the depth. It may shrink (the fixed cost of
+  // each round of 1 ms timers is shared by more calls).
+  target(`per-call wall time at ${deepest.calls} / at ${shallowest.calls} calls (linear: <= 1.2)`, perCall(deepest) / perCall(shallowest), 1.2)
 }

@@ -1,10 +1,14 @@
 /**
  * Issue 4: Closed-state success-path cost of CircuitBreaker.execute against a
  * bare call and Effect 4.1's own `effect/persistence` CircuitBreaker (memory
- * store), and the heap held by 100,000 idle keyed circuits.
+ * store), and the memory held by 100,000 idle keyed circuits. Issue 12: from
+ * a Promise caller, an open breaker's rejection against cockatiel's and
+ * opossum's, and the Closed-state success path against cockatiel's.
  */
+import { circuitBreaker as cockatielBreaker, ConsecutiveBreaker, handleAll } from "cockatiel"
 import { Effect, Layer, Scope } from "effect"
 import { CircuitBreaker as EffectCircuitBreaker } from "effect/persistence"
+import Opossum from "opossum"
 import { CircuitBreaker } from "../src/index.ts"
 import { byName, CALLS_PER_ITERATION as N, loop, ratio, retainedMemory, suite, target } from "./harness.ts"
 
@@ -34,6 +38,12 @@ const keyedHeap = (options: CircuitBreaker.KeyedCircuitBreakerOptions, keys = 10
 }
 
 export const run = async (): Promise<void> => {
+  await successPath()
+  await fromPromise()
+  await keyedMemory()
+}
+
+const successPath = async () => {
   const consecutive = Effect.runSync(CircuitBreaker.make({ policy: CircuitBreaker.consecutive(5) }))
   const counted = Effect.runSync(CircuitBreaker.make({ policy: CircuitBreaker.countWindow({ size: 100, minimumCalls: 20 }) }))
   const timed = Effect.runSync(CircuitBreaker.make({ policy: CircuitBreaker.timeWindow({ window: "10 seconds", buckets: 10 }) }))
@@ -64,6 +74,70 @@ export const run = async (): Promise<void> => {
   target("CircuitBreaker consecutive: ns above a bare call", byName(rows, "CircuitBreaker consecutive(5)").nsPerUnit - bare, 250, " ns")
   target("CircuitBreaker countWindow: ns above a bare call", byName(rows, "CircuitBreaker countWindow(100)").nsPerUnit - bare, 250, " ns")
   target("CircuitBreaker timeWindow: ns above a bare call", byName(rows, "CircuitBreaker timeWindow(10 s, 10)").nsPerUnit - bare, 250, " ns")
+}
+
+const ignore = () => undefined
+
+/** Both called the same way: one awaited call at a time, `Effect.runPromise` per call for ours. */
+const fromPromise = async () => {
+  const fn = () => Promise.resolve(1)
+  const failing = () => Promise.reject(new Error("down"))
+
+  const theirsClosed = cockatielBreaker(handleAll, { halfOpenAfter: 3_600_000, breaker: new ConsecutiveBreaker(5) })
+  const theirsOpen = cockatielBreaker(handleAll, { halfOpenAfter: 3_600_000, breaker: new ConsecutiveBreaker(1) })
+  await theirsOpen.execute(failing).catch(ignore)
+  const opossumClosed = new Opossum(fn, { resetTimeout: 3_600_000, timeout: false })
+  const opossumOpen = new Opossum(fn, { resetTimeout: 3_600_000, timeout: false })
+  opossumOpen.open()
+
+  const oursClosed = Effect.runSync(CircuitBreaker.make({ policy: CircuitBreaker.consecutive(5), resetTimeout: "1 hour" }))
+  const oursOpen = Effect.runSync(CircuitBreaker.make({ policy: CircuitBreaker.consecutive(1), resetTimeout: "1 hour" }))
+  await Effect.runPromise(Effect.exit(oursOpen.execute(Effect.fail("down"))))
+  const call = Effect.succeed(1)
+  const rejected = oursOpen.execute(call)
+  const succeeded = oursClosed.execute(call)
+  if (!CircuitBreaker.isCircuitOpenError(await Effect.runPromise(Effect.flip(rejected)))) {
+    throw new Error("our breaker should be open")
+  }
+  await theirsOpen.execute(fn).then(() => {
+    throw new Error("cockatiel's breaker should be open")
+  }, ignore)
+
+  const rows = await suite(
+    "CircuitBreaker from a Promise caller, per call: open-breaker rejection, Closed success",
+    [
+      { name: "cockatiel open breaker rejects", fn: () => theirsOpen.execute(fn).catch(ignore) },
+      { name: "opossum open breaker rejects", fn: () => opossumOpen.fire().catch(ignore) },
+      { name: "Effect.runPromise(breaker.execute), open", fn: () => Effect.runPromise(rejected).catch(ignore) },
+      { name: "bare Effect.runPromise(Effect.succeed(1))", fn: () => Effect.runPromise(call) },
+      { name: "cockatiel closed breaker, success", fn: () => theirsClosed.execute(fn) },
+      { name: "opossum closed breaker, success", fn: () => opossumClosed.fire() },
+      { name: "Effect.runPromise(breaker.execute), Closed, success", fn: () => Effect.runPromise(succeeded) }
+    ],
+    { baseline: "cockatiel open breaker rejects" }
+  )
+  opossumClosed.shutdown()
+  opossumOpen.shutdown()
+  target(
+    "open-breaker rejection / cockatiel's",
+    ratio(rows, "Effect.runPromise(breaker.execute), open", "cockatiel open breaker rejects"),
+    1.2,
+    "×",
+    { pending: "the breaker's own work (store, reset schedule) follows in issue 12's second part" }
+  )
+  console.log(
+    `open-breaker rejection / opossum's: ${
+      ratio(rows, "Effect.runPromise(breaker.execute), open", "opossum open breaker rejects").toFixed(3)
+    }×`
+  )
+  target(
+    "Closed success from a Promise / cockatiel's breaker",
+    ratio(rows, "Effect.runPromise(breaker.execute), Closed, success", "cockatiel closed breaker, success"),
+    1.5
+  )
+}
+
+const keyedMemory = async () => {
 
   console.log("\n## CircuitBreaker.keyed: memory (heap + external, after GC) held by 100,000 idle circuits\n")
   console.log("| policy | heap + external (MB) | bytes per circuit |")

@@ -160,6 +160,48 @@ describe("Bulkhead: admission", () => {
       yield* assertIdle(bulkhead)
     }))
 
+  it.effect("a waiter handed a permit at the instant its queueTimeout fires runs, and nothing leaks", () =>
+    Effect.gen(function*() {
+      const bulkhead = yield* Bulkhead.make({ name: "x", maxConcurrent: 1, maxQueue: 1, queueTimeout: 100 })
+      const p = probe()
+      const first = yield* Effect.forkChild(p.call("first", 100).pipe(bulkhead.execute))
+      yield* settle
+      const second = yield* Effect.forkChild(Effect.exit(p.call("second", 10).pipe(bulkhead.execute)))
+      yield* settle
+      // `first` ends and hands its permit over at 100 ms, the instant `second`'s wait times out
+      yield* TestClock.adjust(100)
+      yield* settle
+      yield* TestClock.adjust(10)
+      assert.strictEqual(yield* Fiber.join(first), "first")
+      const exit = yield* Fiber.join(second)
+      // served or timed out, but never both, and never a lost permit
+      if (Exit.isSuccess(exit)) {
+        assert.deepStrictEqual(p.log, ["start first @0", "end first @100", "start second @100", "end second @110"])
+        assert.strictEqual((yield* bulkhead.stats).rejected, 0)
+      } else {
+        assert.strictEqual(rejectionOf(exit), "queue-timeout")
+        assert.strictEqual((yield* bulkhead.stats).rejected, 1)
+      }
+      yield* assertIdle(bulkhead)
+      assert.strictEqual(yield* Effect.succeed(1).pipe(bulkhead.execute), 1)
+    }))
+
+  it.effect("a deep line: 1,000 waiters behind 10 permits are served first in, first out", () =>
+    Effect.gen(function*() {
+      const bulkhead = yield* Bulkhead.make({ name: "x", maxConcurrent: 10, maxQueue: 1_000 })
+      const started: Array<number> = []
+      const fibers = yield* Effect.forEach(
+        Array.from({ length: 1_010 }, (_, i) => i),
+        (i) => Effect.forkChild(Effect.sync(() => started.push(i)).pipe(Effect.andThen(Effect.sleep(1)), bulkhead.execute))
+      )
+      yield* settle
+      assert.deepStrictEqual([(yield* bulkhead.stats).active, (yield* bulkhead.stats).queued], [10, 1_000])
+      for (let round = 0; round < 101; round++) yield* TestClock.adjust(1)
+      yield* Fiber.joinAll(fibers)
+      assert.deepStrictEqual(started, Array.from({ length: 1_010 }, (_, i) => i))
+      yield* assertIdle(bulkhead)
+    }))
+
   it.effect("a waiter served before queueTimeout runs to completion, however long it runs", () =>
     Effect.gen(function*() {
       const bulkhead = yield* Bulkhead.make({ name: "x", maxConcurrent: 1, maxQueue: 1, queueTimeout: "1 second" })
@@ -509,36 +551,42 @@ describe("Bulkhead: construction", () => {
     }))
 })
 
-describe("Bulkhead: state machine", () => {
+describe("Bulkhead: decisions and the line", () => {
   const config: machine.Config = { name: "m", maxConcurrent: 2, maxQueue: 1, queueTimeoutMillis: Infinity }
 
   it("admits while a permit is free, then queues up to maxQueue, then rejects", () => {
-    let s = machine.initial
-    const decisions: Array<machine.Admission> = []
-    for (let i = 0; i < 4; i++) {
-      const [d, next] = machine.admit(s, config)
-      decisions.push(d)
-      s = next
-    }
-    assert.deepStrictEqual(decisions, ["run", "run", "wait", "reject"])
-    assert.deepStrictEqual(s, { running: 2, queued: 1, rejected: 1 })
+    assert.strictEqual(machine.admission({ running: 1, queued: 0, rejected: 0 }, config), "run")
+    assert.strictEqual(machine.admission({ running: 2, queued: 0, rejected: 0 }, config), "wait")
+    assert.strictEqual(machine.admission({ running: 2, queued: 1, rejected: 0 }, config), "reject")
+    const line = new machine.Line(config)
+    assert.deepStrictEqual([line.admit(), line.admit(), line.admit(), line.admit()], ["run", "run", "wait", "reject"])
+    assert.deepStrictEqual(machine.stats(line, config), {
+      active: 2,
+      queued: 1,
+      available: 0,
+      rejected: 1,
+      maxConcurrent: 2,
+      maxQueue: 1
+    })
   })
 
   it("a returned permit goes to the first waiter (it stays taken), else it is free", () => {
-    const waiting: machine.State = { running: 2, queued: 1, rejected: 0 }
-    const [handOver, afterHandOver] = machine.release(waiting)
-    assert.strictEqual(handOver, "hand-over")
-    assert.deepStrictEqual(afterHandOver, { running: 2, queued: 0, rejected: 0 })
-    assert.strictEqual(machine.stats(afterHandOver, config).available, 0)
-    const [free, afterFree] = machine.release(afterHandOver)
-    assert.strictEqual(free, "free")
-    assert.deepStrictEqual(afterFree, { running: 1, queued: 0, rejected: 0 })
-    assert.strictEqual(machine.stats(afterFree, config).available, 1)
-  })
-
-  it("a waiter leaving the line is counted as rejected only when it timed out", () => {
-    const s: machine.State = { running: 2, queued: 1, rejected: 0 }
-    assert.deepStrictEqual(machine.leave(s, true), { running: 2, queued: 0, rejected: 1 })
-    assert.deepStrictEqual(machine.leave(s, false), { running: 2, queued: 0, rejected: 0 })
+    assert.strictEqual(machine.releaseTo({ running: 2, queued: 1, rejected: 0 }), "hand-over")
+    assert.strictEqual(machine.releaseTo({ running: 2, queued: 0, rejected: 0 }), "free")
+    const line = new machine.Line({ ...config, maxQueue: 3 })
+    line.admit()
+    line.admit()
+    const waiters = [0, 1, 2].map(() => (line.admit(), line.push(Effect.void)))
+    line.leave(waiters[1]!, true)
+    assert.deepStrictEqual([line.running, line.queued, line.rejected], [2, 2, 1])
+    line.release()
+    assert.deepStrictEqual([line.isGranted(waiters[0]!), line.isGranted(waiters[2]!)], [true, false])
+    line.release()
+    assert.isTrue(line.isGranted(waiters[2]!))
+    assert.deepStrictEqual([line.running, line.queued], [2, 0])
+    line.exit(waiters[0]!)
+    line.exit(waiters[2]!)
+    line.exit(waiters[2]!) // a second exit gives nothing back twice
+    assert.deepStrictEqual([line.running, line.queued, line.rejected], [0, 0, 1])
   })
 })

@@ -15,16 +15,16 @@
  * of the waiting fibers' latches, which an immutable snapshot in a `Ref`
  * could only hold by copying it on every change (O(n)). So one closure-owned
  * {@link Line} holds both, each decision is one synchronous step over it, and
- * the decisions themselves are pure functions of the counters ({@link admit},
- * {@link release}, {@link leave}), tested directly.
+ * the decisions themselves are pure functions of the counters
+ * ({@link admission}, {@link releaseTo}), tested directly.
  *
- * Each waiter's node walks one way through three phases: `Waiting` (in the
- * line), `Granted` (handed a permit, not yet running), `Running`; or leaves
- * the line (`Gone`) when it is interrupted or times out. The exit hook of the
- * waiter reads the phase, so a permit handed to a waiter that is interrupted
- * before it runs is passed on, never lost.
+ * Each waiter's node walks one way: `Waiting` (in the line), `Granted`
+ * (handed a permit: about to run, or running), `Gone` (its permit given back,
+ * or it left the line, interrupted or timed out). The exit hook of the waiter
+ * reads the phase, so a permit handed to a waiter that is interrupted before
+ * it runs is passed on, never lost.
  */
-import { Effect } from "effect"
+import { Effect, Fiber } from "effect"
 import type { BulkheadStats } from "../Bulkhead.ts"
 
 export interface Config {
@@ -35,7 +35,7 @@ export interface Config {
   readonly queueTimeoutMillis: number
 }
 
-export interface State {
+export interface Counts {
   /** Calls holding a permit: running, or handed one and about to run. */
   readonly running: number
   /** Callers waiting in the line. */
@@ -44,8 +44,6 @@ export interface State {
   readonly rejected: number
 }
 
-export const initial: State = { running: 0, queued: 0, rejected: 0 }
-
 export type Admission = "run" | "wait" | "reject"
 
 /**
@@ -53,29 +51,15 @@ export type Admission = "run" | "wait" | "reject"
  * else is rejected. A permit is never free while someone waits (a finishing
  * call hands it to the first waiter), so running at once never overtakes.
  */
-export const admit = (s: State, c: Config): readonly [Admission, State] =>
-  s.running < c.maxConcurrent
-    ? ["run", { running: s.running + 1, queued: s.queued, rejected: s.rejected }]
-    : s.queued < c.maxQueue
-    ? ["wait", { running: s.running, queued: s.queued + 1, rejected: s.rejected }]
-    : ["reject", { running: s.running, queued: s.queued, rejected: s.rejected + 1 }]
+export const admission = (s: Counts, c: Config): Admission =>
+  s.running < c.maxConcurrent ? "run" : s.queued < c.maxQueue ? "wait" : "reject"
 
 export type Release = "hand-over" | "free"
 
-/** A permit comes back: to the first waiter if there is one (it stays taken), else it is free. */
-export const release = (s: State): readonly [Release, State] =>
-  s.queued > 0
-    ? ["hand-over", { running: s.running, queued: s.queued - 1, rejected: s.rejected }]
-    : ["free", { running: s.running - 1, queued: s.queued, rejected: s.rejected }]
+/** A permit comes back: to the first waiter if there is one (it stays taken), else it becomes free. */
+export const releaseTo = (s: Counts): Release => s.queued > 0 ? "hand-over" : "free"
 
-/** A waiter left the line without a permit (interrupted, or timed out when `timedOut`). */
-export const leave = (s: State, timedOut: boolean): State => ({
-  running: s.running,
-  queued: s.queued - 1,
-  rejected: timedOut ? s.rejected + 1 : s.rejected
-})
-
-export const stats = (s: State, c: Config): BulkheadStats => ({
+export const stats = (s: Counts, c: Config): BulkheadStats => ({
   active: s.running,
   queued: s.queued,
   available: c.maxConcurrent - s.running,
@@ -86,9 +70,10 @@ export const stats = (s: State, c: Config): BulkheadStats => ({
 
 const Waiting = 0
 const Granted = 1
-const Running = 2
-const Gone = 3
-type Phase = typeof Waiting | typeof Granted | typeof Running | typeof Gone
+const Gone = 2
+type Phase = typeof Waiting | typeof Granted | typeof Gone
+
+type Resume = (effect: Effect.Effect<any, any, any>) => void
 
 /** One waiter: a node of the line and the latch its fiber parks on. */
 interface Waiter {
@@ -96,70 +81,123 @@ interface Waiter {
   next: Waiter | undefined
   phase: Phase
   /** Set once the fiber has parked; a permit handed over before that is seen when it parks. */
-  resume: ((effect: Effect.Effect<void>) => void) | undefined
+  resume: Resume | undefined
+  /**
+   * What the fiber resumes with when woken: the call itself (no separate
+   * step after the wait), or `Effect.void` when the wait is timed.
+   */
+  readonly then: Effect.Effect<any, any, any>
 }
 
-/**
- * Resumes a parked waiter on the next tick of the releasing fiber's
- * dispatcher, as `Semaphore` does: not inline, where a line of calls that
- * finish synchronously would nest one fiber's run loop inside the previous
- * one's, and not through `Effect.yieldNow`, which would suspend the waiter a
- * second time. A waiter interrupted before the tick ignores the resume, and
- * its exit passes the permit on.
- */
-const wake = (resume: (effect: Effect.Effect<void>) => void): Effect.Effect<void> =>
-  Effect.withFiber((fiber) => {
-    fiber.currentDispatcher.scheduleTask(() => resume(Effect.void), 0)
-    return Effect.void
-  })
-
 /** The counters and the FIFO line of waiters, changed together (see the module note). */
-export class Line {
-  state: State = initial
+export class Line implements Counts {
+  running = 0
+  queued = 0
+  rejected = 0
   private head: Waiter | undefined = undefined
   private tail: Waiter | undefined = undefined
+  private toWake: Array<Waiter> = []
+  private wakeScheduled = false
 
-  /** Appends a waiter (already counted in `queued` by {@link admit}). */
-  push(): Waiter {
-    const waiter: Waiter = { prev: this.tail, next: undefined, phase: Waiting, resume: undefined }
+  constructor(readonly config: Config) {}
+
+  /** Decides a new call's admission and counts it. */
+  admit(): Admission {
+    const decision = admission(this, this.config)
+    if (decision === "run") this.running++
+    else if (decision === "wait") this.queued++
+    else this.rejected++
+    return decision
+  }
+
+  /** Appends a waiter (already counted by {@link admit}) that resumes with `then` when served. */
+  push(then: Effect.Effect<any, any, any>): Waiter {
+    const waiter: Waiter = { prev: this.tail, next: undefined, phase: Waiting, resume: undefined, then }
     if (this.tail === undefined) this.head = waiter
     else this.tail.next = waiter
     this.tail = waiter
     return waiter
   }
 
-  /** Takes a waiter out of the line, wherever it is. */
-  unlink(waiter: Waiter): void {
+  /** A waiter leaves the line without a permit: interrupted, or timed out (then counted as rejected). */
+  leave(waiter: Waiter, timedOut: boolean): void {
     if (waiter.prev === undefined) this.head = waiter.next
     else waiter.prev.next = waiter.next
     if (waiter.next === undefined) this.tail = waiter.prev
     else waiter.next.prev = waiter.prev
     waiter.prev = waiter.next = undefined
+    waiter.phase = Gone
+    this.queued--
+    if (timedOut) this.rejected++
+  }
+
+  /** A permit comes back: it goes to the first waiter, or becomes free. */
+  release(): void {
+    if (releaseTo(this) === "free") {
+      this.running--
+      return
+    }
+    const waiter = this.head!
+    this.head = waiter.next
+    if (this.head === undefined) this.tail = undefined
+    else this.head.prev = undefined
+    waiter.next = undefined
+    waiter.phase = Granted
+    this.queued--
+    if (waiter.resume === undefined) return // not parked yet: it sees `Granted` when it parks
+    this.wake(waiter)
   }
 
   /**
-   * A permit comes back: it goes to the first waiter, or becomes free. Returns
-   * the effect that wakes the waiter, when there is one to wake.
+   * Resumes parked waiters handed a permit on the next tick of the releasing
+   * fiber's dispatcher, all those of one tick in one task, as `Semaphore`
+   * wakes its waiters: not inline, where a line of calls that finish
+   * synchronously would nest one fiber's run loop inside the previous one's.
+   * A waiter interrupted before the tick ignores the resume; its exit passes
+   * the permit on.
    */
-  release(): Effect.Effect<void> | undefined {
-    const [decision, next] = release(this.state)
-    this.state = next
-    if (decision === "free") return undefined
-    const waiter = this.head!
-    this.unlink(waiter)
-    waiter.phase = Granted
-    const resume = waiter.resume
-    if (resume === undefined) return undefined // not parked yet: it sees `Granted` when it parks
-    waiter.resume = undefined
-    return wake(resume)
+  private wake(waiter: Waiter): void {
+    this.toWake.push(waiter)
+    if (this.wakeScheduled) return
+    this.wakeScheduled = true
+    const fiber = Fiber.getCurrent()
+    if (fiber === undefined) this.drain()
+    else fiber.currentDispatcher.scheduleTask(this.drain, 0)
   }
 
-  /** A waiter's fiber parks until it is handed a permit. */
-  park(waiter: Waiter): Effect.Effect<void> {
-    return Effect.callback<void>((resume) => {
+  private readonly drain = (): void => {
+    const batch = this.toWake
+    this.toWake = []
+    this.wakeScheduled = false
+    for (let i = 0; i < batch.length; i++) {
+      const waiter = batch[i]!
+      const resume = waiter.resume!
+      waiter.resume = undefined
+      resume(waiter.then)
+    }
+  }
+
+  /** A waiter's fiber parks until it is handed a permit, then goes on with its `then`. */
+  park<A, E, R>(waiter: Waiter): Effect.Effect<A, E, R> {
+    return Effect.callback<A, E, R>((resume) => {
       if (waiter.phase === Waiting) waiter.resume = resume
-      else resume(Effect.void)
+      else resume(waiter.then)
     })
+  }
+
+  /** The exit of a call that waited: give back what it holds, wherever it got to. */
+  exit(waiter: Waiter): void {
+    if (waiter.phase === Waiting) {
+      this.leave(waiter, false) // interrupted in the line
+    } else if (waiter.phase === Granted) {
+      // ran, or was interrupted after a permit was handed over and before running: pass it on
+      waiter.phase = Gone
+      this.release()
+    }
+  }
+
+  isGranted(waiter: Waiter): boolean {
+    return waiter.phase === Granted
   }
 }
 
@@ -175,57 +213,48 @@ export interface Executor<E> {
  * it is given by the public module, which owns the error type.
  */
 export const make = <E>(config: Config, reject: (reason: Reason) => Effect.Effect<never, E>): Executor<E> => {
-  const line = new Line()
+  const line = new Line(config)
   const full = reject("full")
   const timedOut = reject("queue-timeout")
   const timeoutMillis = config.queueTimeoutMillis
 
-  const onRunExit = () => line.release()
+  const onRunExit = (): undefined => {
+    line.release()
+    return undefined
+  }
 
+  // Interruptible while parked and while running; the exit hook reads the
+  // waiter's phase, so whatever point an interruption lands on, the line and
+  // the permit are put right.
   const waitThenRun = <A, E1, R>(
     self: Effect.Effect<A, E1, R>,
     restore: <AX, EX, RX>(effect: Effect.Effect<AX, EX, RX>) => Effect.Effect<AX, EX, RX>
   ): Effect.Effect<A, E1 | E, R> => {
-    const waiter = line.push()
-    const park = line.park(waiter)
-    const wait = timeoutMillis === Infinity ? park : Effect.timeoutOption(park, timeoutMillis)
+    const waiter = line.push(timeoutMillis === Infinity ? self : Effect.void)
+    const onExit = (): undefined => {
+      line.exit(waiter)
+      return undefined
+    }
+    if (timeoutMillis === Infinity) {
+      // woken with the call itself
+      return Effect.onExitPrimitive(restore(line.park<A, E1, R>(waiter)), onExit, true)
+    }
     return Effect.onExitPrimitive(
-      // Whatever the wait returned, the phase decides: a permit handed over
-      // as the timer fired is used, not dropped.
-      Effect.flatMap(restore(wait), (): Effect.Effect<A, E1 | E, R> => {
-        if (waiter.phase === Granted) {
-          waiter.phase = Running
-          return restore(self)
-        }
-        line.unlink(waiter)
-        waiter.phase = Gone
-        line.state = leave(line.state, true)
+      // Whatever the timed wait returned, the phase decides: a permit handed
+      // over as the timer fired is used, not dropped.
+      Effect.flatMap(restore(Effect.timeoutOption(line.park<void, never, never>(waiter), timeoutMillis)), (): Effect.Effect<A, E1 | E, R> => {
+        if (line.isGranted(waiter)) return restore(self)
+        line.leave(waiter, true)
         return timedOut
       }),
-      () => {
-        switch (waiter.phase) {
-          case Waiting: // interrupted in the line
-            line.unlink(waiter)
-            waiter.phase = Gone
-            line.state = leave(line.state, false)
-            return undefined
-          case Granted: // interrupted after a permit was handed over, before running: pass it on
-          case Running:
-            waiter.phase = Gone
-            return line.release()
-          case Gone:
-            return undefined
-        }
-      },
+      onExit,
       true
     )
   }
 
   const execute = <A, E1, R>(self: Effect.Effect<A, E1, R>): Effect.Effect<A, E1 | E, R> =>
     Effect.uninterruptibleMask((restore) => {
-      const [admission, next] = admit(line.state, config)
-      line.state = next
-      switch (admission) {
+      switch (line.admit()) {
         case "run":
           return Effect.onExitPrimitive(restore(self), onRunExit, true)
         case "wait":
@@ -235,5 +264,5 @@ export const make = <E>(config: Config, reject: (reason: Reason) => Effect.Effec
       }
     })
 
-  return { execute, stats: Effect.sync(() => stats(line.state, config)) }
+  return { execute, stats: Effect.sync(() => stats(line, config)) }
 }

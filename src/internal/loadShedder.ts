@@ -74,10 +74,12 @@ export const make = <E>(config: Config, shed: (priority: Priority) => Effect.Eff
     normal: shed("normal"),
     sheddable: shed("sheddable")
   }
-  const admissions: Record<Priority, (s: State) => readonly [boolean, State]> = {
-    critical: (s) => admit(s, limits, "critical"),
-    normal: (s) => admit(s, limits, "normal"),
-    sheddable: (s) => admit(s, limits, "sheddable")
+  // One admission effect per priority, built once: a call reuses it rather
+  // than building a `Ref.modify` of its own.
+  const admissions: Record<Priority, Effect.Effect<boolean>> = {
+    critical: Ref.modify(state, (s) => admit(s, limits, "critical")),
+    normal: Ref.modify(state, (s) => admit(s, limits, "normal")),
+    sheddable: Ref.modify(state, (s) => admit(s, limits, "sheddable"))
   }
   const released = Ref.update(state, release)
   const onExit = () => released
@@ -86,7 +88,7 @@ export const make = <E>(config: Config, shed: (priority: Priority) => Effect.Eff
     // an admitted call is always released.
     Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(
-        Ref.modify(state, admissions[priority]),
+        admissions[priority],
         (admitted): Effect.Effect<A, E1 | E, R> =>
           admitted ? Effect.onExitPrimitive(restore(self), onExit, true) : rejections[priority]
       )
