@@ -185,8 +185,13 @@ export class Line implements Counts {
     })
   }
 
-  /** The exit of a call that waited: give back what it holds, wherever it got to. */
-  exit(waiter: Waiter): void {
+  /**
+   * The exit of a call that waited: give back what it holds, wherever it got
+   * to. (Its hook is an inline arrow, not a named one: under tsx/esbuild's
+   * `keepNames` a named closure made per call also gets a `name` property
+   * store, 256 bytes per parked waiter.)
+   */
+  exit(waiter: Waiter): undefined {
     if (waiter.phase === Waiting) {
       this.leave(waiter, false) // interrupted in the line
     } else if (waiter.phase === Granted) {
@@ -194,6 +199,7 @@ export class Line implements Counts {
       waiter.phase = Gone
       this.release()
     }
+    return undefined
   }
 
   isGranted(waiter: Waiter): boolean {
@@ -231,13 +237,9 @@ export const make = <E>(config: Config, reject: (reason: Reason) => Effect.Effec
     restore: <AX, EX, RX>(effect: Effect.Effect<AX, EX, RX>) => Effect.Effect<AX, EX, RX>
   ): Effect.Effect<A, E1 | E, R> => {
     const waiter = line.push(timeoutMillis === Infinity ? self : Effect.void)
-    const onExit = (): undefined => {
-      line.exit(waiter)
-      return undefined
-    }
     if (timeoutMillis === Infinity) {
       // woken with the call itself
-      return Effect.onExitPrimitive(restore(line.park<A, E1, R>(waiter)), onExit, true)
+      return Effect.onExitPrimitive(restore(line.park<A, E1, R>(waiter)), () => line.exit(waiter), true)
     }
     return Effect.onExitPrimitive(
       // Whatever the timed wait returned, the phase decides: a permit handed
@@ -247,7 +249,7 @@ export const make = <E>(config: Config, reject: (reason: Reason) => Effect.Effec
         line.leave(waiter, true)
         return timedOut
       }),
-      onExit,
+      () => line.exit(waiter),
       true
     )
   }
