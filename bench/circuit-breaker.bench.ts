@@ -1,14 +1,16 @@
 /**
  * Issue 4: Closed-state success-path cost of CircuitBreaker.execute against a
  * bare call and Effect 4.1's own `effect/persistence` CircuitBreaker (memory
- * store), and the heap held by 100,000 idle keyed circuits.
+ * store), and the memory held by 100,000 idle keyed circuits. Issue 12: from
+ * a Promise caller, an open breaker's rejection against cockatiel's and
+ * opossum's, and the Closed-state success path against cockatiel's.
  */
+import { circuitBreaker as cockatielBreaker, ConsecutiveBreaker, handleAll } from "cockatiel"
 import { Effect, Layer, Scope } from "effect"
 import { CircuitBreaker as EffectCircuitBreaker } from "effect/persistence"
-import { setFlagsFromString } from "node:v8"
-import { runInNewContext } from "node:vm"
+import Opossum from "opossum"
 import { CircuitBreaker } from "../src/index.ts"
-import { byName, CALLS_PER_ITERATION as N, loop, ratio, suite, target } from "./harness.ts"
+import { byName, CALLS_PER_ITERATION as N, loop, ratio, retainedMemory, suite, target } from "./harness.ts"
 
 const call = Effect.succeed(1)
 
@@ -22,32 +24,26 @@ const effectBreaker = (): EffectCircuitBreaker.CircuitBreaker => {
   )
 }
 
-const gc: () => void = (() => {
-  const exposed = (globalThis as { gc?: () => void }).gc
-  if (exposed !== undefined) return exposed
-  setFlagsFromString("--expose-gc")
-  return runInNewContext("gc") as () => void
-})()
-
-const heapUsed = (): number => {
-  for (let i = 0; i < 4; i++) gc()
-  return process.memoryUsage().heapUsed
-}
-
-/** Bytes of heap per idle circuit: 100,000 keys each called once (a success), then left alone. */
+/** Bytes (heap + external, after GC) per idle circuit: 100,000 keys each called once (a success), then left alone. */
 const keyedHeap = (options: CircuitBreaker.KeyedCircuitBreakerOptions, keys = 100_000) => {
-  const before = heapUsed()
+  const before = retainedMemory()
   const keyed = Effect.runSync(CircuitBreaker.keyed(options))
   Effect.runSync(Effect.gen(function*() {
     for (let i = 0; i < keys; i++) yield* keyed.execute(call, `host-${i}.example.com`)
   }))
-  const after = heapUsed()
+  const after = retainedMemory()
   const size = Effect.runSync(keyed.keys).length
   if (size !== keys) throw new Error(`expected ${keys} circuits, got ${size}`)
   return { total: after - before, perCircuit: (after - before) / keys }
 }
 
 export const run = async (): Promise<void> => {
+  await successPath()
+  await fromPromise()
+  await keyedMemory()
+}
+
+const successPath = async () => {
   const consecutive = Effect.runSync(CircuitBreaker.make({ policy: CircuitBreaker.consecutive(5) }))
   const counted = Effect.runSync(CircuitBreaker.make({ policy: CircuitBreaker.countWindow({ size: 100, minimumCalls: 20 }) }))
   const timed = Effect.runSync(CircuitBreaker.make({ policy: CircuitBreaker.timeWindow({ window: "10 seconds", buckets: 10 }) }))
@@ -78,9 +74,73 @@ export const run = async (): Promise<void> => {
   target("CircuitBreaker consecutive: ns above a bare call", byName(rows, "CircuitBreaker consecutive(5)").nsPerUnit - bare, 250, " ns")
   target("CircuitBreaker countWindow: ns above a bare call", byName(rows, "CircuitBreaker countWindow(100)").nsPerUnit - bare, 250, " ns")
   target("CircuitBreaker timeWindow: ns above a bare call", byName(rows, "CircuitBreaker timeWindow(10 s, 10)").nsPerUnit - bare, 250, " ns")
+}
 
-  console.log("\n## CircuitBreaker.keyed: heap held by 100,000 idle circuits\n")
-  console.log("| policy | heap (MB) | bytes per circuit |")
+const ignore = () => undefined
+
+/** Both called the same way: one awaited call at a time, `Effect.runPromise` per call for ours. */
+const fromPromise = async () => {
+  const fn = () => Promise.resolve(1)
+  const failing = () => Promise.reject(new Error("down"))
+
+  const theirsClosed = cockatielBreaker(handleAll, { halfOpenAfter: 3_600_000, breaker: new ConsecutiveBreaker(5) })
+  const theirsOpen = cockatielBreaker(handleAll, { halfOpenAfter: 3_600_000, breaker: new ConsecutiveBreaker(1) })
+  await theirsOpen.execute(failing).catch(ignore)
+  const opossumClosed = new Opossum(fn, { resetTimeout: 3_600_000, timeout: false })
+  const opossumOpen = new Opossum(fn, { resetTimeout: 3_600_000, timeout: false })
+  opossumOpen.open()
+
+  const oursClosed = Effect.runSync(CircuitBreaker.make({ policy: CircuitBreaker.consecutive(5), resetTimeout: "1 hour" }))
+  const oursOpen = Effect.runSync(CircuitBreaker.make({ policy: CircuitBreaker.consecutive(1), resetTimeout: "1 hour" }))
+  await Effect.runPromise(Effect.exit(oursOpen.execute(Effect.fail("down"))))
+  const call = Effect.succeed(1)
+  const rejected = oursOpen.execute(call)
+  const succeeded = oursClosed.execute(call)
+  if (!CircuitBreaker.isCircuitOpenError(await Effect.runPromise(Effect.flip(rejected)))) {
+    throw new Error("our breaker should be open")
+  }
+  await theirsOpen.execute(fn).then(() => {
+    throw new Error("cockatiel's breaker should be open")
+  }, ignore)
+
+  const rows = await suite(
+    "CircuitBreaker from a Promise caller, per call: open-breaker rejection, Closed success",
+    [
+      { name: "cockatiel open breaker rejects", fn: () => theirsOpen.execute(fn).catch(ignore) },
+      { name: "opossum open breaker rejects", fn: () => opossumOpen.fire().catch(ignore) },
+      { name: "Effect.runPromise(breaker.execute), open", fn: () => Effect.runPromise(rejected).catch(ignore) },
+      { name: "bare Effect.runPromise(Effect.succeed(1))", fn: () => Effect.runPromise(call) },
+      { name: "cockatiel closed breaker, success", fn: () => theirsClosed.execute(fn) },
+      { name: "opossum closed breaker, success", fn: () => opossumClosed.fire() },
+      { name: "Effect.runPromise(breaker.execute), Closed, success", fn: () => Effect.runPromise(succeeded) }
+    ],
+    { baseline: "cockatiel open breaker rejects" }
+  )
+  opossumClosed.shutdown()
+  opossumOpen.shutdown()
+  target(
+    "open-breaker rejection / cockatiel's",
+    ratio(rows, "Effect.runPromise(breaker.execute), open", "cockatiel open breaker rejects"),
+    1.2,
+    "×",
+    { pending: "the breaker's own work (store, reset schedule) follows in issue 12's second part" }
+  )
+  console.log(
+    `open-breaker rejection / opossum's: ${
+      ratio(rows, "Effect.runPromise(breaker.execute), open", "opossum open breaker rejects").toFixed(3)
+    }×`
+  )
+  target(
+    "Closed success from a Promise / cockatiel's breaker",
+    ratio(rows, "Effect.runPromise(breaker.execute), Closed, success", "cockatiel closed breaker, success"),
+    1.5
+  )
+}
+
+const keyedMemory = async () => {
+
+  console.log("\n## CircuitBreaker.keyed: memory (heap + external, after GC) held by 100,000 idle circuits\n")
+  console.log("| policy | heap + external (MB) | bytes per circuit |")
   console.log("|---|---:|---:|")
   const heaps: Array<[string, CircuitBreaker.KeyedCircuitBreakerOptions]> = [
     ["consecutive(5)", { policy: CircuitBreaker.consecutive(5) }],
@@ -93,5 +153,5 @@ export const run = async (): Promise<void> => {
     worst = Math.max(worst, total)
     console.log(`| ${label} | ${(total / 1e6).toFixed(1)} | ${perCircuit.toFixed(0)} |`)
   }
-  target("100,000 idle keyed circuits (worst policy above), heap", worst / 1e6, 100, " MB")
+  target("100,000 idle keyed circuits (worst policy above), heap + external", worst / 1e6, 100, " MB")
 }

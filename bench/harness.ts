@@ -3,6 +3,8 @@
  * table, ratios against a baseline measured in the same run.
  */
 import { Effect } from "effect"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
 import { Bench } from "tinybench"
 
 export interface Case {
@@ -61,14 +63,59 @@ const print = (title: string, rows: ReadonlyArray<Row>, baseline: string | undef
   }
 }
 
+export interface TargetOptions {
+  /**
+   * A target whose work is scheduled later: checked and printed as
+   * `PENDING PASS`/`PENDING MISS` with this reason, never failing the run.
+   */
+  readonly pending?: string | undefined
+  /** A lower bound too (for a ratio that must stay within a band). */
+  readonly min?: number | undefined
+}
+
 /** Checks a target, prints PASS/FAIL and records failures so `npm run bench` exits non-zero on a miss. */
-export const target = (label: string, value: number, max: number, unit = "×"): void => {
-  const ok = value <= max
+export const target = (label: string, value: number, max: number, unit = "×", options: TargetOptions = {}): void => {
+  const ok = value <= max && (options.min === undefined || value >= options.min)
+  const range = options.min === undefined ? `<= ${max}${unit}` : `${options.min}${unit} to ${max}${unit}`
+  if (options.pending !== undefined) {
+    console.log(`PENDING ${ok ? "PASS" : "MISS"} ${label}: ${value.toFixed(3)}${unit} (target ${range}; ${options.pending})`)
+    return
+  }
   if (!ok) failures.push(label)
-  console.log(`${ok ? "PASS" : "FAIL"} ${label}: ${value.toFixed(3)}${unit} (target <= ${max}${unit})`)
+  console.log(`${ok ? "PASS" : "FAIL"} ${label}: ${value.toFixed(3)}${unit} (target ${range})`)
 }
 
 export const failures: Array<string> = []
+
+/** A full garbage collection (exposing `gc` when node was started without `--expose-gc`). */
+export const gc: () => void = (() => {
+  const exposed = (globalThis as { gc?: () => void }).gc
+  if (exposed !== undefined) return exposed
+  setFlagsFromString("--expose-gc")
+  return runInNewContext("gc") as () => void
+})()
+
+/**
+ * Memory in use: the JavaScript heap plus `external` (typed arrays' and
+ * buffers' backing stores live outside the heap, and `heapUsed` alone misses
+ * them).
+ */
+export const memoryInUse = (): number => {
+  const usage = process.memoryUsage()
+  return usage.heapUsed + usage.external
+}
+
+/** {@link memoryInUse} after full collections, for what is retained. */
+export const retainedMemory = (): number => {
+  for (let i = 0; i < 4; i++) gc()
+  return memoryInUse()
+}
+
+export const median = (values: ReadonlyArray<number>): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
 
 /** A program that runs `effect` `n` times in a row, for per-call costs without runtime start-up. */
 export const loop = <A, E>(effect: Effect.Effect<A, E>, n: number): Effect.Effect<void, E> =>

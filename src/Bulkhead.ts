@@ -5,10 +5,11 @@
  * A slow dependency then holds only its own bulkhead's permits, and the rest
  * of the service keeps answering.
  *
- * Built on Effect's `Semaphore`: waiters park in it and are served first in,
- * first out. A call that finds a permit free while nobody waits takes it
- * without a semaphore round trip, so the success path costs what
- * `Semaphore.withPermit` costs.
+ * A call that finds a permit free takes it in one synchronous step; a call
+ * that has to wait joins an O(1) first-in, first-out line, and a finishing
+ * call hands its permit straight to the first waiter. The success path costs
+ * less than `Semaphore.withPermit`, and a line of 10,000 waiters costs no more
+ * per call than a line of 10.
  *
  * @since 0.1.0
  */
@@ -47,11 +48,11 @@ export interface BulkheadOptions {
  * @since 0.1.0
  */
 export interface BulkheadStats {
-  /** Calls running now. */
+  /** Calls holding a permit now: running, or handed a permit by a finishing call and about to run. */
   readonly active: number
   /** Calls waiting for a permit now. */
   readonly queued: number
-  /** Permits free now: `maxConcurrent - active`, less permits already handed to a waiter. */
+  /** Permits free now: `maxConcurrent - active` (a permit handed to a waiter is not free). */
   readonly available: number
   /** Calls rejected since the bulkhead was made (`full` and `queue-timeout`). */
   readonly rejected: number
@@ -120,22 +121,18 @@ export interface Bulkhead {
  */
 export const make = (options: BulkheadOptions): Effect.Effect<Bulkhead, InvalidConfigError> =>
   Effect.flatMap(validate.attempt(() => validateOptions(options)), (config) =>
-    Effect.map(
-      internal.make(config, (reason) => rejection(config.name, reason)),
-      (executor): Bulkhead => {
-        const bulkhead: Bulkhead = {
-          [TypeId]: TypeId,
-          name: config.name,
-          maxConcurrent: config.maxConcurrent,
-          maxQueue: config.maxQueue,
-          queueTimeout: config.queueTimeoutMillis === Infinity ? undefined : Duration.millis(config.queueTimeoutMillis),
-          execute: executor.execute,
-          stats: executor.stats
-        }
-        internal.register(bulkhead, executor.state)
-        return bulkhead
+    Effect.sync((): Bulkhead => {
+      const executor = internal.make(config, (reason) => rejection(config.name, reason))
+      return {
+        [TypeId]: TypeId,
+        name: config.name,
+        maxConcurrent: config.maxConcurrent,
+        maxQueue: config.maxQueue,
+        queueTimeout: config.queueTimeoutMillis === Infinity ? undefined : Duration.millis(config.queueTimeoutMillis),
+        execute: executor.execute,
+        stats: executor.stats
       }
-    ))
+    }))
 
 const validateOptions = (options: BulkheadOptions): internal.Config => {
   const source = "Bulkhead.make"

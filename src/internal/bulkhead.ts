@@ -1,26 +1,30 @@
 /**
- * Bulkhead machinery: a pure admission state machine, and the executor that
- * runs it against a `Semaphore`.
+ * Bulkhead machinery: the admission decisions as pure functions over the
+ * counters, and the waiting line they act on.
  *
- * How the permits move. The bulkhead owns `maxConcurrent` permits. While
- * nobody waits, a call that finds a free permit takes it from the bulkhead's
- * own pool in one synchronous state update (no semaphore round trip: this is
- * the success path, and it is as cheap as `Semaphore.withPermit`). As soon as
- * a caller has to wait, it parks in the `Semaphore`, which is the FIFO waiting
- * line: a finishing call that sees an unserved waiter lends its permit to the
- * semaphore (`release(1)`) instead of returning it to the pool, and the
- * semaphore hands it to the first waiter. Waiters take their permit with
- * `takeScoped`, so a permit taken and a release registered are one
- * uninterruptible step: an interrupted or timed-out waiter can never keep one.
- * A permit lent with nobody left to claim it is taken back (`takeIfAvailable`)
- * by whoever notices (a leaving waiter, a finishing waiter).
+ * How the permits move. A call that finds a free permit takes it (one
+ * counter update). A call that finds none joins the line: a node appended to
+ * an intrusive doubly linked list, on which its fiber parks. A finishing call
+ * hands its permit straight to the first node (it never becomes free, so no
+ * newcomer can overtake a waiter) and wakes that node's fiber. Appending,
+ * handing over and removing an interrupted or timed-out waiter are each O(1):
+ * nothing scans the line and nothing is copied.
  *
- * The counters live in one `Ref`, updated synchronously inside uninterruptible
- * regions, so each decision is atomic. They are kept conservative: a permit
- * moving between the pool and the semaphore is counted as in use until the
- * move is done, so the pool never hands out more than `maxConcurrent`.
+ * Why the state is not in a `Ref`: the counters and the line change together
+ * in every decision (admit, hand over, leave), and the line is a linked list
+ * of the waiting fibers' latches, which an immutable snapshot in a `Ref`
+ * could only hold by copying it on every change (O(n)). So one closure-owned
+ * {@link Line} holds both, each decision is one synchronous step over it, and
+ * the decisions themselves are pure functions of the counters
+ * ({@link admission}, {@link releaseTo}), tested directly.
+ *
+ * Each waiter's node walks one way: `Waiting` (in the line), `Granted`
+ * (handed a permit: about to run, or running), `Gone` (its permit given back,
+ * or it left the line, interrupted or timed out). The exit hook of the waiter
+ * reads the phase, so a permit handed to a waiter that is interrupted before
+ * it runs is passed on, never lost.
  */
-import { Effect, type Exit, Option, Ref, Scheduler, Scope, Semaphore } from "effect"
+import { Effect, Fiber } from "effect"
 import type { BulkheadStats } from "../Bulkhead.ts"
 
 export interface Config {
@@ -31,224 +35,236 @@ export interface Config {
   readonly queueTimeoutMillis: number
 }
 
-export interface State {
-  /** Calls running, each holding a permit. */
+export interface Counts {
+  /** Calls holding a permit: running, or handed one and about to run. */
   readonly running: number
-  /** Callers admitted to wait and not yet running. */
+  /** Callers waiting in the line. */
   readonly queued: number
-  /** Permits lent to the semaphore: free there, or taken by a waiter that has not started yet. */
-  readonly lent: number
   /** Calls rejected so far (full or queue timeout). */
   readonly rejected: number
 }
 
-export const initial: State = { running: 0, queued: 0, lent: 0, rejected: 0 }
-
-export type Admission = "run" | "wait" | "lend" | "reject"
+export type Admission = "run" | "wait" | "reject"
 
 /**
- * A new call. It runs at once when nobody waits and the pool has a permit.
- * When others wait, it joins the line behind them (FIFO): covered by a lent
- * permit nobody has claimed yet, or by one it lends from the pool itself
- * (`lend`: the pool has a free permit, so it must not sit idle while someone
- * waits), or uncovered if the line is shorter than `maxQueue`. Otherwise it is
- * rejected.
+ * A new call: it runs when a permit is free, waits when the line has room,
+ * else is rejected. A permit is never free while someone waits (a finishing
+ * call hands it to the first waiter), so running at once never overtakes.
  */
-export const admit = (s: State, c: Config): readonly [Admission, State] => {
-  const poolFree = c.maxConcurrent - s.running - s.lent
-  if (s.queued === 0 && poolFree > 0) {
-    return ["run", { running: s.running + 1, queued: s.queued, lent: s.lent, rejected: s.rejected }]
-  }
-  if (s.queued < s.lent) {
-    return ["wait", { running: s.running, queued: s.queued + 1, lent: s.lent, rejected: s.rejected }]
-  }
-  if (poolFree > 0) {
-    return ["lend", { running: s.running, queued: s.queued + 1, lent: s.lent + 1, rejected: s.rejected }]
-  }
-  if (s.queued - s.lent < c.maxQueue) {
-    return ["wait", { running: s.running, queued: s.queued + 1, lent: s.lent, rejected: s.rejected }]
-  }
-  return ["reject", { running: s.running, queued: s.queued, lent: s.lent, rejected: s.rejected + 1 }]
-}
+export const admission = (s: Counts, c: Config): Admission =>
+  s.running < c.maxConcurrent ? "run" : s.queued < c.maxQueue ? "wait" : "reject"
 
-/** A waiter got its permit from the semaphore and starts. */
-export const start = (s: State): State => ({
-  running: s.running + 1,
-  queued: s.queued - 1,
-  lent: s.lent - 1,
-  rejected: s.rejected
-})
+export type Release = "hand-over" | "free"
 
-/** A waiter left the line without running (interrupted, or timed out when `timedOut`). */
-export const leave = (s: State, timedOut: boolean): State => ({
-  running: s.running,
-  queued: s.queued - 1,
-  lent: s.lent,
-  rejected: timedOut ? s.rejected + 1 : s.rejected
-})
+/** A permit comes back: to the first waiter if there is one (it stays taken), else it becomes free. */
+export const releaseTo = (s: Counts): Release => s.queued > 0 ? "hand-over" : "free"
 
-export type Release = "pool" | "lend"
-
-/**
- * A call that took its permit from the pool finished: the permit goes to the
- * semaphore when a waiter has none coming, else back to the pool.
- */
-export const finishFromPool = (s: State): readonly [Release, State] =>
-  s.queued > s.lent
-    ? ["lend", { running: s.running - 1, queued: s.queued, lent: s.lent + 1, rejected: s.rejected }]
-    : ["pool", { running: s.running - 1, queued: s.queued, lent: s.lent, rejected: s.rejected }]
-
-/** A call that took its permit from the semaphore finished: the permit goes back to the semaphore. */
-export const finishFromLine = (s: State): State => ({
-  running: s.running - 1,
-  queued: s.queued,
-  lent: s.lent + 1,
-  rejected: s.rejected
-})
-
-/** Lent permits nobody waits for, to take back into the pool. */
-export const unclaimed = (s: State): number => Math.max(0, s.lent - s.queued)
-
-/** One unclaimed permit was taken back into the pool. */
-export const reclaimed = (s: State): State => ({
-  running: s.running,
-  queued: s.queued,
-  lent: s.lent - 1,
-  rejected: s.rejected
-})
-
-/** Permits reserved for a waiter that has not started are not available. */
-export const stats = (s: State, c: Config): BulkheadStats => ({
+export const stats = (s: Counts, c: Config): BulkheadStats => ({
   active: s.running,
   queued: s.queued,
-  available: c.maxConcurrent - s.running - Math.min(s.lent, s.queued),
+  available: c.maxConcurrent - s.running,
   rejected: s.rejected,
   maxConcurrent: c.maxConcurrent,
   maxQueue: c.maxQueue
 })
+
+const Waiting = 0
+const Granted = 1
+const Gone = 2
+type Phase = typeof Waiting | typeof Granted | typeof Gone
+
+type Resume = (effect: Effect.Effect<any, any, any>) => void
+
+/** One waiter: a node of the line and the latch its fiber parks on. */
+interface Waiter {
+  prev: Waiter | undefined
+  next: Waiter | undefined
+  phase: Phase
+  /** Set once the fiber has parked; a permit handed over before that is seen when it parks. */
+  resume: Resume | undefined
+  /**
+   * What the fiber resumes with when woken: the call itself (no separate
+   * step after the wait), or `Effect.void` when the wait is timed.
+   */
+  readonly then: Effect.Effect<any, any, any>
+}
+
+/** The counters and the FIFO line of waiters, changed together (see the module note). */
+export class Line implements Counts {
+  running = 0
+  queued = 0
+  rejected = 0
+  private head: Waiter | undefined = undefined
+  private tail: Waiter | undefined = undefined
+  private toWake: Array<Waiter> = []
+  private wakeScheduled = false
+
+  constructor(readonly config: Config) {}
+
+  /** Decides a new call's admission and counts it. */
+  admit(): Admission {
+    const decision = admission(this, this.config)
+    if (decision === "run") this.running++
+    else if (decision === "wait") this.queued++
+    else this.rejected++
+    return decision
+  }
+
+  /** Appends a waiter (already counted by {@link admit}) that resumes with `then` when served. */
+  push(then: Effect.Effect<any, any, any>): Waiter {
+    const waiter: Waiter = { prev: this.tail, next: undefined, phase: Waiting, resume: undefined, then }
+    if (this.tail === undefined) this.head = waiter
+    else this.tail.next = waiter
+    this.tail = waiter
+    return waiter
+  }
+
+  /** A waiter leaves the line without a permit: interrupted, or timed out (then counted as rejected). */
+  leave(waiter: Waiter, timedOut: boolean): void {
+    if (waiter.prev === undefined) this.head = waiter.next
+    else waiter.prev.next = waiter.next
+    if (waiter.next === undefined) this.tail = waiter.prev
+    else waiter.next.prev = waiter.prev
+    waiter.prev = waiter.next = undefined
+    waiter.phase = Gone
+    this.queued--
+    if (timedOut) this.rejected++
+  }
+
+  /** A permit comes back: it goes to the first waiter, or becomes free. */
+  release(): void {
+    if (releaseTo(this) === "free") {
+      this.running--
+      return
+    }
+    const waiter = this.head!
+    this.head = waiter.next
+    if (this.head === undefined) this.tail = undefined
+    else this.head.prev = undefined
+    waiter.next = undefined
+    waiter.phase = Granted
+    this.queued--
+    if (waiter.resume === undefined) return // not parked yet: it sees `Granted` when it parks
+    this.wake(waiter)
+  }
+
+  /**
+   * Resumes parked waiters handed a permit on the next tick of the releasing
+   * fiber's dispatcher, all those of one tick in one task, as `Semaphore`
+   * wakes its waiters: not inline, where a line of calls that finish
+   * synchronously would nest one fiber's run loop inside the previous one's.
+   * A waiter interrupted before the tick ignores the resume; its exit passes
+   * the permit on.
+   */
+  private wake(waiter: Waiter): void {
+    this.toWake.push(waiter)
+    if (this.wakeScheduled) return
+    this.wakeScheduled = true
+    const fiber = Fiber.getCurrent()
+    if (fiber === undefined) this.drain()
+    else fiber.currentDispatcher.scheduleTask(this.drain, 0)
+  }
+
+  private readonly drain = (): void => {
+    const batch = this.toWake
+    this.toWake = []
+    this.wakeScheduled = false
+    for (let i = 0; i < batch.length; i++) {
+      const waiter = batch[i]!
+      const resume = waiter.resume!
+      waiter.resume = undefined
+      resume(waiter.then)
+    }
+  }
+
+  /** A waiter's fiber parks until it is handed a permit, then goes on with its `then`. */
+  park<A, E, R>(waiter: Waiter): Effect.Effect<A, E, R> {
+    return Effect.callback<A, E, R>((resume) => {
+      if (waiter.phase === Waiting) waiter.resume = resume
+      else resume(waiter.then)
+    })
+  }
+
+  /**
+   * The exit of a call that waited: give back what it holds, wherever it got
+   * to. (Its hook is an inline arrow, not a named one: under tsx/esbuild's
+   * `keepNames` a named closure made per call also gets a `name` property
+   * store, 256 bytes per parked waiter.)
+   */
+  exit(waiter: Waiter): undefined {
+    if (waiter.phase === Waiting) {
+      this.leave(waiter, false) // interrupted in the line
+    } else if (waiter.phase === Granted) {
+      // ran, or was interrupted after a permit was handed over and before running: pass it on
+      waiter.phase = Gone
+      this.release()
+    }
+    return undefined
+  }
+
+  isGranted(waiter: Waiter): boolean {
+    return waiter.phase === Granted
+  }
+}
 
 export type Reason = "full" | "queue-timeout"
 
 export interface Executor<E> {
   readonly execute: <A, E1, R>(self: Effect.Effect<A, E1, R>) => Effect.Effect<A, E1 | E, R>
   readonly stats: Effect.Effect<BulkheadStats>
-  readonly state: Ref.Ref<State>
 }
-
-const states = new WeakMap<object, Ref.Ref<State>>()
-
-/** Remembers the counters behind a bulkhead, for {@link stateOf}. */
-export const register = (bulkhead: object, state: Ref.Ref<State>): void => void states.set(bulkhead, state)
-
-/** For tests: the raw counters behind a bulkhead. */
-export const stateOf = (bulkhead: object): State | undefined => states.get(bulkhead)?.ref.current
-
-/**
- * Runs a few operations with scheduler yields disabled, so that no other
- * fiber runs between them: a counter update and the semaphore operation it
- * describes then happen as one step.
- */
-const atomically = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.provideService(effect, Scheduler.PreventSchedulerYield, true)
 
 /**
  * Builds the executor. `reject` builds the rejection (its error and event);
  * it is given by the public module, which owns the error type.
  */
-export const make = <E>(
-  config: Config,
-  reject: (reason: Reason) => Effect.Effect<never, E>
-): Effect.Effect<Executor<E>> =>
-  Effect.gen(function*() {
-    const line = yield* Semaphore.make(config.maxConcurrent)
-    // Every permit starts in the pool; the semaphore only holds lent ones.
-    yield* line.take(config.maxConcurrent)
-    const state = Ref.makeUnsafe(initial)
-    const full = reject("full")
-    const timedOut = reject("queue-timeout")
+export const make = <E>(config: Config, reject: (reason: Reason) => Effect.Effect<never, E>): Executor<E> => {
+  const line = new Line(config)
+  const full = reject("full")
+  const timedOut = reject("queue-timeout")
+  const timeoutMillis = config.queueTimeoutMillis
 
-    // Lends a permit already counted in `lent`, unless the waiters it was for
-    // left in the meantime: then it stays in the pool.
-    const lend = atomically(Effect.suspend(() => {
-      if (unclaimed(state.ref.current) > 0) {
-        state.ref.current = reclaimed(state.ref.current)
-        return Effect.void
+  const onRunExit = (): undefined => {
+    line.release()
+    return undefined
+  }
+
+  // Interruptible while parked and while running; the exit hook reads the
+  // waiter's phase, so whatever point an interruption lands on, the line and
+  // the permit are put right.
+  const waitThenRun = <A, E1, R>(
+    self: Effect.Effect<A, E1, R>,
+    restore: <AX, EX, RX>(effect: Effect.Effect<AX, EX, RX>) => Effect.Effect<AX, EX, RX>
+  ): Effect.Effect<A, E1 | E, R> => {
+    const waiter = line.push(timeoutMillis === Infinity ? self : Effect.void)
+    if (timeoutMillis === Infinity) {
+      // woken with the call itself
+      return Effect.onExitPrimitive(restore(line.park<A, E1, R>(waiter)), () => line.exit(waiter), true)
+    }
+    return Effect.onExitPrimitive(
+      // Whatever the timed wait returned, the phase decides: a permit handed
+      // over as the timer fired is used, not dropped.
+      Effect.flatMap(restore(Effect.timeoutOption(line.park<void, never, never>(waiter), timeoutMillis)), (): Effect.Effect<A, E1 | E, R> => {
+        if (line.isGranted(waiter)) return restore(self)
+        line.leave(waiter, true)
+        return timedOut
+      }),
+      () => line.exit(waiter),
+      true
+    )
+  }
+
+  const execute = <A, E1, R>(self: Effect.Effect<A, E1, R>): Effect.Effect<A, E1 | E, R> =>
+    Effect.uninterruptibleMask((restore) => {
+      switch (line.admit()) {
+        case "run":
+          return Effect.onExitPrimitive(restore(self), onRunExit, true)
+        case "wait":
+          return waitThenRun(self, restore)
+        case "reject":
+          return full
       }
-      return Effect.asVoid(line.release(1))
-    }))
+    })
 
-    // Takes lent permits nobody waits for back into the pool.
-    const reclaim: Effect.Effect<void> = atomically(Effect.suspend(() =>
-      unclaimed(state.ref.current) === 0
-        ? Effect.void
-        : Effect.flatMap(line.takeIfAvailable(1), (taken) => {
-          if (!taken) return Effect.void
-          state.ref.current = reclaimed(state.ref.current)
-          return reclaim
-        })
-    ))
-
-    const onPoolExit = (): Effect.Effect<void> | undefined => {
-      const [release, next] = finishFromPool(state.ref.current)
-      state.ref.current = next
-      return release === "lend" ? lend : undefined
-    }
-
-    const acquire = line.takeScoped(1)
-    const timeoutMillis = config.queueTimeoutMillis
-
-    const waitThenRun = <A, E1, R>(
-      self: Effect.Effect<A, E1, R>,
-      restore: <AX, EX, RX>(effect: Effect.Effect<AX, EX, RX>) => Effect.Effect<AX, EX, RX>
-    ): Effect.Effect<A, E1 | E, R> => {
-      const scope = Scope.makeUnsafe()
-      // 0: waiting, 1: running, 2: left the line (timed out)
-      let phase = 0
-      const take = Scope.provide(acquire, scope)
-      const wait: Effect.Effect<boolean> = timeoutMillis === Infinity
-        ? Effect.as(take, true)
-        : Effect.map(Effect.timeoutOption(take, timeoutMillis), Option.isSome)
-      return Effect.onExitPrimitive(
-        Effect.flatMap(restore(wait), (acquired): Effect.Effect<A, E1 | E, R> => {
-          if (!acquired) {
-            phase = 2
-            state.ref.current = leave(state.ref.current, true)
-            return timedOut
-          }
-          phase = 1
-          state.ref.current = start(state.ref.current)
-          return restore(self)
-        }),
-        (exit) => {
-          if (phase === 0) state.ref.current = leave(state.ref.current, false)
-          else if (phase === 1) state.ref.current = finishFromLine(state.ref.current)
-          // Returns the permit to the semaphore, if this caller holds one.
-          const close = Scope.close(scope, exit as Exit.Exit<unknown, unknown>)
-          return unclaimed(state.ref.current) === 0 ? close : Effect.andThen(close, reclaim)
-        },
-        true
-      )
-    }
-
-    const execute = <A, E1, R>(self: Effect.Effect<A, E1, R>): Effect.Effect<A, E1 | E, R> =>
-      Effect.uninterruptibleMask((restore) => {
-        const [admission, next] = admit(state.ref.current, config)
-        state.ref.current = next
-        switch (admission) {
-          case "run":
-            return Effect.onExitPrimitive(restore(self), onPoolExit, true)
-          case "wait":
-            return waitThenRun(self, restore)
-          case "lend":
-            return Effect.andThen(lend, waitThenRun(self, restore))
-          case "reject":
-            return full
-        }
-      })
-
-    return {
-      execute,
-      stats: Effect.sync(() => stats(state.ref.current, config)),
-      state
-    }
-  })
+  return { execute, stats: Effect.sync(() => stats(line, config)) }
+}

@@ -1,8 +1,8 @@
 /**
  * Load shedder machinery: a pure admission state machine over the in-flight
- * count, and the executor that keeps its state in one `Ref`, updated
- * synchronously inside an uninterruptible region so that admission and the
- * release registered for it are one step.
+ * count, and the executor that keeps its state in one `Ref` (each admission
+ * is one `Ref.modify`, each release one `Ref.update`), with the call run
+ * uninterruptibly from its admission until its release is registered.
  */
 import { Effect, Ref } from "effect"
 import type { Priority } from "../Events.ts"
@@ -74,19 +74,28 @@ export const make = <E>(config: Config, shed: (priority: Priority) => Effect.Eff
     normal: shed("normal"),
     sheddable: shed("sheddable")
   }
-  const onExit = (): undefined => {
-    state.ref.current = release(state.ref.current)
-    return undefined
+  // One admission effect per priority, built once: a call reuses it rather
+  // than building a `Ref.modify` of its own.
+  const admissions: Record<Priority, Effect.Effect<boolean>> = {
+    critical: Ref.modify(state, (s) => admit(s, limits, "critical")),
+    normal: Ref.modify(state, (s) => admit(s, limits, "normal")),
+    sheddable: Ref.modify(state, (s) => admit(s, limits, "sheddable"))
   }
+  const released = Ref.update(state, release)
+  const onExit = () => released
   const execute = <A, E1, R>(self: Effect.Effect<A, E1, R>, priority: Priority): Effect.Effect<A, E1 | E, R> =>
-    Effect.uninterruptibleMask((restore) => {
-      const [admitted, next] = admit(state.ref.current, limits, priority)
-      state.ref.current = next
-      return admitted ? Effect.onExitPrimitive(restore(self), onExit, true) : rejections[priority]
-    })
+    // Uninterruptible from the admission until the release is registered, so
+    // an admitted call is always released.
+    Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(
+        admissions[priority],
+        (admitted): Effect.Effect<A, E1 | E, R> =>
+          admitted ? Effect.onExitPrimitive(restore(self), onExit, true) : rejections[priority]
+      )
+    )
   return {
     execute,
-    stats: Effect.sync(() => stats(state.ref.current, config)),
-    overloaded: Effect.sync(() => overloaded(state.ref.current, limits))
+    stats: Effect.map(Ref.get(state), (s) => stats(s, config)),
+    overloaded: Effect.map(Ref.get(state), (s) => overloaded(s, limits))
   }
 }
