@@ -151,3 +151,11 @@ export const circuitBreaker = {
   /** Transitions buffered per `changes` subscriber (the oldest are dropped beyond). */
   changesCapacity: 256
 } as const
+
+export const chaos = {
+  name: "chaos",
+  /** An injection with no `rate` always fires (while enabled). */
+  rate: 1,
+  /** `Chaos.dependency`. */
+  dependencyName: "dependency"
+} as const
