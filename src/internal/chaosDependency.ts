@@ -5,7 +5,7 @@
  * server's do) and a time from which it is healthy again. Draws come from
  * `Random`, times from `Clock`.
  */
-import { Clock, Duration, Effect, Random, Semaphore } from "effect"
+import { Clock, Duration, Effect, Random } from "effect"
 import type { Distribution, Instant } from "./chaos.ts"
 import { delayOf, instantMillis } from "./chaos.ts"
 import type { InvalidConfigError } from "../Errors.ts"
@@ -69,6 +69,11 @@ export interface Dependency<A> {
   readonly stats: Effect.Effect<DependencyStats>
 }
 
+interface Waiter {
+  state: "waiting" | "granted" | "left"
+  readonly resume: (effect: Effect.Effect<void>) => void
+}
+
 interface Window {
   readonly from: number
   readonly until: number
@@ -111,14 +116,50 @@ const prepare = <A>(options: DependencyOptions<A>) => {
 const build = <A>(
   { capacity, failureRate, latency, name, permanentRate, recoverAt, value, windows }: ReturnType<typeof prepare<A>>
 ): Effect.Effect<Dependency<A>> =>
-  Effect.gen(function*() {
-    const line = capacity === undefined ? undefined : yield* Semaphore.make(capacity)
-    // plain counters: each update is one synchronous step of a fiber, so no
-    // other fiber can interleave with it
+  Effect.sync(() => {
+    // plain counters and a FIFO line: each update is one synchronous step of
+    // a fiber, so no other fiber can interleave with it; the line is O(1) per
+    // call however long it grows (a spike queues tens of thousands)
     const stats = { calls: 0, succeeded: 0, failed: 0, inFlight: 0, maxInFlight: 0, queued: 0, maxQueued: 0 }
+    let busy = 0
+    const line: Array<Waiter> = []
+    let head = 0
 
-    const serve = (n: number, now: number) =>
+    const release = () => {
+      while (head < line.length) {
+        const next = line[head]!
+        line[head++] = undefined as unknown as Waiter
+        if (next.state === "waiting") {
+          // the slot passes straight to the next in line
+          next.state = "granted"
+          stats.queued--
+          next.resume(Effect.void)
+          return
+        }
+      }
+      line.length = 0
+      head = 0
+      busy--
+    }
+
+    const acquire = Effect.callback<void>((resume) => {
+      if (busy < capacity!) {
+        busy++
+        return resume(Effect.void)
+      }
+      const waiter: Waiter = { state: "waiting", resume }
+      line.push(waiter)
+      if (++stats.queued > stats.maxQueued) stats.maxQueued = stats.queued
+      return Effect.sync(() => {
+        if (waiter.state === "waiting") stats.queued--
+        else release() // interrupted just as the slot was handed over: pass it on
+        waiter.state = "left"
+      })
+    })
+
+    const serve = (n: number) =>
       Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
         const window = windows.find((w) => now >= w.from && now < w.until)
         const delay = yield* (window?.latency ?? latency)
         if (Duration.toMillis(delay) > 0) yield* Effect.sleep(delay)
@@ -142,23 +183,12 @@ const build = <A>(
       const n = ++stats.calls
       stats.inFlight++
       if (stats.inFlight > stats.maxInFlight) stats.maxInFlight = stats.inFlight
-      const run = Effect.flatMap(Clock.currentTimeMillis, (now) => serve(n, now))
-      const queued = line === undefined ? run : Effect.suspend(() => {
-        stats.queued++
-        if (stats.queued > stats.maxQueued) stats.maxQueued = stats.queued
-        let waiting = true
-        const leave = () => {
-          if (waiting) {
-            waiting = false
-            stats.queued--
-          }
-        }
-        return line.withPermits(1)(Effect.suspend(() => {
-          leave()
-          return run
-        })).pipe(Effect.ensuring(Effect.sync(leave)))
-      })
-      return queued.pipe(
+      const served = capacity === undefined
+        ? serve(n)
+        : Effect.uninterruptibleMask((restore) =>
+          Effect.andThen(restore(acquire), restore(serve(n)).pipe(Effect.ensuring(Effect.sync(release))))
+        )
+      return served.pipe(
         Effect.onExit((exit) =>
           Effect.sync(() => {
             stats.inFlight--
@@ -169,5 +199,5 @@ const build = <A>(
       )
     })
 
-    return { name, call, stats: Effect.sync(() => ({ ...stats })) }
+    return { name, call, stats: Effect.sync(() => ({ ...stats })) } satisfies Dependency<A>
   })
