@@ -17,14 +17,15 @@ export const SPIKE = { from: 15_000, until: 20_000 } as const
 
 export interface SpikeOptions {
   readonly seed?: number | undefined
-  /** Calls the dependency serves at once. */
+  /** Calls the dependency serves at once (~10 per second each); the load scales with it. */
   readonly capacity?: number | undefined
 }
 
 export const trafficSpike = (options: SpikeOptions = {}) => {
   const capacity = options.capacity ?? 20
-  const normal = 100
-  const spike = 2000
+  // capacity × 10 calls per second: normal load is half of it, the spike ten times it
+  const normal = 5 * capacity
+  const spike = 100 * capacity
   const duration = 40_000
 
   const variant = (resilient: boolean) =>
@@ -84,7 +85,7 @@ export const trafficSpike = (options: SpikeOptions = {}) => {
         threshold("p99 of admitted calls during the spike vs before", quantile(latencies(admitted), 0.99), "<=", 2.5 * before, "ms"),
         threshold("slowest rejection", Math.max(0, ...latencies(rejected)), "=", 0, "ms"),
         threshold("waiting calls at the peak, with", resilient.facts.maxWaiting!, "<=", capacity),
-        threshold("waiting calls at the peak, without", without.facts.maxWaiting!, ">", 5_000),
+        threshold("waiting calls at the peak, without", without.facts.maxWaiting!, ">", 250 * capacity),
         threshold("p99 latency without (requests wait in the line)", quantile(latencies(without.records), 0.99), ">", 20_000, "ms"),
         threshold("back to normal after the spike, with", resilient.recoveryMs ?? Infinity, "<", 1_000, "ms")
       ]
