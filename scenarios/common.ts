@@ -5,7 +5,7 @@
  * thresholds. The tests assert the thresholds; the demo prints the figures
  * and draws the report from the same result.
  */
-import { Clock, Effect, Exit, Random } from "effect"
+import { Clock, Duration, Effect, Exit, Random } from "effect"
 import type * as Scope from "effect/Scope"
 import type { CallRecord, Outcome } from "./driver.ts"
 import * as VirtualTime from "./virtualTime.ts"
@@ -175,8 +175,14 @@ export const outcomeOf = <A, E>(
  * Runs one variant in virtual time under a seed; returns it with the
  * simulated time it took.
  */
-export const simulate = <E>(seed: number, variant: Effect.Effect<Variant, E, Scope.Scope>) =>
-  VirtualTime.run(Effect.scoped(variant)).pipe(Random.withSeed(seed))
+export const simulate = <E>(seed: number, variant: Effect.Effect<Variant, E, Scope.Scope>, live = false) =>
+  (live
+    // real I/O cannot run in virtual time: the real clock, and real waiting
+    ? Effect.map(Effect.timed(Effect.scoped(variant)), ([d, v]): [Variant, VirtualTime.VirtualTimeStats] => [
+      v,
+      { instants: 0, wakes: 0, elapsed: Duration.toMillis(d) }
+    ])
+    : VirtualTime.run(Effect.scoped(variant))).pipe(Random.withSeed(seed))
 
 /** Runs both variants and puts the result together. */
 export const scenario = <E>(options: {
@@ -189,11 +195,13 @@ export const scenario = <E>(options: {
   readonly without: Effect.Effect<Variant, E, Scope.Scope>
   readonly with: Effect.Effect<Variant, E, Scope.Scope>
   readonly thresholds: (without: Variant, withResilience: Variant) => ReadonlyArray<Threshold>
+  /** Run on the real clock (for a real dependency) instead of in virtual time. */
+  readonly live?: boolean | undefined
 }): Effect.Effect<ScenarioResult, E> =>
   Effect.gen(function*() {
     const started = performance.now()
-    const [without, a] = yield* simulate(options.seed, options.without)
-    const [resilient, b] = yield* simulate(options.seed, options.with)
+    const [without, a] = yield* simulate(options.seed, options.without, options.live)
+    const [resilient, b] = yield* simulate(options.seed, options.with, options.live)
     return {
       id: options.id,
       title: options.title,

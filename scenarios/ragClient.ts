@@ -19,6 +19,8 @@ export interface RagOptions {
   readonly seed?: number | undefined
   /** Your own call in place of the simulated API (it must fail with an error the profile retries). */
   readonly call?: Effect.Effect<unknown, unknown> | undefined
+  /** Run on the real clock: needed when `call` does real I/O. */
+  readonly live?: boolean | undefined
 }
 
 export const ragClient = (options: RagOptions = {}) => {
@@ -70,6 +72,7 @@ export const ragClient = (options: RagOptions = {}) => {
     source: "seed 003",
     claim: "error reduction 80–95 %; with resilience < 0.1 % user-facing errors",
     seed: options.seed ?? 3,
+    live: options.live,
     without: variant(false),
     with: variant(true),
     thresholds: (without, resilient) => {
