@@ -44,7 +44,7 @@ export const table = (result: ScenarioResult): string => {
   ]
   const widths = columns.map((_, i) => Math.max(...lines.map((l) => l[i + 1]!.length)))
   const first = Math.max(...lines.map((l) => l[0]!.length))
-  const out = [`${result.title}  (${result.source}, seed ${result.seed})`, `  claim: ${result.claim}`]
+  const out = [`${result.title}  (${result.source}; Random seed ${result.seed})`, `  claim: ${result.claim}`]
   for (const l of lines) out.push(`  ${l[0]!.padEnd(first)}  ${l.slice(1).map((c, i) => c.padStart(widths[i]!)).join("  ")}`)
   for (const t of result.thresholds) {
     const { l, v } = figure(t)
@@ -218,7 +218,7 @@ export const html = (results: ReadonlyArray<ScenarioResult>, meta: { readonly ge
   const sections = results.map((r) =>
     `<section id="${escape(r.id)}" data-scenario="${escape(r.id)}"><h2>${escape(r.title)}</h2><p class="claim">${
       escape(r.source)
-    } · seed ${r.seed} · claim: ${escape(r.claim)} · ${(r.simulatedMs / 1000).toFixed(0)} s simulated in ${
+    } · Random seed ${r.seed} · claim: ${escape(r.claim)} · ${(r.simulatedMs / 1000).toFixed(0)} s simulated in ${
       (r.wallMs / 1000).toFixed(1)
     } s</p>${htmlTable(r)}<div class="charts">${charts(r)}</div></section>`
   ).join("")
