@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Context, Data, Duration, Effect, Exit, Fiber, Layer, Random, Ref } from "effect"
 import { TestClock } from "effect/testing"
-import { Chaos } from "../src/index.ts"
+import { Chaos, Timeout } from "../src/index.ts"
 import * as defaults from "../src/internal/defaults.ts"
 import { throwsInvalid } from "./helpers.ts"
 
@@ -138,6 +138,32 @@ describe("Chaos: injections", () => {
       assert.isUndefined(latencyFirst.pollUnsafe())
       yield* TestClock.adjust(1000)
       assert.isTrue(Exit.isFailure(yield* Fiber.join(latencyFirst)))
+    }))
+
+  it.effect("an injected latency is seen by a timeout around the call, and interrupts cleanly", () =>
+    Effect.gen(function*() {
+      let ran = false
+      let finalized = false
+      const call = Effect.sync(() => {
+        ran = true
+      }).pipe(
+        Chaos.inject([Chaos.latency({ delay: "5 seconds" })]),
+        Effect.ensuring(Effect.sync(() => {
+          finalized = true
+        }))
+      )
+      const fiber = yield* Effect.forkChild(Effect.flip(Timeout.timeout(call, { duration: "1 second", name: "quote" })))
+      yield* TestClock.adjust("1 second")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "TimeoutError")
+      assert.isFalse(ran, "the call did not run: it was still in its injected delay")
+      assert.isTrue(finalized)
+
+      const interrupted = yield* Effect.forkChild(call)
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.interrupt(interrupted)
+      yield* TestClock.adjust("10 seconds")
+      assert.isFalse(ran)
     }))
 
   it("bad options throw InvalidConfigError naming the field", () => {

@@ -24,8 +24,11 @@ import {
 // the page's globals, inside tab.evaluate (the project compiles without the DOM library)
 declare const document: any
 
-const candidates = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"]
-const chromium = candidates.find((p): p is string => p !== undefined && p !== "" && existsSync(p))
+// CHROMIUM_PATH, when set, is the only place looked at
+const candidates = process.env.CHROMIUM_PATH !== undefined && process.env.CHROMIUM_PATH !== ""
+  ? [process.env.CHROMIUM_PATH]
+  : ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+const chromium = candidates.find((p) => existsSync(p))
 const required = process.env.REQUIRE_CHROMIUM === "1"
 
 if (chromium === undefined && !required) {
@@ -49,7 +52,7 @@ const smallResults = Effect.all([
 
 describe("resilience report", () => {
   it("Chromium is available when REQUIRE_CHROMIUM=1", () => {
-    if (required) assert.isDefined(chromium, `REQUIRE_CHROMIUM=1 but no Chromium at ${candidates.filter(Boolean).join(", ")}`)
+    if (required) assert.isDefined(chromium, `REQUIRE_CHROMIUM=1 but no Chromium at ${candidates.join(", ")}`)
   })
 
   it.skipIf(chromium === undefined)("renders in headless Chromium: every chart drawn, nothing failed to load", async () => {
