@@ -76,7 +76,9 @@ export const transientBurst = (options: BurstOptions = {}) => {
         threshold("errors during the burst, with", 100 * burstWith, "<", 100 * burstWithout / 2, "%"),
         threshold("errors outside the burst, with", 100 * errorRate(resilient.records.filter((r) => r.start < BURST.from || r.start >= BURST.until)), "<", 0.1, "%"),
         threshold("extra calls (retries) within the budget", extra, "<=", allowance),
-        threshold("calls per request during the burst", resilient.facts.burstLoad!, "<=", 1 + ratio + minPerSecond / rate)
+        // the budget's own bound; 5 % slack because its window slides in 1 s buckets and a retry
+        // reaches the dependency up to one backoff after the budget counted it
+        threshold("calls per request during the burst", resilient.facts.burstLoad!, "<=", 1.05 * (1 + ratio + minPerSecond / rate))
       ]
     }
   })
