@@ -6,7 +6,7 @@ import { assertThresholds } from "./helpers.ts"
 describe("scenario: traffic-spike", () => {
   it.effect("meets every threshold of its claim (seeded, virtual time)", () =>
     Effect.gen(function*() {
-      const result = yield* trafficSpike()
+      const result = yield* trafficSpike({ capacity: 10 })
       assertThresholds(result)
     }), 60_000)
 })

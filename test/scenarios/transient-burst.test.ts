@@ -6,7 +6,7 @@ import { assertThresholds } from "./helpers.ts"
 describe("scenario: transient-burst", () => {
   it.effect("meets every threshold of its claim (seeded, virtual time)", () =>
     Effect.gen(function*() {
-      const result = yield* transientBurst()
+      const result = yield* transientBurst({ rate: 50 })
       assertThresholds(result)
     }), 60_000)
 })
