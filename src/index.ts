@@ -11,6 +11,9 @@ export * as Backoff from "./Backoff.ts"
 export * as Bulkhead from "./Bulkhead.ts"
 
 /** @since 0.1.0 */
+export * as Chaos from "./Chaos.ts"
+
+/** @since 0.1.0 */
 export * as CircuitBreaker from "./CircuitBreaker.ts"
 
 /** @since 0.1.0 */

@@ -85,7 +85,7 @@ describe("docs", () => {
     const broken: Array<string> = []
     for (const file of markdown) {
       for (const [, href] of read(file).matchAll(/\]\(([^)\s]+)\)/g)) {
-        const target = href!.replace(/#.*$/, "")
+        const target = href!.replace(/[?#].*$/, "")
         if (target === "") continue
         const path = target.startsWith(`${repo}/blob/main/`)
           ? join(root, target.slice(`${repo}/blob/main/`.length))

@@ -115,6 +115,14 @@ export const circuitBreaker = {
   changesCapacity: 256
 } as const
 
+export const chaos = {
+  name: "chaos",
+  /** An injection with no `rate` always fires (while enabled). */
+  rate: 1,
+  /** `Chaos.dependency`. */
+  dependencyName: "dependency"
+} as const
+
 export const rateLimit = {
   algorithm: "token-bucket"
 } as const

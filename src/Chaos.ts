@@ -1,0 +1,560 @@
+/**
+ * Chaos injection: faults, latency, wrong-but-valid outcomes, outage windows
+ * and side effects, injected at a rate into any effect or into every method
+ * of a service — and a simulated dependency to test policies against.
+ *
+ * Every draw comes from Effect's `Random` service and every time from `Clock`,
+ * so `Random.withSeed` and `TestClock` make a chaotic run reproducible and
+ * instant. Each injection has an `enabled` switch (a boolean, or an
+ * `Effect<boolean>` read per call, e.g. from config), as Polly's Simmy does.
+ *
+ * See docs/chaos.md and, for the scenarios built on it, docs/scenarios.md.
+ *
+ * @since 0.1.0
+ */
+import type { Context, Duration, Effect, Layer } from "effect"
+import { dual } from "effect/Function"
+import type { InvalidConfigError } from "./Errors.ts"
+import * as internal from "./internal/chaos.ts"
+import * as dependencyInternal from "./internal/chaosDependency.ts"
+
+/**
+ * One chaos injection: a wrapper that, when its gate fires, fails the call
+ * with `E`, delays it, replaces its value with a `B`, or runs a side effect
+ * first. Build one with {@link fault}, {@link latency}, {@link outcome},
+ * {@link outage} or {@link behavior}; apply it with {@link inject}.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Injection<out E = never, out B = never> extends internal.Injection<E, B> {}
+
+/**
+ * A duration drawn for each call, from the `Random` service: {@link uniform},
+ * {@link exponential}, {@link logNormal}, or any `Effect<Duration>`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Distribution = internal.Distribution
+
+/**
+ * A switch: a constant, or an `Effect<boolean>` read on every call (a
+ * feature flag, a config value, a `Ref`).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Enabled = internal.Enabled
+
+/**
+ * A point in time: a `Date`, or a duration since the `Clock`'s epoch — under
+ * `TestClock`, since the start of the test (`"30 seconds"` is 30 s in).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Instant = internal.Instant
+
+/**
+ * The error injected by {@link fault} and {@link outage} when no `error` is
+ * given. `policy` is the injection's name.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chaos } from "effect-resilience"
+ *
+ * const call = Effect.succeed(1).pipe(Chaos.inject([Chaos.fault({ rate: 0.1 })]))
+ * const handled = call.pipe(Effect.catchTag("ChaosError", () => Effect.succeed(0)))
+ * ```
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export const ChaosError = internal.ChaosError
+
+/**
+ * @category errors
+ * @since 0.1.0
+ */
+export type ChaosError = internal.ChaosError
+
+/**
+ * Checks whether a value is an {@link Injection}.
+ *
+ * @example
+ * ```ts
+ * import { Chaos } from "effect-resilience"
+ *
+ * Chaos.isInjection(Chaos.fault({ rate: 0.1 })) // true
+ * ```
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isInjection: (u: unknown) => u is Injection<unknown, unknown> = internal.isInjection
+
+/**
+ * Options of {@link fault}.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface FaultOptions<E> {
+  /** Share of calls that fail, in [0, 1]. Default 1. */
+  readonly rate?: number | undefined
+  /** The error, or a function making a fresh one per call. Default a `ChaosError`. */
+  readonly error?: E | (() => E) | undefined
+  readonly enabled?: Enabled | undefined
+  /** Reported as the `policy` of a `ChaosError`. Default `"chaos"`. */
+  readonly name?: string | undefined
+}
+
+/**
+ * Fails a share of calls with an error, without running them.
+ *
+ * **Details**
+ *
+ * Each call draws once from `Random`; with `rate: 0` or `rate: 1` nothing is
+ * drawn. Bad options throw `InvalidConfigError` (`Chaos.fault: rate must be a
+ * number in [0, 1], got 2`).
+ *
+ * **Example** (5% of calls fail with the service's own error)
+ *
+ * ```ts
+ * import { Data, Effect, Random } from "effect"
+ * import { Chaos } from "effect-resilience"
+ *
+ * class Unavailable extends Data.TaggedError("Unavailable")<{ readonly status: number }> {}
+ * declare const search: (q: string) => Effect.Effect<Array<string>, Unavailable>
+ *
+ * const flaky = search("effect").pipe(
+ *   Chaos.inject([Chaos.fault({ rate: 0.05, error: () => new Unavailable({ status: 503 }) })]),
+ *   Random.withSeed(42)
+ * )
+ * ```
+ *
+ * @category injections
+ * @since 0.1.0
+ */
+export const fault: <E = ChaosError>(options?: FaultOptions<E>) => Injection<E> = internal.fault
+
+/**
+ * Options of {@link latency}.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface LatencyOptions {
+  /** Share of calls delayed, in [0, 1]. Default 1. */
+  readonly rate?: number | undefined
+  /** A fixed delay, or a {@link Distribution} sampled per call. */
+  readonly delay: Duration.Input | Distribution
+  readonly enabled?: Enabled | undefined
+  readonly name?: string | undefined
+}
+
+/**
+ * Delays a share of calls before they run (`Effect.sleep`, so `TestClock`
+ * drives it and a timeout around the call sees it).
+ *
+ * **Example** (One call in ten takes 2 s more)
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chaos } from "effect-resilience"
+ *
+ * declare const quote: Effect.Effect<number>
+ *
+ * const slow = quote.pipe(Chaos.inject([Chaos.latency({ rate: 0.1, delay: "2 seconds" })]))
+ * const jittery = quote.pipe(Chaos.inject([Chaos.latency({ delay: Chaos.uniform({ min: 10, max: 200 }) })]))
+ * ```
+ *
+ * @category injections
+ * @since 0.1.0
+ */
+export const latency: (options: LatencyOptions) => Injection = internal.latency
+
+/**
+ * Options of {@link outcome}.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface OutcomeOptions<B> {
+  /** Share of calls answered with `value`, in [0, 1]. Default 1. */
+  readonly rate?: number | undefined
+  /** The wrong but valid answer, or an effect computing it. */
+  readonly value: B | Effect.Effect<B>
+  readonly enabled?: Enabled | undefined
+  readonly name?: string | undefined
+}
+
+/**
+ * Answers a share of calls with a wrong but valid value instead of running
+ * them: an empty list, a stale price, a zero score — the failures that no
+ * error handler sees.
+ *
+ * **Example** (One recommendation list in fifty comes back empty)
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chaos } from "effect-resilience"
+ *
+ * declare const recommend: Effect.Effect<ReadonlyArray<string>>
+ *
+ * const sometimesEmpty = recommend.pipe(Chaos.inject([Chaos.outcome({ rate: 0.02, value: [] as ReadonlyArray<string> })]))
+ * ```
+ *
+ * @category injections
+ * @since 0.1.0
+ */
+export const outcome: <B>(options: OutcomeOptions<B>) => Injection<never, B> = internal.outcome
+
+/**
+ * Options of {@link outage}.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface OutageOptions<E> {
+  /** Start of the window (inclusive). Default: the epoch. */
+  readonly from?: Instant | undefined
+  /** End of the window (exclusive). Default: never. */
+  readonly until?: Instant | undefined
+  readonly error?: E | (() => E) | undefined
+  readonly enabled?: Enabled | undefined
+  readonly name?: string | undefined
+}
+
+/**
+ * Fails every call during a window of time, as a network partition or a
+ * crashed dependency would; calls before and after run as usual.
+ *
+ * **Example** (Down from 10 s to 70 s into the test)
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chaos } from "effect-resilience"
+ *
+ * declare const charge: Effect.Effect<string>
+ *
+ * const partitioned = charge.pipe(Chaos.inject([Chaos.outage({ from: "10 seconds", until: "70 seconds" })]))
+ * ```
+ *
+ * @category injections
+ * @since 0.1.0
+ */
+export const outage: <E = ChaosError>(options: OutageOptions<E>) => Injection<E> = internal.outage
+
+/**
+ * Options of {@link behavior}.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface BehaviorOptions {
+  /** Share of calls that trigger it, in [0, 1]. Default 1. */
+  readonly rate?: number | undefined
+  /** The side effect, run before the call. */
+  readonly behavior: Effect.Effect<void>
+  readonly enabled?: Enabled | undefined
+  readonly name?: string | undefined
+}
+
+/**
+ * Runs a side effect before a share of calls: restart a connection pool,
+ * clear a cache, flip a flag — chaos that changes state rather than results.
+ *
+ * **Example** (Clear the cache before one call in a hundred)
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chaos } from "effect-resilience"
+ *
+ * declare const clearCache: Effect.Effect<void>
+ * declare const read: Effect.Effect<string>
+ *
+ * const withRestarts = read.pipe(Chaos.inject([Chaos.behavior({ rate: 0.01, behavior: clearCache })]))
+ * ```
+ *
+ * @category injections
+ * @since 0.1.0
+ */
+export const behavior: (options: BehaviorOptions) => Injection = internal.behavior
+
+/**
+ * Applies injections to an effect, the first one outermost (it decides
+ * first: an outage listed before a latency fails at once; after it, the call
+ * is delayed and then fails).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chaos } from "effect-resilience"
+ *
+ * const faults = [Chaos.latency({ rate: 0.2, delay: "300 millis" }), Chaos.fault({ rate: 0.05 })]
+ * const a = Chaos.inject(Effect.succeed(1), faults)
+ * const b = Effect.succeed(1).pipe(Chaos.inject(faults))
+ * ```
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const inject: {
+  <const I extends ReadonlyArray<Injection<any, any>>>(
+    injections: I
+  ): <A, E0, R>(self: Effect.Effect<A, E0, R>) => Effect.Effect<A | InjectedValue<I[number]>, E0 | InjectedError<I[number]>, R>
+  <A, E0, R, const I extends ReadonlyArray<Injection<any, any>>>(
+    self: Effect.Effect<A, E0, R>,
+    injections: I
+  ): Effect.Effect<A | InjectedValue<I[number]>, E0 | InjectedError<I[number]>, R>
+} = dual(
+  2,
+  <A, E0, R>(self: Effect.Effect<A, E0, R>, injections: ReadonlyArray<Injection<any, any>>) =>
+    internal.inject(self, injections)
+)
+
+/** The errors a list of injections may fail with (distributes over the list's members). */
+type InjectedError<X> = X extends Injection<infer E, any> ? E : never
+
+/** The values a list of injections may answer with instead of the call. */
+type InjectedValue<X> = X extends Injection<any, infer B> ? B : never
+
+/**
+ * The error type of a service's methods (of each method returning an
+ * `Effect`, and of each `Effect` member).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type ErrorOf<M> = M extends (...args: ReadonlyArray<any>) => Effect.Effect<any, infer E, any> ? E
+  : M extends Effect.Effect<any, infer E, any> ? E
+  : never
+
+/**
+ * The success type of a method (or `Effect` member).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type ValueOf<M> = M extends (...args: ReadonlyArray<any>) => Effect.Effect<infer A, any, any> ? A
+  : M extends Effect.Effect<infer A, any, any> ? A
+  : never
+
+/**
+ * What to inject into a service: one list for every method — its errors
+ * must be ones *every* method declares, and it may not replace values — or a
+ * list per method, typed by that method's own error and value types.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type ServiceInjections<S> =
+  | ReadonlyArray<Injection<{ [K in keyof S]: ErrorOf<S[K]> }[keyof S], never>>
+  | { readonly [K in keyof S]?: ReadonlyArray<Injection<ErrorOf<S[K]>, ValueOf<S[K]>>> | undefined }
+
+/**
+ * Wraps every method of a service implementation (each method returning an
+ * `Effect`, and each `Effect` member) with injections; other members are
+ * kept as they are.
+ *
+ * @example
+ * ```ts
+ * import { Data, Effect } from "effect"
+ * import { Chaos } from "effect-resilience"
+ *
+ * class Unavailable extends Data.TaggedError("Unavailable") {}
+ * const inventory = {
+ *   stock: (sku: string) => Effect.succeed(sku.length) as Effect.Effect<number, Unavailable>
+ * }
+ * const chaotic = Chaos.wrap(inventory, [Chaos.fault({ rate: 0.1, error: () => new Unavailable() })])
+ * ```
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const wrap = <S extends object>(service: S, injections: ServiceInjections<S>): S =>
+  internal.wrapService("Chaos.wrap", service, injections as internal.Plan)
+
+/**
+ * Chaos as a layer over any service: `MyServiceLive.pipe(Chaos.layer(MyService,
+ * faults))` provides the same service with every method wrapped, so business
+ * code and its tests stay untouched — swap the layer per environment.
+ *
+ * **Details**
+ *
+ * The injections' shape is checked when `Chaos.layer` is called (throws
+ * `InvalidConfigError`); per-method injections naming a member the service
+ * does not have fail when the layer is built.
+ *
+ * **Example** (A staging inventory service that fails 5% of calls and is slow 10% of the time)
+ *
+ * ```ts
+ * import { Context, Data, Effect, Layer } from "effect"
+ * import { Chaos } from "effect-resilience"
+ *
+ * class Unavailable extends Data.TaggedError("Unavailable") {}
+ * class Inventory extends Context.Service<Inventory, {
+ *   readonly stock: (sku: string) => Effect.Effect<number, Unavailable>
+ * }>()("app/Inventory") {}
+ *
+ * const InventoryLive = Layer.succeed(Inventory, { stock: (sku) => Effect.succeed(sku.length) })
+ *
+ * const InventoryStaging = InventoryLive.pipe(
+ *   Chaos.layer(Inventory, [
+ *     Chaos.fault({ rate: 0.05, error: () => new Unavailable() }),
+ *     Chaos.latency({ rate: 0.1, delay: "800 millis" })
+ *   ])
+ * )
+ * ```
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer: <I, S extends object>(
+  tag: Context.Key<I, S>,
+  injections: ServiceInjections<S>
+) => <E, R>(self: Layer.Layer<I, E, R>) => Layer.Layer<I, E, R> = (tag, injections) =>
+  internal.layer(tag, injections as internal.Plan)
+
+/**
+ * A uniform distribution in [min, max].
+ *
+ * @example
+ * ```ts
+ * import { Chaos } from "effect-resilience"
+ *
+ * const jitter = Chaos.latency({ delay: Chaos.uniform({ min: "10 millis", max: "50 millis" }) })
+ * ```
+ *
+ * @category distributions
+ * @since 0.1.0
+ */
+export const uniform: (options: { readonly min: Duration.Input; readonly max: Duration.Input }) => Distribution =
+  internal.uniform
+
+/**
+ * An exponential distribution of the given mean (memoryless waits).
+ *
+ * @example
+ * ```ts
+ * import { Chaos } from "effect-resilience"
+ *
+ * const delay = Chaos.exponential({ mean: "40 millis" })
+ * ```
+ *
+ * @category distributions
+ * @since 0.1.0
+ */
+export const exponential: (options: { readonly mean: Duration.Input }) => Distribution = internal.exponential
+
+/**
+ * A log-normal distribution set by its median and 99th percentile: the
+ * long-tailed shape of real service latencies.
+ *
+ * @example
+ * ```ts
+ * import { Chaos } from "effect-resilience"
+ *
+ * const latency = Chaos.logNormal({ median: "40 millis", p99: "250 millis" })
+ * ```
+ *
+ * @category distributions
+ * @since 0.1.0
+ */
+export const logNormal: (options: { readonly median: Duration.Input; readonly p99: Duration.Input }) => Distribution =
+  internal.logNormal
+
+/**
+ * Options of {@link dependency}.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface DependencyOptions<A> extends dependencyInternal.DependencyOptions<A> {}
+
+/**
+ * A window in which a simulated dependency fails all calls (or
+ * `failureRate` of them), optionally with another latency.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface OutageWindow extends dependencyInternal.OutageWindow {}
+
+/**
+ * Counters of a simulated dependency.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface DependencyStats extends dependencyInternal.DependencyStats {}
+
+/**
+ * A simulated dependency: `call` and its counters.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Dependency<A> extends dependencyInternal.Dependency<A> {}
+
+/**
+ * How a simulated dependency fails: `status` 503 (`reason` `"failure"` or
+ * `"outage"`, transient) or 400 (`"permanent"`, not worth a retry).
+ *
+ * @example
+ * ```ts
+ * import { Chaos, Retry } from "effect-resilience"
+ *
+ * const error = new Chaos.DependencyError({ policy: "search", status: 503, reason: "outage" })
+ * Retry.retryOnHttpStatus(error) // true
+ * ```
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export const DependencyError = dependencyInternal.DependencyError
+
+/**
+ * @category errors
+ * @since 0.1.0
+ */
+export type DependencyError = dependencyInternal.DependencyError
+
+/**
+ * A simulated dependency for tests, examples and the demo.
+ *
+ * **Details**
+ *
+ * Each call reaches the dependency (counted in `stats.calls`), waits its
+ * latency (fixed or drawn), then fails with a transient 503 at
+ * `failureRate`, a permanent 400 at `permanentRate`, or returns
+ * `value(n)`. During an outage window the window's `failureRate` (1 by
+ * default) and latency apply. From `recoverAt` on it never fails. With a
+ * `capacity`, at most that many calls are served at once and the others
+ * wait in an unbounded line (`stats.queued`), as a saturated server's do.
+ *
+ * **Example** (A search backend down from 10 s to 40 s)
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chaos } from "effect-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const search = yield* Chaos.dependency({
+ *     failureRate: 0.03,
+ *     latency: Chaos.logNormal({ median: "40 millis", p99: "200 millis" }),
+ *     outages: [{ from: "10 seconds", until: "40 seconds" }]
+ *   })
+ *   const result = yield* Effect.result(search.call)
+ *   return yield* search.stats
+ * })
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const dependency: <A = number>(options?: DependencyOptions<A>) => Effect.Effect<Dependency<A>, InvalidConfigError> =
+  dependencyInternal.make
