@@ -20,6 +20,7 @@ import * as CircuitBreaker from "./CircuitBreaker.ts"
 import type { InvalidConfigError } from "./Errors.ts"
 import * as Fallback from "./Fallback.ts"
 import * as Hedge from "./Hedge.ts"
+import * as instrument from "./internal/instrument.ts"
 import * as internal from "./internal/policy.ts"
 import * as rateLimit from "./internal/rateLimit.ts"
 import * as validate from "./internal/validate.ts"
@@ -197,10 +198,11 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
       stages.push({ kind: "timeout", wrap: timeout })
     }
     const ordered = internal.ordered(stages)
+    const composed = internal.compose(ordered)
     const policy: Policy<F> = {
       [TypeId]: TypeId,
       name,
-      execute: internal.compose(ordered) as Policy<F>["execute"],
+      execute: ((self) => instrument.traced(composed(self), "policy", name)) as Policy<F>["execute"],
       stages: ordered.map((s) => s.kind),
       circuitBreaker: breaker,
       bulkhead

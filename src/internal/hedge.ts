@@ -22,6 +22,7 @@
 import { Duration, Effect, type Exit, Fiber } from "effect"
 import { ResilienceEvent } from "../Events.ts"
 import { emit } from "./events.ts"
+import * as instrument from "./instrument.ts"
 
 export interface HedgeConfig {
   readonly name: string
@@ -186,6 +187,23 @@ class Race<A, E, R, B> {
  * launched attempt (`attempt(0)` once and for all).
  */
 export const run = <A, E, R, B>(
+  attempt: (index: number) => Effect.Effect<A, E, R>,
+  config: HedgeConfig,
+  project: Project<A, B>
+): Effect.Effect<B, E, R> => {
+  const plain = race(attempt, config, project)
+  return Effect.withFiber((fiber) => {
+    const instrumentation = instrument.of(fiber)
+    if (instrumentation === undefined) return plain
+    return race(
+      (index) => instrumentation.span(attempt(index), "hedge.attempt", config.name, { "resilience.attempt": index + 1 }),
+      config,
+      project
+    )
+  })
+}
+
+const race = <A, E, R, B>(
   attempt: (index: number) => Effect.Effect<A, E, R>,
   config: HedgeConfig,
   project: Project<A, B>

@@ -7,6 +7,7 @@ import * as Pull from "effect/Pull"
 import { ResilienceEvent } from "../Events.ts"
 import type { RetryPolicy } from "../Retry.ts"
 import { emit } from "./events.ts"
+import * as instrument from "./instrument.ts"
 
 export const withNow = <A, E, R>(f: (now: number) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.flatMap(Clock.currentTimeMillis, f)
@@ -30,9 +31,35 @@ export const statusOf = (error: unknown): number | undefined => {
 type Step<E> = (now: number, input: E) => Pull.Pull<[unknown, Duration.Duration], never, unknown>
 
 export const retry = <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy<E>): Effect.Effect<A, E, R> => {
-  const retried = Effect.catch(self, (error) => afterFailure(self, policy, error))
   const budget = policy.budget
-  return budget === undefined ? retried : Effect.andThen(budget.recordCall, retried)
+  const withBudget = (retried: Effect.Effect<A, E, R>) =>
+    budget === undefined ? retried : Effect.andThen(budget.recordCall, retried)
+  const plain = withBudget(Effect.catch(self, (error) => afterFailure(self, policy, error, undefined)))
+  return Effect.withFiber((fiber) => {
+    const instrumentation = instrument.of(fiber)
+    if (instrumentation === undefined) return plain
+    return withBudget(Effect.catch(
+      attemptSpan(instrumentation, self, policy.name, 1, undefined),
+      (error) => afterFailure(self, policy, error, instrumentation)
+    ))
+  })
+}
+
+/**
+ * Attempt `attempt` in a `resilience.retry.attempt` span. A resend after an
+ * HTTP-shaped failure (a numeric `status`) also carries OTel's stable
+ * `http.request.resend_count`.
+ */
+const attemptSpan = <A, E, R>(
+  instrumentation: instrument.Instrumentation,
+  self: Effect.Effect<A, E, R>,
+  name: string,
+  attempt: number,
+  previous: unknown
+): Effect.Effect<A, E, R> => {
+  const attributes: Record<string, unknown> = { "resilience.attempt": attempt }
+  if (attempt > 1 && statusOf(previous) !== undefined) attributes["http.request.resend_count"] = attempt - 1
+  return instrumentation.span(self, "retry.attempt", name, attributes)
 }
 
 const exhausted = <E>(policy: RetryPolicy<E>, attempts: number, error: E) =>
@@ -44,7 +71,8 @@ const exhausted = <E>(policy: RetryPolicy<E>, attempts: number, error: E) =>
 const afterFailure = Effect.fnUntraced(function*<A, E, R>(
   self: Effect.Effect<A, E, R>,
   policy: RetryPolicy<E>,
-  firstError: E
+  firstError: E,
+  instrumentation: instrument.Instrumentation | undefined
 ): Effect.fn.Return<A, E, R> {
   let error = firstError
   let attempt = 1
@@ -74,7 +102,9 @@ const afterFailure = Effect.fnUntraced(function*<A, E, R>(
     yield* emit((timestamp) => ResilienceEvent.RetryScheduled({ ...info, timestamp }))
     if (policy.onRetry !== undefined) yield* policy.onRetry(info)
     if (Duration.toMillis(delay) > 0) yield* Effect.sleep(delay)
-    const result = yield* Effect.result(self)
+    const result = yield* Effect.result(
+      instrumentation === undefined ? self : attemptSpan(instrumentation, self, policy.name, attempt + 1, error)
+    )
     if (result._tag === "Success") return result.success
     error = result.failure
     attempt++
