@@ -51,3 +51,6 @@ export * as Retry from "./Retry.ts"
 
 /** @since 0.1.0 */
 export * as Timeout from "./Timeout.ts"
+
+/** @since 0.1.0 */
+export * as Telemetry from "./Telemetry.ts"

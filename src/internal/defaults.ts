@@ -151,3 +151,14 @@ export const circuitBreaker = {
   /** Transitions buffered per `changes` subscriber (the oldest are dropped beyond). */
   changesCapacity: 256
 } as const
+
+export const telemetry = {
+  /** How often `Telemetry.layer` copies registry state into the gauges (for push exporters). */
+  sampleIntervalMillis: 10_000,
+  logs: true
+} as const
+
+export const health = {
+  host: "127.0.0.1",
+  port: 9464
+} as const
