@@ -21,7 +21,9 @@ import type { InvalidConfigError } from "./Errors.ts"
 import * as Fallback from "./Fallback.ts"
 import * as Hedge from "./Hedge.ts"
 import * as instrument from "./internal/instrument.ts"
+import * as hedgeInternal from "./internal/hedge.ts"
 import * as internal from "./internal/policy.ts"
+import * as retryInternal from "./internal/retry.ts"
 import * as rateLimit from "./internal/rateLimit.ts"
 import * as validate from "./internal/validate.ts"
 import * as Registry from "./Registry.ts"
@@ -172,7 +174,11 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
       const policy = yield* validate.attempt(() =>
         Retry.isRetryPolicy(retryOptions) ? retryOptions : Retry.make({ ...retryOptions, name })
       )
-      stages.push({ kind: "retry", wrap: Retry.retry(policy) })
+      stages.push({
+        kind: "retry",
+        wrap: Retry.retry(policy),
+        traced: (instrumentation) => (self) => retryInternal.retry(self, policy, instrumentation)
+      })
     }
     if (options.rateLimit !== undefined) {
       stages.push({ kind: "rateLimit", wrap: yield* rateLimit.make(name, options.rateLimit) })
@@ -191,18 +197,24 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
     }
     if (options.hedge !== undefined) {
       const hedge = yield* validate.attempt(() => Hedge.make({ ...options.hedge!, name }))
-      stages.push({ kind: "hedge", wrap: Hedge.hedge(hedge) })
+      const config = hedgeInternal.makeConfig(name, hedge.maxAttempts, Duration.toMillis(hedge.delay))
+      stages.push({
+        kind: "hedge",
+        wrap: Hedge.hedge(hedge),
+        traced: hedge.maxAttempts === 1
+          ? undefined
+          : (instrumentation) => (self) => hedgeInternal.run(() => self, config, hedgeInternal.valueOnly, instrumentation)
+      })
     }
     if (options.timeout !== undefined) {
       const timeout = yield* validate.attempt(() => Timeout.timeout({ duration: options.timeout!, name }))
       stages.push({ kind: "timeout", wrap: timeout })
     }
     const ordered = internal.ordered(stages)
-    const composed = internal.compose(ordered)
     const policy: Policy<F> = {
       [TypeId]: TypeId,
       name,
-      execute: ((self) => instrument.traced(composed(self), "policy", name)) as Policy<F>["execute"],
+      execute: instrumented(name, ordered) as Policy<F>["execute"],
       stages: ordered.map((s) => s.kind),
       circuitBreaker: breaker,
       bulkhead
@@ -212,6 +224,28 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
   })
 
 const always = () => true
+
+/**
+ * `execute`: the stages as they are, or, when telemetry is installed (one
+ * reference read per call), inside a `resilience.policy` span with a span per
+ * retry and hedge attempt. The traced composition is built once, on first use.
+ */
+const instrumented = (name: string, ordered: ReadonlyArray<internal.Stage>): internal.Wrap => {
+  const composed = internal.compose(ordered)
+  let traced: { readonly by: instrument.Instrumentation; readonly wrap: internal.Wrap } | undefined
+  return (self) => {
+    // built once per `execute(self)`, like the effect it replaces, not once per run
+    const plain = composed(self)
+    return Effect.withFiber((fiber) => {
+      const instrumentation = instrument.of(fiber)
+      if (instrumentation === undefined) return plain
+      if (traced === undefined || traced.by !== instrumentation) {
+        traced = { by: instrumentation, wrap: internal.composeTraced(ordered, instrumentation) }
+      }
+      return instrumentation.span(traced.wrap(self), "policy", name, undefined)
+    })
+  }
+}
 
 const snapshotOf = (policy: Policy<any>): Effect.Effect<unknown> =>
   Effect.all({

@@ -3,7 +3,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Data, Effect, Fiber, Layer, Metric } from "effect"
 import { TestClock } from "effect/testing"
-import { Backoff, CircuitBreaker, Hedge, Policy } from "../src/index.ts"
+import { Backoff, CircuitBreaker, Hedge, Policy, Retry } from "../src/index.ts"
 import * as TelemetryOtel from "../src/TelemetryOtel.ts"
 
 class Unavailable extends Data.TaggedError("Unavailable")<{ readonly status: number }> {}
@@ -107,26 +107,46 @@ describe("Telemetry spans (OpenTelemetry SDK)", () => {
       }
     ))
 
-  it.effect("hedged attempts each run in a span; the winner is an attribute of the enclosing span", () =>
+  it.effect("a policy's hedged attempts each run in a span; the winner is an attribute of the policy span", () =>
     withSpans(
       Effect.gen(function*() {
         let calls = 0
         const slowThenFast = Effect.suspend(() => ++calls === 1 ? Effect.as(Effect.sleep("1 second"), "slow") : Effect.succeed("fast"))
-        const fiber = yield* Effect.forkChild(
-          slowThenFast.pipe(Hedge.hedge({ name: "search", delay: "50 millis", maxAttempts: 2 }), Effect.withSpan("request"))
-        )
+        const policy = yield* Policy.make({ name: "search", hedge: { delay: "50 millis", maxAttempts: 2 } })
+        const fiber = yield* Effect.forkChild(slowThenFast.pipe(policy.execute))
         yield* TestClock.adjust("100 millis")
         assert.strictEqual(yield* Fiber.join(fiber), "fast")
-      }),
+      }).pipe(Effect.scoped),
       (spans) => {
         const attempts = named(spans, "resilience.hedge.attempt")
         assert.deepStrictEqual(
           attempts.map((s) => [s.attributes["resilience.attempt"], s.attributes["resilience.outcome"]]).sort(),
           [[1, "interrupted"], [2, "success"]]
         )
-        const [request] = named(spans, "request")
-        assert.strictEqual(request!.attributes["resilience.hedge.winner"], 2)
-        assert.deepStrictEqual(request!.events.map((e) => e.name), ["resilience.hedge.launched", "resilience.hedge.won"])
+        const [policySpan] = named(spans, "resilience.policy")
+        assert.strictEqual(policySpan!.attributes["resilience.hedge.winner"], 2)
+        assert.deepStrictEqual(policySpan!.events.map((e) => e.name), ["resilience.hedge.launched", "resilience.hedge.won"])
+        for (const attempt of attempts) assert.strictEqual(attempt.parentSpanContext?.spanId, policySpan!.spanContext().spanId)
+      }
+    ))
+
+  it.effect("standalone Retry.retry and Hedge.hedge: attempts from the first retry or hedge on get spans", () =>
+    withSpans(
+      Effect.gen(function*() {
+        let calls = 0
+        const failOnce = Effect.suspend(() => ++calls === 1 ? Effect.fail("boom") : Effect.succeed("ok"))
+        yield* failOnce.pipe(Retry.retry({ name: "lookup", maxAttempts: 3, backoff: Backoff.constant(0) }), Effect.withSpan("caller"))
+        let hedged = 0
+        const slowThenFast = Effect.suspend(() => ++hedged === 1 ? Effect.as(Effect.sleep("1 second"), "slow") : Effect.succeed("fast"))
+        const fiber = yield* Effect.forkChild(slowThenFast.pipe(Hedge.hedge({ name: "search", delay: "50 millis", maxAttempts: 2 })))
+        yield* TestClock.adjust("100 millis")
+        assert.strictEqual(yield* Fiber.join(fiber), "fast")
+      }),
+      (spans) => {
+        const retries = named(spans, "resilience.retry.attempt")
+        assert.deepStrictEqual(retries.map((s) => [s.attributes["resilience.policy"], s.attributes["resilience.attempt"]]), [["lookup", 2]])
+        const hedges = named(spans, "resilience.hedge.attempt")
+        assert.deepStrictEqual(hedges.map((s) => [s.attributes["resilience.policy"], s.attributes["resilience.attempt"]]), [["search", 2]])
       }
     ))
 

@@ -3,12 +3,17 @@
  * policy execution, the call metrics) around an execution or an attempt.
  *
  * The hook is held in a `Context.Reference` whose default is `undefined`;
- * `Telemetry.layer` fills it. A policy reads it once per execution, inside a
- * `withFiber` it needs anyway or one it adds, and with nothing installed runs
- * the call exactly as before: no span, no clock read, no allocation.
+ * `Telemetry.layer` fills it. Where it is read, and what that costs when
+ * nothing is installed:
+ *
+ * - `Policy.execute`: once per call (one `withFiber`); an instrumented policy
+ *   then hands it to its retry and hedge stages, so they read nothing;
+ * - a circuit breaker: inside the `withFiber` its admission needs anyway;
+ * - a standalone `Retry.retry`: only once a retry starts; a standalone hedge:
+ *   only once it launches a hedged attempt. Their success paths pay nothing,
+ *   and their first attempt runs in the caller's span.
  */
 import { Context, type Effect, type Fiber } from "effect"
-import { withFiber } from "effect/Effect"
 
 /** What a span is around: `resilience.<kind>`. */
 export type SpanKind = "policy" | "retry.attempt" | "hedge.attempt" | "circuit_breaker"
@@ -31,24 +36,21 @@ export const CurrentInstrumentation = Context.Reference<Instrumentation | undefi
   { defaultValue: () => undefined }
 )
 
-/** The installed instrumentation of a fiber, or `undefined`. */
-export const of = (fiber: Fiber.Fiber<unknown, unknown>): Instrumentation | undefined =>
-  fiber.getRef(CurrentInstrumentation)
+// A context is immutable, so the answer for the context seen last can be
+// reused: on a hot path the fiber's context rarely changes between calls, and
+// a miss in a context costs two map lookups and an overlay walk.
+let lastContext: Context.Context<never> | undefined
+let lastValue: Instrumentation | undefined
 
-/**
- * Runs `self` in a span of `kind` when instrumentation is installed, and as
- * it is otherwise. For wrappers that have no fiber at hand already.
- */
-export const traced = <A, E, R>(
-  self: Effect.Effect<A, E, R>,
-  kind: SpanKind,
-  policy: string,
-  attributes?: Record<string, unknown>
-): Effect.Effect<A, E, R> =>
-  withFiber((fiber) => {
-    const instrumentation = of(fiber)
-    return instrumentation === undefined ? self : instrumentation.span(self, kind, policy, attributes)
-  })
+/** The installed instrumentation of a fiber, or `undefined`. */
+export const of = (fiber: Fiber.Fiber<unknown, unknown>): Instrumentation | undefined => {
+  const context = fiber.context
+  if (context !== lastContext) {
+    lastValue = Context.getOrUndefined(context, CurrentInstrumentation)
+    lastContext = context
+  }
+  return lastValue
+}
 
 /** How a breaker state reads in spans, metrics and `/health` (the seed's spelling: `half_open`). */
 export const breakerStateLabel = (tag: string): string => {

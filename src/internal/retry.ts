@@ -30,19 +30,21 @@ export const statusOf = (error: unknown): number | undefined => {
 
 type Step<E> = (now: number, input: E) => Pull.Pull<[unknown, Duration.Duration], never, unknown>
 
-export const retry = <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy<E>): Effect.Effect<A, E, R> => {
+/**
+ * `instrumentation` is passed by an instrumented `Policy.execute`, which has
+ * looked it up already, so that attempt 1 runs in its own span too. A
+ * standalone `Retry.retry` looks it up only once a retry starts: its success
+ * path stays one `Effect.catch`, and attempts 2, 3, ... get their spans.
+ */
+export const retry = <A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  policy: RetryPolicy<E>,
+  instrumentation?: instrument.Instrumentation
+): Effect.Effect<A, E, R> => {
+  const first = instrumentation === undefined ? self : attemptSpan(instrumentation, self, policy.name, 1, undefined)
+  const retried = Effect.catch(first, (error) => afterFailure(self, policy, error, instrumentation))
   const budget = policy.budget
-  const withBudget = (retried: Effect.Effect<A, E, R>) =>
-    budget === undefined ? retried : Effect.andThen(budget.recordCall, retried)
-  const plain = withBudget(Effect.catch(self, (error) => afterFailure(self, policy, error, undefined)))
-  return Effect.withFiber((fiber) => {
-    const instrumentation = instrument.of(fiber)
-    if (instrumentation === undefined) return plain
-    return withBudget(Effect.catch(
-      attemptSpan(instrumentation, self, policy.name, 1, undefined),
-      (error) => afterFailure(self, policy, error, instrumentation)
-    ))
-  })
+  return budget === undefined ? retried : Effect.andThen(budget.recordCall, retried)
 }
 
 /**
@@ -72,10 +74,11 @@ const afterFailure = Effect.fnUntraced(function*<A, E, R>(
   self: Effect.Effect<A, E, R>,
   policy: RetryPolicy<E>,
   firstError: E,
-  instrumentation: instrument.Instrumentation | undefined
+  given: instrument.Instrumentation | undefined
 ): Effect.fn.Return<A, E, R> {
   let error = firstError
   let attempt = 1
+  const instrumentation = given ?? (yield* Effect.service(instrument.CurrentInstrumentation))
   let step: Step<E> | undefined
   while (true) {
     if (!policy.retryOn(error)) return yield* Effect.fail(error)

@@ -98,6 +98,12 @@ const FALLBACK_SOURCE = "resilience.fallback.source"
 // spans
 // -----------------------------------------------------------------------------
 
+/**
+ * A span stack trace points into the library (the policy's wrapper), never
+ * at the caller, and capturing one costs more than the span itself.
+ */
+const noStackTrace = { captureStackTrace: false } as const
+
 export const instrumentation: Instrumentation = {
   span: <A, E, R>(
     self: Effect.Effect<A, E, R>,
@@ -111,20 +117,24 @@ export const instrumentation: Instrumentation = {
       (span) =>
         Effect.withParentSpan(
           kind === "policy" ? measured(self, policy, span) : withOutcome(self, span),
-          span
+          span,
+          noStackTrace
         )
     )
 }
 
+// The outcome is set synchronously in the exit hook: no finalizer effect to run.
 const withOutcome = <A, E, R>(self: Effect.Effect<A, E, R>, span: Tracer.Span): Effect.Effect<A, E, R> =>
-  Effect.onExit(self, (exit) =>
-    Effect.sync(() => span.attribute("resilience.outcome", outcomeOf(exit, span.attributes.has(FALLBACK_SOURCE)))))
+  Effect.onExitPrimitive(self, (exit) => {
+    span.attribute("resilience.outcome", outcomeOf(exit, span.attributes.has(FALLBACK_SOURCE)))
+    return undefined
+  })
 
 /** A whole policy execution: its span's outcome, `resilience_calls_total` and the duration histogram. */
 const measured = <A, E, R>(self: Effect.Effect<A, E, R>, policy: string, span: Tracer.Span): Effect.Effect<A, E, R> =>
   Effect.clockWith((clock) => {
     const start = clock.currentTimeMillisUnsafe()
-    return Effect.onExit(self, (exit) => {
+    return Effect.onExitPrimitive(self, (exit) => {
       const outcome = outcomeOf(exit, span.attributes.has(FALLBACK_SOURCE))
       span.attribute("resilience.outcome", outcome)
       const seconds = (clock.currentTimeMillisUnsafe() - start) / 1000
