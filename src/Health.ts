@@ -327,7 +327,9 @@ export const layerHttp = (
   Layer.unwrap(Effect.promise(async (): Promise<Layer.Layer<HttpServer.HttpServer, ServeError, Registry.PolicyRegistry>> => {
     const [{ createServer }, NodeHttpServer] = await Promise.all([
       import("node:http"),
-      import("@effect/platform-node/NodeHttpServer")
+      import("@effect/platform-node/NodeHttpServer").catch((cause: unknown) => {
+        throw new Error("Health.layerHttp needs the optional peer dependency @effect/platform-node", { cause })
+      })
     ])
     const server = NodeHttpServer.layer(() => createServer(), {
       port: options.port ?? defaults.health.port,

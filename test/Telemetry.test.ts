@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { Data, Duration, Effect, Fiber, Layer, Logger, Metric, References } from "effect"
 import { PrometheusMetrics } from "effect/observability"
@@ -223,5 +224,36 @@ describe("Telemetry configuration", () => {
     const names = events.map((event) => read(event).span)
     assert.strictEqual(new Set(names).size, events.length)
     assert.isTrue(names.every((name) => name.startsWith("resilience.")))
+  })
+})
+
+describe("Telemetry and interruption", () => {
+  it.effect("an interrupted execution is counted, with outcome interrupted", () =>
+    Effect.gen(function*() {
+      const policy = yield* Policy.make({ name: "slow", retry: { maxAttempts: 2, backoff: Backoff.constant(0) } })
+      const fiber = yield* Effect.forkChild(Effect.never.pipe(policy.execute))
+      yield* Effect.yieldNow
+      yield* Fiber.interrupt(fiber)
+      assert.strictEqual(yield* count(Telemetry.metrics.calls, { policy: "slow", outcome: "interrupted" }), 1)
+      const duration = yield* Metric.value(Metric.withAttributes(Telemetry.metrics.callDuration, { policy: "slow" }))
+      assert.strictEqual(duration.count, 1)
+    }).pipe(Effect.scoped, Effect.provide(Observed)))
+})
+
+describe("Telemetry packaging", () => {
+  it("only src/TelemetryOtel.ts imports OpenTelemetry; nothing imports @effect/platform-node statically", () => {
+    const dir = new URL("../src/", import.meta.url)
+    const files = [
+      ...readdirSync(dir).filter((f) => f.endsWith(".ts")),
+      ...readdirSync(new URL("internal/", dir)).map((f) => `internal/${f}`)
+    ]
+    const offenders = files.filter((file) => {
+      const text = readFileSync(new URL(file, dir), "utf8")
+      const otel = /from "@(effect\/)?opentelemetry/.test(text)
+      const node = /from "@effect\/platform-node/.test(text)
+      return node || (otel && file !== "TelemetryOtel.ts")
+    })
+    assert.deepStrictEqual(offenders, [])
+    assert.notInclude(readFileSync(new URL("index.ts", dir), "utf8"), "TelemetryOtel")
   })
 })
