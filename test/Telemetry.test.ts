@@ -257,3 +257,26 @@ describe("Telemetry packaging", () => {
     assert.notInclude(readFileSync(new URL("index.ts", dir), "utf8"), "TelemetryOtel")
   })
 })
+
+describe("Telemetry gauges", () => {
+  it.effect("every sampleInterval the gauges are read from the registry provided to the layer", () =>
+    Effect.gen(function*() {
+      // bulkhead occupancy reaches the gauges only through sampling (no event reports it)
+      const policy = yield* Policy.make({ name: "payments", bulkhead: { maxConcurrent: 2 } })
+      yield* Effect.forkScoped(Effect.never.pipe(policy.execute))
+      yield* Effect.yieldNow
+      const active = gaugeValue(Telemetry.metrics.bulkheadActive, { policy: "payments" })
+      yield* TestClock.adjust("4 seconds")
+      assert.strictEqual(yield* active, 0)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(yield* active, 1)
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        Telemetry.layer({ sampleInterval: "5 seconds", logs: false }).pipe(
+          Layer.provideMerge(Registry.layer),
+          Layer.provideMerge(Layer.sync(Metric.MetricRegistry, () => new Map()))
+        )
+      )
+    ))
+})
