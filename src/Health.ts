@@ -20,6 +20,7 @@ import * as CircuitBreaker from "./CircuitBreaker.ts"
 import * as DeadLetterQueue from "./DeadLetterQueue.ts"
 import * as defaults from "./internal/defaults.ts"
 import * as internal from "./internal/health.ts"
+import * as validate from "./internal/validate.ts"
 import * as telemetry from "./internal/telemetry.ts"
 import * as Registry from "./Registry.ts"
 
@@ -307,6 +308,8 @@ export interface HttpOptions extends HealthOptions {
  * loaded when this layer is built) serving {@link routes}: `GET /health`
  * (200 healthy or degraded, 503 unhealthy) and `GET /metrics` (Prometheus
  * text). Provides the `HttpServer`, so the bound address can be read.
+ * Throws `InvalidConfigError` for a `port` that is not an integer from 0 to
+ * 65535.
  *
  * @example
  * ```ts
@@ -323,8 +326,12 @@ export interface HttpOptions extends HealthOptions {
  */
 export const layerHttp = (
   options: HttpOptions = {}
-): Layer.Layer<HttpServer.HttpServer, ServeError, Registry.PolicyRegistry> =>
-  Layer.unwrap(Effect.promise(async (): Promise<Layer.Layer<HttpServer.HttpServer, ServeError, Registry.PolicyRegistry>> => {
+): Layer.Layer<HttpServer.HttpServer, ServeError, Registry.PolicyRegistry> => {
+  const port = options.port ?? defaults.health.port
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw validate.invalid("Health.layerHttp", "port", "an integer from 0 to 65535", port)
+  }
+  return Layer.unwrap(Effect.promise(async (): Promise<Layer.Layer<HttpServer.HttpServer, ServeError, Registry.PolicyRegistry>> => {
     const [{ createServer }, NodeHttpServer] = await Promise.all([
       import("node:http"),
       import("@effect/platform-node/NodeHttpServer").catch((cause: unknown) => {
@@ -332,7 +339,7 @@ export const layerHttp = (
       })
     ])
     const server = NodeHttpServer.layer(() => createServer(), {
-      port: options.port ?? defaults.health.port,
+      port,
       host: options.host ?? defaults.health.host
     })
     const exposed = Layer.effect(HttpServer.HttpServer, Effect.service(HttpServer.HttpServer))
@@ -341,3 +348,4 @@ export const layerHttp = (
       exposed
     ).pipe(Layer.provide(server))
   }))
+}

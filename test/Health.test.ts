@@ -3,6 +3,7 @@ import { Cause, Data, Effect, Exit, Layer, Metric, Scope } from "effect"
 import * as HttpServer from "effect/http/HttpServer"
 import { TestClock } from "effect/testing"
 import { Bulkhead, CircuitBreaker, DeadLetterQueue, Health, Policy, Registry, Telemetry } from "../src/index.ts"
+import { thrownInvalid } from "./helpers.ts"
 
 class Unavailable extends Data.TaggedError("Unavailable")<{ readonly status: number }> {}
 
@@ -85,6 +86,12 @@ describe("Health.snapshot", () => {
       yield* Scope.close(scope, Exit.void)
       assert.deepStrictEqual(yield* Health.snapshot, { status: "healthy", ...empty })
     }).pipe(Effect.scoped, Effect.provide(Registry.layer)))
+
+  it("a bad port fails at construction, naming the field", () => {
+    const error = thrownInvalid(() => Health.layerHttp({ port: 70_000 }))
+    assert.strictEqual(error.field, "port")
+    assert.include(error.message, "Health.layerHttp")
+  })
 
   it("status rules on plain blocks", () => {
     assert.strictEqual(Health.status(empty), "healthy")
