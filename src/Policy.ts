@@ -21,6 +21,8 @@ import type { InvalidConfigError } from "./Errors.ts"
 import * as Fallback from "./Fallback.ts"
 import * as Hedge from "./Hedge.ts"
 import * as classifyInternal from "./internal/classify.ts"
+import * as hedgeInternal from "./internal/hedge.ts"
+import * as instrument from "./internal/instrument.ts"
 import * as internal from "./internal/policy.ts"
 import * as retryInternal from "./internal/retry.ts"
 import * as rateLimit from "./internal/rateLimit.ts"
@@ -200,7 +202,11 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
           ? retryOptions
           : validate.nested(source, "retry", () => Retry.make({ ...retryOptions, classify: retryOptions.classify ?? classify, name }))
       )
-      stages.push({ kind: "retry", wrap: retryStage(policy, totalMillis) })
+      stages.push({
+        kind: "retry",
+        wrap: retryStage(policy, totalMillis, undefined),
+        traced: (instrumentation) => retryStage(policy, totalMillis, instrumentation)
+      })
     }
     if (options.rateLimit !== undefined) {
       stages.push({ kind: "rateLimit", wrap: yield* rateLimit.make(name, options.rateLimit) })
@@ -223,7 +229,14 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
       const hedge = yield* validate.attempt(() =>
         validate.nested(source, "hedge", () => Hedge.make({ ...options.hedge!, classify: options.hedge!.classify ?? classify, name }))
       )
-      stages.push({ kind: "hedge", wrap: Hedge.hedge(hedge) })
+      const config = hedgeInternal.makeConfig(name, hedge.maxAttempts, Duration.toMillis(hedge.delay), hedge.classify)
+      stages.push({
+        kind: "hedge",
+        wrap: Hedge.hedge(hedge),
+        traced: hedge.maxAttempts === 1
+          ? undefined
+          : (instrumentation) => (self) => hedgeInternal.run(() => self, config, hedgeInternal.valueOnly, instrumentation)
+      })
     }
     if (options.timeout !== undefined) {
       const timeout = yield* validate.attempt(() =>
@@ -235,7 +248,7 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
     const policy: Policy<F> = {
       [TypeId]: TypeId,
       name,
-      execute: internal.compose(ordered) as Policy<F>["execute"],
+      execute: instrumented(name, ordered) as Policy<F>["execute"],
       stages: ordered.map((s) => s.kind),
       circuitBreaker: breaker,
       bulkhead
@@ -248,10 +261,15 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
  * The retry stage. Under a total timeout it reads the clock once per call,
  * so that no `retryAfter` wait may end past the total timeout.
  */
-const retryStage = (policy: Retry.RetryPolicy<unknown>, totalMillis: number | undefined): internal.Wrap =>
+const retryStage = (
+  policy: Retry.RetryPolicy<unknown>,
+  totalMillis: number | undefined,
+  instrumentation: instrument.Instrumentation | undefined
+): internal.Wrap =>
   totalMillis === undefined
-    ? (self) => retryInternal.retry(self, policy)
-    : (self) => Effect.flatMap(Clock.currentTimeMillis, (start) => retryInternal.retry(self, policy, start + totalMillis))
+    ? (self) => retryInternal.retry(self, policy, undefined, instrumentation)
+    : (self) =>
+      Effect.flatMap(Clock.currentTimeMillis, (start) => retryInternal.retry(self, policy, start + totalMillis, instrumentation))
 
 const source = "Policy.make"
 
@@ -267,6 +285,28 @@ const checkOptions = (options: PolicyOptions<any>): string => {
   }
   validate.options(source, "options", options, true, "an object with a name")
   return validate.nonEmptyName(source, "name", options.name)
+}
+
+/**
+ * `execute`: the stages as they are, or, when telemetry is installed (one
+ * reference read per call), inside a `resilience.policy` span with a span per
+ * retry and hedge attempt. The traced composition is built once, on first use.
+ */
+const instrumented = (name: string, ordered: ReadonlyArray<internal.Stage>): internal.Wrap => {
+  const composed = internal.compose(ordered)
+  let traced: { readonly by: instrument.Instrumentation; readonly wrap: internal.Wrap } | undefined
+  return (self) => {
+    // built once per `execute(self)`, like the effect it replaces, not once per run
+    const plain = composed(self)
+    return Effect.withFiber((fiber) => {
+      const instrumentation = instrument.of(fiber)
+      if (instrumentation === undefined) return plain
+      if (traced === undefined || traced.by !== instrumentation) {
+        traced = { by: instrumentation, wrap: internal.composeTraced(ordered, instrumentation) }
+      }
+      return instrumentation.span(traced.wrap(self), "policy", name, undefined)
+    })
+  }
 }
 
 const snapshotOf = (policy: Policy<any>): Effect.Effect<unknown> =>

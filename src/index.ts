@@ -54,3 +54,9 @@ export * as Retry from "./Retry.ts"
 
 /** @since 0.1.0 */
 export * as Timeout from "./Timeout.ts"
+
+/** @since 0.1.0 */
+export * as Telemetry from "./Telemetry.ts"
+
+/** @since 0.1.0 */
+export * as Health from "./Health.ts"

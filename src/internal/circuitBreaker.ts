@@ -26,6 +26,7 @@ import type { InvalidConfigError } from "../Errors.ts"
 import * as classify from "./classify.ts"
 import * as defaults from "./defaults.ts"
 import { emit } from "./events.ts"
+import * as instrument from "./instrument.ts"
 import * as machine from "./circuitBreakerMachine.ts"
 import * as validate from "./validate.ts"
 
@@ -354,7 +355,27 @@ const isRejection = (error: unknown): boolean =>
  * they need no interruption mask: an interrupted call records nothing.
  */
 export const execute = <A, E, R>(circuit: Circuit, self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpenError, R> =>
-  Effect.withFiber((fiber) => run(circuit, self, fiber))
+  Effect.withFiber((fiber) => runTraced(circuit, self, fiber))
+
+/** `run`, in a `resilience.circuit_breaker` span when telemetry is installed (read in the fiber `run` needs anyway). */
+const runTraced = <A, E, R>(
+  circuit: Circuit,
+  self: Effect.Effect<A, E, R>,
+  fiber: Fiber.Fiber<unknown, unknown>
+): Effect.Effect<A, E | CircuitOpenError, R> => {
+  const instrumentation = instrument.of(fiber)
+  if (instrumentation === undefined) return run(circuit, self, fiber)
+  const attributes: Record<string, unknown> = {
+    "resilience.circuit_breaker.state": instrument.breakerStateLabel(circuit.state._tag)
+  }
+  if (circuit.key !== undefined) attributes["resilience.circuit_breaker.key"] = circuit.key
+  return instrumentation.span(
+    Effect.withFiber((inner) => run(circuit, self, inner)),
+    "circuit_breaker",
+    circuit.resolved.name,
+    attributes
+  )
+}
 
 const run = <A, E, R>(
   circuit: Circuit,
@@ -617,7 +638,7 @@ export class Registry {
 export const makeKeyed = (registry: Registry): KeyedCircuitBreaker => {
   const { hub, resolved } = registry
   const executeKey = <A, E, R>(self: Effect.Effect<A, E, R>, key: string): Effect.Effect<A, E | CircuitOpenError, R> =>
-    Effect.withFiber((fiber) => run(registry.circuitFor(key, nowOf(fiber)), self, fiber))
+    Effect.withFiber((fiber) => runTraced(registry.circuitFor(key, nowOf(fiber)), self, fiber))
   /** Runs `f` on the circuit of `key`, made if absent and marked used. */
   const withCircuit = <A>(key: string, f: (circuit: Circuit) => Effect.Effect<A>): Effect.Effect<A> =>
     Effect.withFiber((fiber) => f(registry.circuitFor(key, nowOf(fiber))))

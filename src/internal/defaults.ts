@@ -115,6 +115,17 @@ export const circuitBreaker = {
   changesCapacity: 256
 } as const
 
+export const telemetry = {
+  /** How often `Telemetry.layer` copies registry state into the gauges (for push exporters). */
+  sampleIntervalMillis: 10_000,
+  logs: true
+} as const
+
+export const health = {
+  host: "127.0.0.1",
+  port: 9464
+} as const
+
 export const chaos = {
   name: "chaos",
   /** An injection with no `rate` always fires (while enabled). */

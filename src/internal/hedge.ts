@@ -23,6 +23,7 @@ import { type Cause, Duration, Effect, type Exit, Fiber } from "effect"
 import { ResilienceEvent } from "../Events.ts"
 import type { Classifier } from "./classify.ts"
 import { emit } from "./events.ts"
+import * as instrument from "./instrument.ts"
 
 export interface HedgeConfig {
   readonly name: string
@@ -103,7 +104,9 @@ class Race<A, E, R, B> {
     readonly attempt: (index: number) => Effect.Effect<A, E, R>,
     readonly config: HedgeConfig,
     readonly project: Project<A, B>,
-    restore: Restore
+    restore: Restore,
+    /** Whether `attempt` already opens a span per attempt (an instrumented policy). */
+    readonly traced: boolean
   ) {
     this.loop = Effect.flatMap(restore(this.next), (message) => this.handle(message))
   }
@@ -169,7 +172,10 @@ class Race<A, E, R, B> {
     const { name } = this.config
     const launched = Effect.andThen(
       emit((timestamp) => ResilienceEvent.HedgeLaunched({ name, timestamp, attempt: index + 1 })),
-      Effect.map(fork(this.attempt(index)), (fiber) => this.observe(fiber, index))
+      Effect.map(
+        fork(this.traced ? this.attempt(index) : lateTraced(this.attempt(index), name, index)),
+        (fiber) => this.observe(fiber, index)
+      )
     )
     if (this.config.delayMillis === 0 && this.launched < this.config.maxAttempts) {
       return Effect.andThen(launched, Effect.suspend(() => this.launch()))
@@ -212,14 +218,47 @@ class Race<A, E, R, B> {
 export const run = <A, E, R, B>(
   attempt: (index: number) => Effect.Effect<A, E, R>,
   config: HedgeConfig,
-  project: Project<A, B>
+  project: Project<A, B>,
+  instrumentation?: instrument.Instrumentation
+): Effect.Effect<B, E, R> =>
+  instrumentation === undefined
+    ? race(attempt, config, project, false)
+    : race(traced(instrumentation, attempt, config.name), config, project, true)
+
+/** Every attempt in a `resilience.hedge.attempt` span. */
+const traced = <A, E, R>(
+  instrumentation: instrument.Instrumentation,
+  attempt: (index: number) => Effect.Effect<A, E, R>,
+  name: string
+) =>
+(index: number): Effect.Effect<A, E, R> =>
+  instrumentation.span(attempt(index), "hedge.attempt", name, { "resilience.attempt": index + 1 })
+
+/**
+ * A hedged attempt (2, 3, ...) of a race run without instrumentation: it
+ * looks instrumentation up as it starts, so a standalone hedge pays nothing
+ * until it hedges.
+ */
+const lateTraced = <A, E, R>(attempt: Effect.Effect<A, E, R>, name: string, index: number): Effect.Effect<A, E, R> =>
+  Effect.withFiber((fiber) => {
+    const instrumentation = instrument.of(fiber)
+    return instrumentation === undefined
+      ? attempt
+      : instrumentation.span(attempt, "hedge.attempt", name, { "resilience.attempt": index + 1 })
+  })
+
+const race = <A, E, R, B>(
+  attempt: (index: number) => Effect.Effect<A, E, R>,
+  config: HedgeConfig,
+  project: Project<A, B>,
+  traced: boolean
 ): Effect.Effect<B, E, R> => {
   const forkFirst = fork(attempt(0))
   return Effect.uninterruptibleMask((restore) =>
     Effect.flatMap(forkFirst, (first) => {
       const exit = first.pollUnsafe()
       if (exit !== undefined && exit._tag === "Success") return Effect.succeed(project(exit.value, 1))
-      const race = new Race<A, E, R, B>(attempt, config, project, restore)
+      const race = new Race<A, E, R, B>(attempt, config, project, restore, traced)
       race.observe(first, 0)
       const start = config.delayMillis === 0 && config.maxAttempts > 1 ? race.launch() : race.startTimer()
       return Effect.ensuring(Effect.andThen(start, race.loop), race.cleanup)

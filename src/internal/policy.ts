@@ -8,12 +8,15 @@
  * data: `Policy.describe` reports it and the tests pin it.
  */
 import type { Effect } from "effect"
+import type { Instrumentation } from "./instrument.ts"
 
 export type Wrap = (self: Effect.Effect<any, any, any>) => Effect.Effect<any, any, any>
 
 export interface Stage {
   readonly kind: StageKind
   readonly wrap: Wrap
+  /** The wrapper with a span per attempt (retry, hedge), used when telemetry is installed. */
+  readonly traced?: ((instrumentation: Instrumentation) => Wrap) | undefined
 }
 
 export const ORDER = [
@@ -49,3 +52,7 @@ export const compose = (stages: ReadonlyArray<Stage>): Wrap => {
       }
   }
 }
+
+/** `compose` with each stage's traced wrapper where it has one. */
+export const composeTraced = (stages: ReadonlyArray<Stage>, instrumentation: Instrumentation): Wrap =>
+  compose(stages.map((s) => s.traced === undefined ? s : { kind: s.kind, wrap: s.traced(instrumentation) }))

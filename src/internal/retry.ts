@@ -6,8 +6,9 @@ import { Clock, Duration, Effect, Predicate, Schedule } from "effect"
 import * as Pull from "effect/Pull"
 import { ResilienceEvent } from "../Events.ts"
 import type { RetryPolicy } from "../Retry.ts"
-import { isLibraryError } from "./classify.ts"
+import { isLibraryError, statusOf } from "./classify.ts"
 import { emit } from "./events.ts"
+import * as instrument from "./instrument.ts"
 
 export const withNow = <A, E, R>(f: (now: number) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.flatMap(Clock.currentTimeMillis, f)
@@ -27,15 +28,38 @@ type Step<E> = (now: number, input: E) => Pull.Pull<[unknown, Duration.Duration]
 /**
  * Applies `policy` to `self`. `deadline` (epoch millis), set by a `Policy`
  * with a total timeout, bounds how long a `retryAfter` hint may be waited for.
+ * `instrumentation` is passed by an instrumented `Policy.execute`, which has
+ * looked it up already, so that attempt 1 runs in its own span too. A
+ * standalone `Retry.retry` looks it up only once a retry starts: its success
+ * path stays one `Effect.catch`, and attempts 2, 3, ... get their spans.
  */
 export const retry = <A, E, R>(
   self: Effect.Effect<A, E, R>,
   policy: RetryPolicy<E>,
-  deadline?: number
+  deadline?: number,
+  instrumentation?: instrument.Instrumentation
 ): Effect.Effect<A, E, R> => {
-  const retried = Effect.catch(self, (error) => afterFailure(self, policy, error, deadline))
+  const first = instrumentation === undefined ? self : attemptSpan(instrumentation, self, policy.name, 1, undefined)
+  const retried = Effect.catch(first, (error) => afterFailure(self, policy, error, deadline, instrumentation))
   const budget = policy.budget
   return budget === undefined ? retried : Effect.andThen(budget.recordCall, retried)
+}
+
+/**
+ * Attempt `attempt` in a `resilience.retry.attempt` span. A resend after an
+ * HTTP-shaped failure (a numeric `status`) also carries OTel's stable
+ * `http.request.resend_count`.
+ */
+const attemptSpan = <A, E, R>(
+  instrumentation: instrument.Instrumentation,
+  self: Effect.Effect<A, E, R>,
+  name: string,
+  attempt: number,
+  previous: unknown
+): Effect.Effect<A, E, R> => {
+  const attributes: Record<string, unknown> = { "resilience.attempt": attempt }
+  if (attempt > 1 && statusOf(previous) !== undefined) attributes["http.request.resend_count"] = attempt - 1
+  return instrumentation.span(self, "retry.attempt", name, attributes)
 }
 
 const exhausted = <E>(policy: RetryPolicy<E>, attempts: number, error: E) =>
@@ -56,10 +80,12 @@ const afterFailure = Effect.fnUntraced(function*<A, E, R>(
   self: Effect.Effect<A, E, R>,
   policy: RetryPolicy<E>,
   firstError: E,
-  deadline: number | undefined
+  deadline: number | undefined,
+  given: instrument.Instrumentation | undefined
 ): Effect.fn.Return<A, E, R> {
   let error = firstError
   let attempt = 1
+  const instrumentation = given ?? (yield* Effect.service(instrument.CurrentInstrumentation))
   let step: Step<E> | undefined
   while (true) {
     if (!retryable(policy, error)) return yield* Effect.fail(error)
@@ -90,7 +116,9 @@ const afterFailure = Effect.fnUntraced(function*<A, E, R>(
     yield* emit((timestamp) => ResilienceEvent.RetryScheduled({ ...info, timestamp }))
     if (policy.onRetry !== undefined) yield* policy.onRetry(info)
     if (Duration.toMillis(delay) > 0) yield* Effect.sleep(delay)
-    const result = yield* Effect.result(self)
+    const result = yield* Effect.result(
+      instrumentation === undefined ? self : attemptSpan(instrumentation, self, policy.name, attempt + 1, error)
+    )
     if (result._tag === "Success") return result.success
     error = result.failure
     attempt++
