@@ -30,7 +30,7 @@ writeFileSync(
   join(out, "tsconfig.json"),
   JSON.stringify({
     extends: "../tsconfig.json",
-    compilerOptions: { noUnusedLocals: false, noUnusedParameters: false, paths: { "effect-resilience": ["../src/index.ts"] } },
+    compilerOptions: { noUnusedLocals: false, noUnusedParameters: false, paths: { "effect-resilience": ["../src/index.ts"], "effect-resilience/*": ["../src/*.ts"] } },
     include: ["./*.ts"]
   })
 )

@@ -151,3 +151,13 @@ export const circuitBreaker = {
   /** Transitions buffered per `changes` subscriber (the oldest are dropped beyond). */
   changesCapacity: 256
 } as const
+
+/** The shared rate-limit store on Redis (`effect-resilience/Redis`). */
+export const redisRateLimiterStore = {
+  prefix: "effect-resilience:ratelimit:",
+  /** A Redis round trip on loopback or in one zone takes well under 1 ms; 200 ms means Redis is not answering. */
+  timeoutMillis: 200,
+  /** After a failure, calls use the fallback this long before one call asks Redis again. */
+  retryIntervalMillis: 1_000,
+  onUnavailable: "local"
+} as const
