@@ -18,7 +18,7 @@ import * as internal from "./internal/rateLimitStoreRedis.ts"
 
 /**
  * Options of {@link layerRateLimiterStore}: the key prefix, how long a call
- * waits for Redis (`timeout`, default 200 ms), how often Redis is asked again
+ * waits for Redis (`timeout`, default 500 ms), how often Redis is asked again
  * after it failed (`retryInterval`, default 1 s), and what answers meanwhile
  * (`onUnavailable`: `"local"`, the default, or `"reject"`).
  *

@@ -155,8 +155,11 @@ export const circuitBreaker = {
 /** The shared rate-limit store on Redis (`effect-resilience/Redis`). */
 export const redisRateLimiterStore = {
   prefix: "effect-resilience:ratelimit:",
-  /** A Redis round trip on loopback or in one zone takes well under 1 ms; 200 ms means Redis is not answering. */
-  timeoutMillis: 200,
+  /**
+   * A Redis round trip in one zone takes well under 1 ms, so 500 ms means Redis is not answering. Not lower: the
+   * timer also fires when this process's own event loop stalls (a long GC pause) with the answer already waiting.
+   */
+  timeoutMillis: 500,
   /** After a failure, calls use the fallback this long before one call asks Redis again. */
   retryIntervalMillis: 1_000,
   onUnavailable: "local"

@@ -28,7 +28,7 @@ type Store = RateLimiter.RateLimiterStore["Service"]
 export interface RedisRateLimiterStoreOptions {
   /** Prefix of every key the store writes. Default `"effect-resilience:ratelimit:"`. */
   readonly prefix?: string | undefined
-  /** The longest a call waits for Redis. Default 200 ms. */
+  /** The longest a call waits for Redis. Default 500 ms. */
   readonly timeout?: Duration.Input | undefined
   /** How long calls use the fallback after Redis failed to answer, before one call asks it again. Default 1 s. */
   readonly retryInterval?: Duration.Input | undefined

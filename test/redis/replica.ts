@@ -4,9 +4,10 @@
  * through a `fixed-window` rate limit shared through Redis. Used in-process
  * (each replica its own layers, clients and policy) and as a child process:
  *
- *   node --import tsx test/redis/replica.ts <port> <prefix> <from> <until> <everyMillis> <limit>
+ *   node --import tsx test/redis/replica.ts <port> <prefix> <everyMillis> <workers> <limit> <timeoutMillis>
  *
- * prints `{"admitted":n,"rejected":m}` (times are epoch ms, real clock).
+ * prints `ready` once connected, reads `<from> <until>` (epoch ms) from stdin,
+ * runs, and prints `{"admitted":n,"rejected":m}`.
  */
 import * as NodeRedis from "@effect/platform-node/NodeRedis"
 import { Clock, Effect, Exit } from "effect"
@@ -32,11 +33,19 @@ export const layerRedis = (port: number) =>
 export interface ReplicaOptions {
   readonly port: number
   readonly prefix: string
-  /** Epoch ms of the first call and the end of the run (no call starts at or after `until`). */
+  /** Each worker offers one call every `everyMillis`. */
+  readonly everyMillis: number
+  /** Concurrent callers in the replica (a loaded machine slows each call; several callers keep the demand up). */
+  readonly workers: number
+  readonly limit: number
+  /** The store's timeout (ms). */
+  readonly timeoutMillis: number
+}
+
+/** The run: calls start at or after `from` and before `until` (epoch ms, real clock). */
+export interface RunWindow {
   readonly from: number
   readonly until: number
-  readonly everyMillis: number
-  readonly limit: number
 }
 
 export interface ReplicaResult {
@@ -44,42 +53,64 @@ export interface ReplicaResult {
   readonly rejected: number
 }
 
-/** The shared policy: `limit` calls per 1 s fixed window, named "shared" (the key in Redis). */
-export const replica = (options: ReplicaOptions): Effect.Effect<ReplicaResult, unknown> =>
+/**
+ * Builds the replica (connects, loads the script with a warm-up call on
+ * another key), then runs `ready`, which announces it and answers the run's
+ * window. The shared policy: `limit` calls per 1 s fixed window, named
+ * "shared" (its key in Redis).
+ */
+export const replica = (options: ReplicaOptions, ready: Effect.Effect<RunWindow>): Effect.Effect<ReplicaResult, unknown> =>
   Effect.gen(function*() {
-    const policy = yield* Policy.make({
-      name: "shared",
-      rateLimit: { limit: options.limit, window: "1 second", algorithm: "fixed-window" }
-    })
+    const rateLimit = { limit: options.limit, window: "1 second", algorithm: "fixed-window" } as const
+    const policy = yield* Policy.make({ name: "shared", rateLimit })
+    const warmUp = yield* Policy.make({ name: "warm-up", rateLimit: { ...rateLimit, limit: 1_000_000 } })
+    yield* warmUp.execute(Effect.void)
+    const { from, until } = yield* ready
     let admitted = 0
     let rejected = 0
-    let next = options.from
-    while (next < options.until) {
-      const now = yield* Clock.currentTimeMillis
-      if (next > now) yield* Effect.sleep(next - now)
-      const exit = yield* Effect.exit(policy.execute(Effect.void))
-      if (Exit.isSuccess(exit)) admitted++
-      else rejected++
-      next += options.everyMillis
-    }
+    const worker = (offset: number) =>
+      Effect.gen(function*() {
+        let next = from + offset
+        while (true) {
+          const now = yield* Clock.currentTimeMillis
+          if (next > now) yield* Effect.sleep(next - now)
+          // A late worker (a stalled event loop) skips the slots it missed instead of catching up after `until`.
+          const at = yield* Clock.currentTimeMillis
+          if (at >= until) return
+          const exit = yield* Effect.exit(policy.execute(Effect.void))
+          if (Exit.isSuccess(exit)) admitted++
+          else rejected++
+          next = Math.max(next + options.everyMillis, at)
+        }
+      })
+    yield* Effect.forEach(
+      Array.from({ length: options.workers }, (_, i) => Math.floor((i * options.everyMillis) / options.workers)),
+      worker,
+      { concurrency: "unbounded", discard: true }
+    )
     return { admitted, rejected }
   }).pipe(
     Effect.scoped,
-    Effect.provide(Redis.layerRateLimiterStore({ prefix: options.prefix })),
+    Effect.provide(Redis.layerRateLimiterStore({ prefix: options.prefix, timeout: options.timeoutMillis })),
     Effect.provide(layerRedis(options.port))
   )
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const [port, prefix, from, until, everyMillis, limit] = process.argv.slice(2)
-  Effect.runPromise(replica({
-    port: Number(port),
-    prefix: prefix!,
-    from: Number(from),
-    until: Number(until),
-    everyMillis: Number(everyMillis),
-    limit: Number(limit)
-  })).then(
-    (result) => console.log(JSON.stringify(result)),
+  const [port, prefix, everyMillis, workers, limit, timeoutMillis] = process.argv.slice(2).map((arg, i) =>
+    i === 1 ? arg : Number(arg)
+  ) as [number, string, number, number, number, number]
+  const ready = Effect.callback<RunWindow>((resume) => {
+    process.stdin.once("data", (data) => {
+      const [from, until] = data.toString().trim().split(" ").map(Number)
+      resume(Effect.succeed({ from: from!, until: until! }))
+    })
+    console.log("ready")
+  })
+  Effect.runPromise(replica({ port, prefix, everyMillis, workers, limit, timeoutMillis }, ready)).then(
+    (result) => {
+      console.log(JSON.stringify(result))
+      process.exit(0)
+    },
     (error) => {
       console.error(error)
       process.exit(1)
