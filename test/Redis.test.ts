@@ -3,23 +3,12 @@
  * Skipped, loudly, without redis-server unless REQUIRE_REDIS=1.
  */
 import { assert, it } from "@effect/vitest"
-import { Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Logger } from "effect"
+import { Context, Duration, Effect, Exit, Fiber, Layer, Logger } from "effect"
 import { RateLimiter, Redis as EffectRedis } from "effect/persistence"
 import { TestClock } from "effect/testing"
 import { Errors, Events, Policy } from "../src/index.ts"
 import * as Redis from "../src/Redis.ts"
-import { spawn } from "node:child_process"
-import {
-  describeRedis,
-  layerRedis,
-  port,
-  replica,
-  type ReplicaOptions,
-  type ReplicaResult,
-  type RunWindow,
-  startRedisServer,
-  uniquePrefix
-} from "./redis/helpers.ts"
+import { describeRedis, layerRedis, measureAccuracy, port, startRedisServer, uniquePrefix } from "./redis/helpers.ts"
 
 const ok = Effect.succeed("ok")
 
@@ -272,87 +261,34 @@ describeRedis("Redis rate-limit store: faults (a redis-server of the test's own,
 })
 
 describeRedis("Redis rate-limit store: accuracy over real time (the suite's only timed test)", () => {
-  /**
-   * One replica in a child process of its own (test/redis/replica.ts), on the same Redis and key: answers
-   * once the child is ready, with a function that starts its run and waits for its result.
-   */
-  const childReplica = (options: ReplicaOptions) =>
-    Effect.gen(function*() {
-      const args = [options.port, options.prefix, options.everyMillis, options.workers, options.limit, options.timeoutMillis]
-      const child = yield* Effect.acquireRelease(
-        Effect.sync(() =>
-          spawn(process.execPath, ["--import", "tsx", "test/redis/replica.ts", ...args.map(String)], {
-            stdio: ["pipe", "pipe", "pipe"]
-          })
-        ),
-        (child) => Effect.sync(() => child.kill("SIGKILL"))
-      )
-      let out = ""
-      const ready = yield* Deferred.make<void>()
-      const result = yield* Deferred.make<ReplicaResult, Error>()
-      child.stdout.on("data", (data) => {
-        out += data.toString()
-        if (out.includes("ready")) Deferred.doneUnsafe(ready, Exit.void)
-      })
-      child.stderr.on("data", (data) => (out += data.toString()))
-      child.on("exit", (code) => {
-        const last = out.trim().split("\n").at(-1) ?? ""
-        Deferred.doneUnsafe(
-          result,
-          code === 0 && last.startsWith("{") ? Exit.succeed(JSON.parse(last)) : Exit.fail(new Error(`replica exited ${code}: ${out}`))
-        )
-        Deferred.doneUnsafe(ready, Exit.void)
-      })
-      yield* Deferred.await(ready)
-      return (window: RunWindow) =>
-        Effect.andThen(Effect.sync(() => child.stdin.write(`${window.from} ${window.until}\n`)), Deferred.await(result))
-    })
-
   it.live("3 replicas (2 runtimes here, 1 child process) sharing 100 calls/s admit 100/s in total over 5 s, never more in any window", () =>
     Effect.gen(function*() {
       const limit = 100
       // Each replica: 4 callers, one call every 12 ms each (~330/s per replica nominal): even a slowed replica
       // offers more than the limit. A store timeout of 2 s: this test is about accuracy, and a loaded machine may
       // stall an event loop for longer than the default, which would (by design) answer from the local fallback.
-      const options: ReplicaOptions = { port: port(), prefix: uniquePrefix(), everyMillis: 12, workers: 4, limit, timeoutMillis: 2_000 }
-      const runChild = yield* childReplica(options)
-      const window = yield* Deferred.make<RunWindow>()
-      const readies = yield* Effect.forEach([0, 1], () => Deferred.make<void>())
-      const inProcess = yield* Effect.forkChild(Effect.all(
-        readies.map((ready) => replica(options, Effect.andThen(Deferred.succeed(ready, undefined), Deferred.await(window)))),
-        { concurrency: "unbounded" }
-      ))
-      yield* Effect.forEach(readies, Deferred.await)
-      // Everyone is connected: start on a whole second, run five 1 s windows.
-      const from = Math.ceil((Date.now() + 500) / 1_000) * 1_000
-      const run: RunWindow = { from, until: from + 5_000 }
-      yield* Deferred.succeed(window, run)
-
-      const redis = yield* EffectRedis.Redis
-      // A window's key expires one window after the window ends: read each count in that second.
-      const starts = Array.from({ length: 6 }, (_, i) => from + i * 1_000)
-      const monitor = Effect.forEach(starts, (start) =>
-        Effect.sleep(Math.max(0, start + 1_300 - Date.now())).pipe(
-          Effect.andThen(redis.send<string | null>("GET", `${options.prefix}shared:fixed:${start}`)),
-          Effect.map((count) => Number(count ?? 0))
-        ))
-      const [counts, child, replicas] = yield* Effect.all([monitor, runChild(run), Fiber.join(inProcess)], {
-        concurrency: "unbounded"
+      const { admitted, counts, offered, results } = yield* measureAccuracy({
+        port: port(),
+        prefix: uniquePrefix(),
+        everyMillis: 12,
+        workers: 4,
+        limit,
+        timeoutMillis: 2_000,
+        inProcess: 2,
+        children: 1,
+        seconds: 5
       })
-      const results = [...replicas, child]
-      const admitted = results.reduce((sum, r) => sum + r.admitted, 0)
-      const offered = admitted + results.reduce((sum, r) => sum + r.rejected, 0)
       // Every admission was counted in Redis (none answered by the local fallback), once.
       assert.strictEqual(counts.reduce((a, b) => a + b, 0), admitted, `counts ${counts}`)
       // Never more than the limit in any window: a hard bound.
       for (const count of counts) assert.isAtMost(count, limit, `counts ${counts}`)
       // 100/s over the run, with a tolerance of 5%: a window falls short only when every replica stalled for most
-      // of it (a loaded machine), documented in docs/scale-out.md. A call started just before `until` may count
+      // of it (a loaded machine), documented in docs/scale-out.md. A call started just before the end may count
       // in the window after it (counts[5]).
       const total = counts.slice(0, 5).reduce((a, b) => a + b, 0)
       assert.isAtLeast(offered, 1_000, "the replicas offered more than the limit")
       assert.isAtLeast(total, 475, `admitted per window ${counts}, offered ${offered}`)
       assert.isAtMost(total, 500)
       for (const r of results) assert.isAbove(r.admitted, 0, `every replica got a share: ${JSON.stringify(results)}`)
-    }).pipe(Effect.scoped, Effect.provide(layerRedis(port()))), 60_000)
+    }).pipe(Effect.provide(layerRedis(port()))), 60_000)
 })

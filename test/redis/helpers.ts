@@ -8,7 +8,16 @@ import { randomUUID } from "node:crypto"
 import { describe, inject } from "vitest"
 import { installCommand } from "./server.ts"
 
-export { layerRedis, replica, type ReplicaOptions, type ReplicaResult, type RunWindow } from "./replica.ts"
+export {
+  type AccuracyRun,
+  childReplica,
+  layerRedis,
+  measureAccuracy,
+  replica,
+  type ReplicaOptions,
+  type ReplicaResult,
+  type RunWindow
+} from "./replica.ts"
 export { type RedisServer, startRedisServer } from "./server.ts"
 
 /** Port of the shared redis-server started by test/redis/globalSetup.ts, or null. */
