@@ -2,7 +2,10 @@
  * Rate limits shared through a real redis-server (test/redis/globalSetup.ts).
  * Skipped, loudly, without redis-server unless REQUIRE_REDIS=1.
  */
-import { assert, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
+import { readFileSync } from "node:fs"
+import { dirname, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
 import { Context, Duration, Effect, Exit, Fiber, Layer, Logger } from "effect"
 import { RateLimiter, Redis as EffectRedis } from "effect/persistence"
 import { TestClock } from "effect/testing"
@@ -158,6 +161,26 @@ const timedCall = (policy: Policy.Policy) =>
 /** Bound on any one call while Redis is down: the 200 ms store timeout plus slack for a loaded machine. */
 const callBoundMillis = 1_000
 
+describe("effect-resilience/Redis is optional", () => {
+  it("the main entry point never imports redis or @effect/platform-node, and no module of it imports Redis.ts", () => {
+    const src = join(dirname(fileURLToPath(import.meta.url)), "..", "src")
+    const seen = new Set<string>()
+    const bare = new Set<string>()
+    const visit = (file: string): void => {
+      if (seen.has(file)) return
+      seen.add(file)
+      for (const [, spec] of readFileSync(file, "utf8").matchAll(/(?:import|export)[^"']*?from\s+["']([^"']+)["']/g)) {
+        if (spec!.startsWith(".")) visit(resolve(dirname(file), spec!))
+        else bare.add(spec!)
+      }
+    }
+    visit(join(src, "index.ts"))
+    assert.isAbove(seen.size, 20)
+    assert.isFalse(seen.has(join(src, "Redis.ts")))
+    assert.deepStrictEqual([...bare].filter((spec) => /^(redis|@redis\/|@effect\/platform-node)/.test(spec)), [])
+  })
+})
+
 describeRedis("Redis rate-limit store: faults (a redis-server of the test's own, stopped and restarted)", () => {
   it.live("killed mid-run: each replica falls back to its own limit within the timeout, logs a warning, and shares again after a restart", () => {
     const logs: Array<string> = []
@@ -210,6 +233,34 @@ describeRedis("Redis rate-limit store: faults (a redis-server of the test's own,
 
       const after = yield* alternate("after")
       assert.strictEqual(after.filter((c) => c.admitted).length, 3, "shared again: 3 of 8 over both replicas")
+    }).pipe(Effect.scoped, Effect.provide(Logger.layer([capture])))
+  }, 30_000)
+
+  it.live("a caller interrupted while Redis is slow to answer is not taken for Redis being down", () => {
+    const logs: Array<string> = []
+    const capture = Logger.make(({ logLevel, message }) => {
+      logs.push(`${logLevel} ${JSON.stringify(message)}`)
+    })
+    return Effect.gen(function*() {
+      const server = yield* ownServer
+      const prefix = uniquePrefix()
+      const replica = yield* buildReplica(server.port, { prefix })
+      const policy = yield* Policy.make({ name: "api", rateLimit: { limit: 100, window: "1 hour", algorithm: "fixed-window" } })
+        .pipe(Effect.provide(replica))
+      const redis = Context.get(replica, EffectRedis.Redis)
+      yield* policy.execute(ok)
+      // Redis holds every client's commands for 300 ms; the caller gives up after 50.
+      yield* redis.send("CLIENT", "PAUSE", "300", "ALL")
+      const call = yield* Effect.forkChild(policy.execute(ok))
+      yield* Effect.sleep("50 millis")
+      yield* Fiber.interrupt(call)
+      yield* Effect.sleep("400 millis")
+      const keys = yield* redis.send<ReadonlyArray<string>>("KEYS", `${prefix}api:fixed:*`)
+      const before = Number(yield* redis.send<string>("GET", keys[0]!))
+      yield* policy.execute(ok)
+      // Counted in Redis (not by the local fallback), and no warning.
+      assert.strictEqual(Number(yield* redis.send<string>("GET", keys[0]!)), before + 1)
+      assert.isFalse(logs.some((line) => line.includes("Redis unavailable")), logs.join("\n"))
     }).pipe(Effect.scoped, Effect.provide(Logger.layer([capture])))
   }, 30_000)
 
