@@ -113,6 +113,8 @@ export const make = Effect.fnUntraced(function*(options: RedisRateLimiterStoreOp
   // Availability, read and written synchronously by the calls (no await between read and write).
   let unavailableUntil = -Infinity
   let probing = false
+  /** How long until one call asks Redis again: the `retryAfter` of a "reject" answer. */
+  const waitMillis = (now: number) => Math.max(1, unavailableUntil - now)
 
   const reject: Store = {
     ...local,
@@ -129,7 +131,6 @@ export const make = Effect.fnUntraced(function*(options: RedisRateLimiterStoreOp
       })
   }
   const fallback = config.onUnavailable === "local" ? local : reject
-  const waitMillis = (now: number) => Math.max(1, unavailableUntil - now)
 
   const guard = <Args, A>(
     op: string,
