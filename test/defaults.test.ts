@@ -31,6 +31,15 @@ describe("defaults", () => {
     assert.deepStrictEqual(defaults.retryBudget, { ratio: 0.2, minPerSecond: 10, windowMillis: 10_000 })
     assert.deepStrictEqual(defaults.timeout, { name: "timeout" })
   })
+
+  it("the shared rate-limit store on Redis", () => {
+    assert.deepStrictEqual(defaults.redisRateLimiterStore, {
+      prefix: "effect-resilience:ratelimit:",
+      timeoutMillis: 500,
+      retryIntervalMillis: 1_000,
+      onUnavailable: "local"
+    })
+  })
 })
 
 describe("defaults: equal in code and in config", () => {

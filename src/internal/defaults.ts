@@ -115,6 +115,19 @@ export const circuitBreaker = {
   changesCapacity: 256
 } as const
 
+/** The shared rate-limit store on Redis (`effect-resilience/Redis`). */
+export const redisRateLimiterStore = {
+  prefix: "effect-resilience:ratelimit:",
+  /**
+   * A Redis round trip in one zone takes well under 1 ms, so 500 ms means Redis is not answering. Not lower: the
+   * timer also fires when this process's own event loop stalls (a long GC pause) with the answer already waiting.
+   */
+  timeoutMillis: 500,
+  /** After a failure, calls use the fallback this long before one call asks Redis again. */
+  retryIntervalMillis: 1_000,
+  onUnavailable: "local"
+} as const
+
 export const telemetry = {
   /** How often `Telemetry.layer` copies registry state into the gauges (for push exporters). */
   sampleIntervalMillis: 10_000,

@@ -35,7 +35,10 @@ export interface RateLimitOptions {
   readonly onExceeded?: "fail" | "delay" | undefined
   /** Limiter key. Default: the policy name. */
   readonly key?: string | undefined
-  /** A limiter to use instead of a private memory-backed one (e.g. Redis-backed, shared across processes). */
+  /**
+   * A limiter to use instead of the store of the context (a shared one such as
+   * `Redis.layerRateLimiterStore`, else a private memory-backed one).
+   */
   readonly limiter?: RateLimiter.RateLimiter | undefined
 }
 
@@ -70,7 +73,12 @@ export const make = (name: string, options: RateLimitOptions): Effect.Effect<Wra
       }
       return { limit, window: Duration.millis(windowMillis), algorithm, onExceeded, key }
     })
-    const limiter = options.limiter ?? (yield* RateLimiter.make.pipe(Effect.provide(rateLimitStore.layerStoreMemory)))
+    const shared = yield* rateLimitStore.CurrentStore
+    const limiter = options.limiter ?? (yield* RateLimiter.make.pipe(
+      shared === undefined
+        ? Effect.provide(rateLimitStore.layerStoreMemory)
+        : Effect.provideService(RateLimiter.RateLimiterStore, shared)
+    ))
     // Always asked in "fail" mode: "delay" waits the answer's retryAfter and asks again. RateLimiter's own
     // "delay" mode books a slot ahead with arithmetic that assumes Effect's store (whose fixed window is wrong,
     // see rateLimitStore.ts), and an interrupted waiter would keep its booked slot.

@@ -10,7 +10,7 @@
  * bucket is Effect's own (checked against its contract in
  * test/RateLimit.test.ts).
  */
-import { Duration, Effect, Layer } from "effect"
+import { Context, Duration, Effect, Layer } from "effect"
 import { RateLimiter } from "effect/persistence"
 
 interface Window {
@@ -25,7 +25,7 @@ interface Window {
  * rounding to the millisecond recovers the window exactly for any
  * `limit` below a million.
  */
-const windowMillis = (refillRate: Duration.Duration, limit: number): number =>
+export const windowMillis = (refillRate: Duration.Duration, limit: number): number =>
   Math.max(1, Math.round(Duration.toMillis(refillRate) * limit))
 
 export const layerStoreMemory: Layer.Layer<RateLimiter.RateLimiterStore> = Layer.effect(
@@ -57,4 +57,15 @@ export const layerStoreMemory: Layer.Layer<RateLimiter.RateLimiterStore> = Layer
         )
     })
   })
+)
+
+/**
+ * The store every rate-limit stage built in this context uses; `undefined`
+ * (the default) gives each stage a private {@link layerStoreMemory}. A shared
+ * store (`Redis.layerRateLimiterStore`) sets it, so `Policy.layer` and
+ * `Policy.layerFromConfig` pick it up without a `limiter` option.
+ */
+export const CurrentStore = Context.Reference<RateLimiter.RateLimiterStore["Service"] | undefined>(
+  "effect-resilience/RateLimit/Store",
+  { defaultValue: () => undefined }
 )
