@@ -53,8 +53,26 @@ export interface Config {
  * failures are of any type here, so they are encoded like defects.
  */
 const causeJson = Schema.toCodecJson(Schema.Cause(Schema.Defect(), Schema.Defect()))
-const encodeCauseExit = Schema.encodeExit(causeJson)
+const encodeCauseSync = Schema.encodeSync(causeJson)
 const decodeCauseExit = Schema.decodeUnknownExit(causeJson)
+
+/**
+ * An encoded entry's `error`, whose `cause` is encoded when first read (an
+ * enumerable getter, so `JSON.stringify`, spreads and `structuredClone` see
+ * a plain value): a store that keeps the object as it is (the memory store)
+ * never pays for an encoding it does not need, which is most of an offer's
+ * cost. `Schema.Defect` encodes any value (as a formatted string at worst),
+ * so the encoding cannot fail.
+ */
+const encodedError = (cause: Cause.Cause<unknown>, message: string): DeadLetterEntryEncoded["error"] => {
+  let encoded: Schema.Json | undefined
+  return {
+    get cause() {
+      return encoded ??= encodeCauseSync(cause)
+    },
+    message
+  }
+}
 
 /**
  * Runs a decoder without capturing stack traces: the `Error`s it rebuilds
@@ -90,39 +108,45 @@ const makeCodec = <A>(name: string, item: Schema.Codec<A, unknown> | undefined) 
   const failure = (operation: "encode" | "decode", cause: Cause.Cause<unknown>) =>
     Effect.fail(new DeadLetterStoreError({ policy: name, operation, cause: Cause.squash(cause) }))
 
-  const encodeCause = (cause: Cause.Cause<unknown>): Effect.Effect<Schema.Json, DeadLetterStoreError> => {
-    const exit = encodeCauseExit(cause)
+  /** The item of an offer, encoded. */
+  const encode = (input: DeadLetterInput<A>): Effect.Effect<unknown, DeadLetterStoreError> => {
+    if (encodeItemExit === undefined) return Effect.succeed(input.item)
+    const exit = encodeItemExit(input.item)
     return Exit.isSuccess(exit) ? Effect.succeed(exit.value) : failure("encode", exit.cause)
   }
 
-  /** The item and the cause of an offer, encoded. */
-  const encode = (input: DeadLetterInput<A>): Effect.Effect<readonly [unknown, Schema.Json], DeadLetterStoreError> => {
-    const itemExit: Exit.Exit<unknown, Schema.SchemaError> = encodeItemExit === undefined
-      ? Exit.succeed(input.item)
-      : encodeItemExit(input.item)
-    if (Exit.isFailure(itemExit)) return failure("encode", itemExit.cause)
-    return Effect.map(encodeCause(input.cause), (cause) => [itemExit.value, cause] as const)
-  }
-
-  const decode = (entry: DeadLetterEntryEncoded): Effect.Effect<DeadLetterEntry<A>, DeadLetterStoreError> => {
+  /** The entry, or the `Cause` of its decoding failure. */
+  const decodeUnsafe = (entry: DeadLetterEntryEncoded): DeadLetterEntry<A> | Cause.Cause<unknown> => {
     const known = built.get(entry)
-    if (known !== undefined) return Effect.succeed(known)
+    if (known !== undefined) return known
     return withoutStacks(() => {
       const itemExit = decodeItemExit === undefined ? Exit.succeed(entry.item as A) : decodeItemExit(entry.item)
-      if (Exit.isFailure(itemExit)) return failure("decode", itemExit.cause)
+      if (Exit.isFailure(itemExit)) return itemExit.cause
       const causeExit = decodeCauseExit(entry.error.cause)
-      if (Exit.isFailure(causeExit)) return failure("decode", causeExit.cause)
-      return Effect.succeed({
-        ...entry,
-        item: itemExit.value,
-        error: { cause: causeExit.value, message: entry.error.message }
-      })
+      if (Exit.isFailure(causeExit)) return causeExit.cause
+      return { ...entry, item: itemExit.value, error: { cause: causeExit.value, message: entry.error.message } }
     })
   }
 
-  const decodeAll = (entries: ReadonlyArray<DeadLetterEntryEncoded>) => Effect.forEach(entries, decode)
+  const decode = (entry: DeadLetterEntryEncoded): Effect.Effect<DeadLetterEntry<A>, DeadLetterStoreError> => {
+    const decoded = decodeUnsafe(entry)
+    return Cause.isCause(decoded) ? failure("decode", decoded) : Effect.succeed(decoded)
+  }
 
-  return { encode, encodeCause, decode, decodeAll, remember }
+  /** Every entry decoded (a plain loop: a drain decodes thousands), or the first failure. */
+  const decodeAll = (
+    entries: ReadonlyArray<DeadLetterEntryEncoded>
+  ): Effect.Effect<Array<DeadLetterEntry<A>>, DeadLetterStoreError> => {
+    const out: Array<DeadLetterEntry<A>> = []
+    for (const entry of entries) {
+      const decoded = decodeUnsafe(entry)
+      if (Cause.isCause(decoded)) return failure("decode", decoded)
+      out.push(decoded)
+    }
+    return Effect.succeed(out)
+  }
+
+  return { encode, decode, decodeAll, remember }
 }
 
 /** The counter part of an id `"<name>#<n>"`, 0 for an id of another shape. */
@@ -147,6 +171,31 @@ const takeKept = (semaphore: Semaphore.Semaphore, restore: Restore): Effect.Effe
       Effect.onInterrupt(() => Scope.close(scope, Exit.void))
     ))
 
+/**
+ * `takeKept` of one semaphore, with a fast path: a free permit that nobody
+ * waits for is taken at once (`takeIfAvailable`, atomic, not interruptible
+ * as the callers run it), skipping the scope that only a wait needs. The
+ * waits are counted here, before they queue and until they end, so the fast
+ * path never overtakes a waiting fiber: when it took a permit while someone
+ * waits, it gives it back and queues too.
+ */
+const keeper = (semaphore: Semaphore.Semaphore) => {
+  let waiting = 0
+  const done = Effect.sync(() => void waiting--)
+  const wait = (restore: Restore) =>
+    Effect.suspend(() => {
+      waiting++
+      return Effect.ensuring(takeKept(semaphore, restore), done)
+    })
+  return (restore: Restore): Effect.Effect<void> =>
+    Effect.flatMap(semaphore.takeIfAvailable(1), (taken) =>
+      !taken
+        ? wait(restore)
+        : waiting === 0
+        ? Effect.void
+        : Effect.andThen(semaphore.release(1), wait(restore)))
+}
+
 export const make = <A>(
   config: Config,
   store: DeadLetterStoreShape,
@@ -165,6 +214,8 @@ export const make = <A>(
     const available = yield* Queue.unbounded<void>()
     for (let i = 0; i < existing.length; i++) Queue.offerUnsafe(available, undefined)
     const lock = yield* Semaphore.make(1)
+    const takeLock = keeper(lock)
+    const takeSlot = keeper(slots)
 
     const freeSlot = Effect.suspend(() => {
       if (excess > 0) {
@@ -228,17 +279,13 @@ export const make = <A>(
           (ok) =>
             ok ? Effect.void : Effect.andThen(rejected, Effect.fail(new DeadLetterQueueFullError({ policy: name, capacity })))
         )
-        : takeKept(slots, restore)
+        : takeSlot(restore)
 
     /**
-     * Takes a slot and stores the entry (`item` and `cause` encoded). Returns the entry, the
-     * encoded one stored and whether it is new; the entry held (and the slot freed) when its id is stored.
+     * Takes a slot and stores the entry (`item` encoded). Returns the entry and whether it is
+     * new; the entry held (and the slot freed) when its id is stored.
      */
-    const storeEntry = (
-      input: DeadLetterInput<A>,
-      [item, cause]: readonly [unknown, Schema.Json],
-      restore: Restore
-    ) =>
+    const storeEntry = (input: DeadLetterInput<A>, item: unknown, restore: Restore) =>
       Effect.andThen(
         acquireSlot(restore),
         Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -250,7 +297,7 @@ export const make = <A>(
               id,
               item,
               stage: input.stage,
-              error: { cause, message: error.message },
+              error: encodedError(input.cause, error.message),
               attempts: input.attempts ?? 1,
               firstFailedAt: input.firstFailedAt ?? now,
               lastFailedAt: now
@@ -323,7 +370,7 @@ export const make = <A>(
     /** Waits for a ticket and the lock, and removes the oldest entry; returns holding the lock. */
     const claim = (restore: Restore): Effect.Effect<Claimed, DeadLetterStoreError> =>
       restore(Queue.take(available)).pipe(
-        Effect.andThen(takeKept(lock, restore).pipe(Effect.onInterrupt(() => giveTicketBack))),
+        Effect.andThen(takeLock(restore).pipe(Effect.onInterrupt(() => giveTicketBack))),
         Effect.andThen(removeOldest.pipe(Effect.onError(() => Effect.andThen(giveTicketBack, releaseLock)))),
         // a spare ticket (its entry went while this taker held it): wait for the next one
         Effect.flatMap((claimed) =>
@@ -348,7 +395,7 @@ export const make = <A>(
      */
     const removeAll = (restore: Restore): Effect.Effect<ReadonlyArray<Claimed>, DeadLetterStoreError> =>
       Effect.andThen(
-        takeKept(lock, restore),
+        takeLock(restore),
         Effect.suspend(() => {
           const removed: Array<Claimed> = []
           return store.list(name).pipe(
@@ -412,7 +459,7 @@ export const make = <A>(
             const error = toError(exit.cause)
             const again: DeadLetterEntryEncoded = {
               ...encoded,
-              error: { cause: yield* codec.encodeCause(exit.cause), message: error.message },
+              error: encodedError(exit.cause, error.message),
               attempts: encoded.attempts + 1,
               lastFailedAt: now
             }
