@@ -192,6 +192,29 @@ describe("DeadLetterQueue: a full queue never drops silently", () => {
       assert.deepStrictEqual((yield* dlq.entries).map((e) => e.item), ["b", "c"])
     }))
 
+  it.effect("whenFull: backpressure serves waiting offers in order; a new offer does not overtake them", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>({ capacity: 1, whenFull: "backpressure" })
+      yield* dlq.offer(input("a"))
+      const waiting: Array<Fiber.Fiber<unknown, unknown>> = []
+      for (const item of ["b", "c", "d"]) {
+        waiting.push(yield* Effect.forkChild(dlq.offer(input(item))))
+        yield* settle
+      }
+      // a slot frees up, and the same fiber offers at once, before the waiting offers can run
+      const taken: Array<string> = []
+      const late = yield* Effect.forkChild(
+        Effect.flatMap(dlq.take, (entry) => {
+          taken.push(entry.item)
+          return dlq.offer(input("e"))
+        })
+      )
+      yield* settle
+      for (let i = 0; i < 4; i++) taken.push((yield* dlq.take).item)
+      yield* Fiber.joinAll([...waiting, late])
+      assert.deepStrictEqual(taken, ["a", "b", "c", "d", "e"])
+    }))
+
   it.effect("many producers, one consumer, capacity 5: every item delivered exactly once", () =>
     Effect.gen(function*() {
       const dlq = yield* DeadLetterQueue.make<number>({ capacity: 5, whenFull: "backpressure" })
