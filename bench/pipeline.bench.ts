@@ -3,7 +3,7 @@
  * same stages as a bare `Stream.mapEffect` chain; dead-letter queue offer and
  * take throughput against a bare Effect `Queue`.
  */
-import { Cause, Effect, Queue, Stream } from "effect"
+import { Cause, Effect, Queue, Schema, Stream } from "effect"
 import { Backoff, DeadLetterQueue, Idempotency, Pipeline, Retry } from "../src/index.ts"
 import { byName, CALLS_PER_ITERATION as N, ratio, suite, target } from "./harness.ts"
 
@@ -77,6 +77,18 @@ export const run = async (): Promise<void> => {
   const cause = Cause.fail("down")
   const dlq = Effect.runSync(DeadLetterQueue.make<number>({ capacity: N }))
   const queue = Effect.runSync(Queue.bounded<number>(N))
+  // the same on a store that keeps JSON copies, as a durable one would: encoding and decoding paid
+  const memory = DeadLetterQueue.makeStoreMemory()
+  const jsonStore: DeadLetterQueue.DeadLetterStoreShape = {
+    ...memory,
+    durable: true,
+    append: (name, entry) => memory.append(name, JSON.parse(JSON.stringify(entry)))
+  }
+  const dlqJson = Effect.runSync(
+    DeadLetterQueue.make({ capacity: N, item: Schema.Number }).pipe(
+      Effect.provideService(DeadLetterQueue.DeadLetterStore, jsonStore)
+    )
+  )
   const offerTake = (offer: (i: number) => Effect.Effect<unknown, unknown>, take: Effect.Effect<unknown, unknown>) =>
     Effect.gen(function*() {
       for (let i = 0; i < N; i++) yield* offer(i)
@@ -89,6 +101,11 @@ export const run = async (): Promise<void> => {
       name: "DeadLetterQueue offer + take",
       units: N,
       fn: () => Effect.runSync(offerTake((item) => dlq.offer({ item, stage: "s", cause }), dlq.take))
+    },
+    {
+      name: "DeadLetterQueue offer + take, JSON store (item Schema)",
+      units: N,
+      fn: () => Effect.runSync(offerTake((item) => dlqJson.offer({ item, stage: "s", cause }), dlqJson.take))
     },
     {
       name: "DeadLetterQueue offer + drain",

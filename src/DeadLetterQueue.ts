@@ -16,13 +16,13 @@
  *
  * @since 0.1.0
  */
-import { type Cause, Context, Effect, Layer, Predicate } from "effect"
+import { type Cause, Context, Effect, Layer, Predicate, type Schema } from "effect"
 import type { InvalidConfigError } from "./Errors.ts"
 import * as internal from "./internal/deadLetter.ts"
 import * as memory from "./internal/deadLetterStore.ts"
 import * as defaults from "./internal/defaults.ts"
 import * as validate from "./internal/validate.ts"
-import { TaggedError } from "./internal/errors.ts"
+import * as errors from "./internal/deadLetterErrors.ts"
 
 const TypeId = "~effect-resilience/DeadLetterQueue"
 
@@ -33,6 +33,17 @@ const TypeId = "~effect-resilience/DeadLetterQueue"
 /**
  * Why an item failed: the full `Cause` (typed failure, defect or both) and a
  * one-line readable `message` derived from it.
+ *
+ * **Details**
+ *
+ * The store keeps the cause encoded ({@link DeadLetterEntryEncoded}), so an
+ * entry read back (`take`, `entries`, `drain`, `replay`) carries the decoded
+ * cause: its reasons in order; a failure or defect that is an `Error` comes
+ * back as an `Error` with its `name` and `message` (not its class or other
+ * fields), a JSON value as itself; an interruption keeps its fiber id. The
+ * `message`, computed when the entry was stored, keeps the fields
+ * (`Unavailable {"status":503}`). The entry an `offer` returns holds the
+ * cause as offered.
  *
  * @category models
  * @since 0.1.0
@@ -63,6 +74,32 @@ export interface DeadLetterEntry<out A> {
   readonly item: A
   readonly stage: string
   readonly error: DeadLetterError
+  readonly attempts: number
+  readonly firstFailedAt: number
+  readonly lastFailedAt: number
+}
+
+/**
+ * A {@link DeadLetterEntry} as a {@link DeadLetterStore} holds it: plain
+ * data (strings, numbers, arrays, plain objects), ready for
+ * `JSON.stringify`.
+ *
+ * **Details**
+ *
+ * - `item`: `Schema.toCodecJson(item schema)` of the item; the item itself
+ *   when the queue has no item schema (memory store only).
+ * - `error.cause`: the cause as `Schema.toCodecJson(Schema.Cause(Schema.Defect(), Schema.Defect()))`
+ *   encodes it: an array of `{ _tag: "Fail", error }`, `{ _tag: "Die", defect }`
+ *   and `{ _tag: "Interrupt", fiberId }`, an `Error` as `{ name, message }`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface DeadLetterEntryEncoded {
+  readonly id: string
+  readonly item: unknown
+  readonly stage: string
+  readonly error: { readonly cause: Schema.Json; readonly message: string }
   readonly attempts: number
   readonly firstFailedAt: number
   readonly lastFailedAt: number
@@ -107,7 +144,14 @@ export type WhenFull = "fail" | "backpressure"
  * @category models
  * @since 0.1.0
  */
-export interface DeadLetterQueueOptions {
+export interface DeadLetterQueueOptions<A = unknown> {
+  /**
+   * The item's schema: entries cross the store encoded with
+   * `Schema.toCodecJson(item)`, so a durable store holds plain JSON.
+   * Required when the store is durable; without it (memory store only) the
+   * item is kept as is.
+   */
+  readonly item?: Schema.Codec<A, unknown> | undefined
   /** The queue's name: reported in errors and events, and the key of its entries in the store. Default `"dead-letters"`. */
   readonly name?: string | undefined
   /** Entries held at most, an integer >= 1. Default 10,000. */
@@ -217,9 +261,14 @@ export const isDeadLetterQueue = (u: unknown): u is DeadLetterQueue<unknown> => 
  * under this `name` (a durable store after a restart) are adopted: they count
  * against `capacity` and can be taken, drained or replayed.
  *
+ * With an `item` schema, entries are stored encoded and decoded when read
+ * (`A` is inferred from it); a stored entry that does not decode fails the
+ * read with `DeadLetterStoreError` (`operation: "decode"`) and stays in the
+ * store.
+ *
  * Fails with `InvalidConfigError` for a `capacity` that is not an integer
- * >= 1, an empty `name`, or a `whenFull` other than `"fail"` or
- * `"backpressure"`.
+ * >= 1, an empty `name`, a `whenFull` other than `"fail"` or
+ * `"backpressure"`, or no `item` schema on a durable store.
  *
  * **Gotchas**
  *
@@ -245,33 +294,47 @@ export const isDeadLetterQueue = (u: unknown): u is DeadLetterQueue<unknown> => 
  * })
  * ```
  *
+ * **Example** (Items with a schema, ready for a durable store)
+ *
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { DeadLetterQueue } from "effect-resilience"
+ *
+ * class Order extends Schema.Class<Order>("Order")({ id: Schema.String, placedAt: Schema.Date }) {}
+ *
+ * // a DeadLetterQueue<Order>: entries reach the store as JSON, and come back as Orders
+ * const program = DeadLetterQueue.make({ name: "orders", item: Order })
+ * ```
+ *
  * @category constructors
  * @since 0.1.0
  */
 export const make = <A>(
-  input?: DeadLetterQueueOptions
+  input?: DeadLetterQueueOptions<A>
 ): Effect.Effect<DeadLetterQueue<A>, InvalidConfigError | DeadLetterStoreError> =>
-  Effect.flatMap(
-    validate.attempt(() => {
-      const source = "DeadLetterQueue.make"
-      const options = validate.options(source, "options", input, false)
-      const whenFull = options.whenFull ?? defaults.deadLetterQueue.whenFull
-      if (whenFull !== "fail" && whenFull !== "backpressure") {
-        throw validate.invalid(source, "whenFull", "\"fail\" or \"backpressure\"", whenFull)
-      }
-      return {
-        name: validate.nonEmptyName(source, "name", options.name ?? defaults.deadLetterQueue.name),
-        capacity: validate.positiveInt(source, "capacity", options.capacity ?? defaults.deadLetterQueue.capacity),
-        whenFull
-      }
-    }),
-    (config) =>
-      Effect.flatMap(
-        Effect.serviceOption(DeadLetterStore),
-        (store) =>
-          internal.make<A>(config, store._tag === "Some" ? store.value : memory.makeMemory(), TypeId)
-      )
-  )
+  Effect.flatMap(Effect.serviceOption(DeadLetterStore), (service) => {
+    const store = service._tag === "Some" ? service.value : memory.makeMemory()
+    return Effect.flatMap(
+      validate.attempt(() => {
+        const source = "DeadLetterQueue.make"
+        const options = validate.options(source, "options", input, false)
+        const whenFull = options.whenFull ?? defaults.deadLetterQueue.whenFull
+        if (whenFull !== "fail" && whenFull !== "backpressure") {
+          throw validate.invalid(source, "whenFull", "\"fail\" or \"backpressure\"", whenFull)
+        }
+        if (store.durable && options.item === undefined) {
+          throw validate.invalid(source, "item", "a Schema of the item (the DeadLetterStore is durable)", undefined)
+        }
+        return {
+          name: validate.nonEmptyName(source, "name", options.name ?? defaults.deadLetterQueue.name),
+          capacity: validate.positiveInt(source, "capacity", options.capacity ?? defaults.deadLetterQueue.capacity),
+          whenFull,
+          item: options.item
+        }
+      }),
+      (config) => internal.make<A>(config, store, TypeId)
+    )
+  })
 
 // -----------------------------------------------------------------------------
 // errors
@@ -296,14 +359,15 @@ export const make = <A>(
  * @category errors
  * @since 0.1.0
  */
-export class DeadLetterQueueFullError extends TaggedError("DeadLetterQueueFullError")<{
-  readonly policy: string
-  readonly capacity: number
-}> {
-  override get message(): string {
-    return `dead-letter queue "${this.policy}" is full (capacity ${this.capacity})`
-  }
-}
+export const DeadLetterQueueFullError: typeof errors.DeadLetterQueueFullError = errors.DeadLetterQueueFullError
+
+/**
+ * The type of {@link DeadLetterQueueFullError}: `{ policy, capacity }`.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export type DeadLetterQueueFullError = errors.DeadLetterQueueFullError
 
 /**
  * Checks whether a value is a {@link DeadLetterQueueFullError}.
@@ -322,29 +386,33 @@ export const isDeadLetterQueueFullError = (u: unknown): u is DeadLetterQueueFull
   u instanceof DeadLetterQueueFullError
 
 /**
- * The {@link DeadLetterStore} failed (a durable store's I/O). The in-memory
- * store never fails.
+ * The {@link DeadLetterStore} failed (a durable store's I/O), or an entry
+ * could not cross it: `operation` is the store operation (`"append"`,
+ * `"list"`, ...), `"encode"` when the item schema rejected an offered item
+ * (nothing was stored), or `"decode"` when a stored entry does not decode
+ * (the entry stays in the store, unchanged; `cause` is the `SchemaError`).
+ * The in-memory store never fails.
  *
  * @example
  * ```ts
  * import { DeadLetterQueue } from "effect-resilience"
  *
  * const error = new DeadLetterQueue.DeadLetterStoreError({ policy: "orders", operation: "append", cause: "timeout" })
- * error.message // "orders: dead-letter store append failed: timeout"
+ * error.message // 'dead-letter store of "orders" failed to append: timeout'
  * ```
  *
  * @category errors
  * @since 0.1.0
  */
-export class DeadLetterStoreError extends TaggedError("DeadLetterStoreError")<{
-  readonly policy: string
-  readonly operation: string
-  readonly cause: unknown
-}> {
-  override get message(): string {
-    return `dead-letter store of "${this.policy}" failed to ${this.operation}: ${internal.describe(this.cause)}`
-  }
-}
+export const DeadLetterStoreError: typeof errors.DeadLetterStoreError = errors.DeadLetterStoreError
+
+/**
+ * The type of {@link DeadLetterStoreError}: `{ policy, operation, cause }`.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export type DeadLetterStoreError = errors.DeadLetterStoreError
 
 /**
  * Checks whether a value is a {@link DeadLetterStoreError}.
@@ -386,33 +454,40 @@ export const isDeadLetterStoreError = (u: unknown): u is DeadLetterStoreError =>
  *   point leaves every entry in the queue, in its place, or hands it over.
  * - `get` finds an entry by id, so that a repeated offer needs no room.
  *
- * A durable store (a later issue, on `effect/persistence`) must encode the
- * entries, including the `Cause` (e.g. with `Schema.Cause`), and report its
- * I/O failures as {@link DeadLetterStoreError}. A failed operation must have
- * changed nothing.
+ * The entries a store receives are already encoded
+ * ({@link DeadLetterEntryEncoded}: plain JSON when the queue has an item
+ * schema), so a store only keeps them: it may serialize them with
+ * `JSON.stringify` and must return what `JSON.parse` gives back. A store
+ * reports its I/O failures as {@link DeadLetterStoreError}; a failed
+ * operation must have changed nothing.
  *
  * @category store
  * @since 0.1.0
  */
 export interface DeadLetterStoreShape {
   /**
+   * Whether entries outlive the process (or leave it). A queue on a durable
+   * store must have an item schema: {@link make} fails without one.
+   */
+  readonly durable: boolean
+  /**
    * Stores `entry` after every other entry of queue `name`, unless an entry
-   * with its id is there; returns the entry stored under that id (the
-   * existing one for a known id).
+   * with its id is there; returns `undefined` when it stored `entry`, and
+   * the entry stored under that id otherwise.
    */
   readonly append: (
     name: string,
-    entry: DeadLetterEntry<unknown>
-  ) => Effect.Effect<DeadLetterEntry<unknown>, DeadLetterStoreError>
+    entry: DeadLetterEntryEncoded
+  ) => Effect.Effect<DeadLetterEntryEncoded | undefined, DeadLetterStoreError>
   /** Replaces the entry with the same id in place; `false` when there is none. */
-  readonly update: (name: string, entry: DeadLetterEntry<unknown>) => Effect.Effect<boolean, DeadLetterStoreError>
+  readonly update: (name: string, entry: DeadLetterEntryEncoded) => Effect.Effect<boolean, DeadLetterStoreError>
   /** The entry `id`, `undefined` when there is none. */
-  readonly get: (name: string, id: string) => Effect.Effect<DeadLetterEntry<unknown> | undefined, DeadLetterStoreError>
+  readonly get: (name: string, id: string) => Effect.Effect<DeadLetterEntryEncoded | undefined, DeadLetterStoreError>
   /** The entries, oldest first; at most `limit` of them. */
   readonly list: (
     name: string,
     options?: { readonly limit?: number | undefined }
-  ) => Effect.Effect<ReadonlyArray<DeadLetterEntry<unknown>>, DeadLetterStoreError>
+  ) => Effect.Effect<ReadonlyArray<DeadLetterEntryEncoded>, DeadLetterStoreError>
   /** Removes the entry `id`; `false` when it was not there. */
   readonly remove: (name: string, id: string) => Effect.Effect<boolean, DeadLetterStoreError>
   /**
@@ -423,7 +498,7 @@ export interface DeadLetterStoreShape {
    */
   readonly putBack: (
     name: string,
-    entries: ReadonlyArray<DeadLetterEntry<unknown>>
+    entries: ReadonlyArray<DeadLetterEntryEncoded>
   ) => Effect.Effect<void, DeadLetterStoreError>
   /** How many entries queue `name` holds. */
   readonly count: (name: string) => Effect.Effect<number, DeadLetterStoreError>

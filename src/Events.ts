@@ -56,6 +56,7 @@ export type Priority = "critical" | "normal" | "sheddable"
  * - `Shed`: a call of `priority` was rejected by a load shedder.
  * - `Degraded`: the degraded variant ran instead of the full one.
  * - `DeadLettered`: item `id` failed at `stage` and was stored in a dead-letter queue.
+ * - `DeadLetterRejected`: a full dead-letter queue (`whenFull: "fail"`, holding `capacity` entries) rejected an offer.
  * - `StageSkipped`: a non-critical pipeline `stage` was skipped under overload.
  * - `RateLimited`: a call was rejected by a rate limit; the limiter admits calls again after `retryAfter`.
  * - `IdempotentHit`: a call for `key` did not run: it joined a running call (`coalesced`) or read a stored result (`cached`).
@@ -77,6 +78,7 @@ export type ResilienceEvent = Data.TaggedEnum<{
   Shed: EventBase & { readonly priority: Priority }
   Degraded: EventBase & {}
   DeadLettered: EventBase & { readonly stage: string; readonly id: string }
+  DeadLetterRejected: EventBase & { readonly capacity: number }
   StageSkipped: EventBase & { readonly stage: string }
   IdempotentHit: EventBase & { readonly key: string; readonly kind: "coalesced" | "cached" }
   RateLimited: EventBase & { readonly retryAfter: Duration.Duration }

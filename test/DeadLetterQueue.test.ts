@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Data, Deferred, Effect, Exit, Fiber, Random, Ref, Scheduler } from "effect"
+import { Cause, Data, Deferred, Effect, Exit, Fiber, Random, Ref, Scheduler, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { Backoff, DeadLetterQueue, Events, Retry } from "../src/index.ts"
 import { failsInvalid } from "./helpers.ts"
@@ -18,6 +19,7 @@ const slowStore = (store: DeadLetterQueue.DeadLetterStoreShape = DeadLetterQueue
   const pause = Effect.flatMap(Random.nextIntBetween(0, 3), (n) => Effect.repeat(Effect.yieldNow, { times: n }))
   const io = <X, E>(op: Effect.Effect<X, E>) => Effect.andThen(pause, Effect.tap(op, () => pause))
   const slow: DeadLetterQueue.DeadLetterStoreShape = {
+    durable: store.durable,
     append: (name, entry) => io(store.append(name, entry)),
     update: (name, entry) => io(store.update(name, entry)),
     get: (name, id) => io(store.get(name, id)),
@@ -27,6 +29,37 @@ const slowStore = (store: DeadLetterQueue.DeadLetterStoreShape = DeadLetterQueue
     count: (name) => io(store.count(name))
   }
   return slow
+}
+
+class Order extends Schema.Class<Order>("Order")({ id: Schema.String, placedAt: Schema.Date }) {}
+
+/**
+ * A store that keeps every entry as a JSON string, like a durable store
+ * would: what it hands back is `JSON.parse` of what it was given.
+ */
+const jsonStore = (): DeadLetterQueue.DeadLetterStoreShape & { readonly raw: Map<string, string> } => {
+  const memory = DeadLetterQueue.makeStoreMemory()
+  const raw = new Map<string, string>()
+  const save = (entry: DeadLetterQueue.DeadLetterEntryEncoded) => {
+    const json = JSON.stringify(entry)
+    raw.set(entry.id, json)
+    return JSON.parse(json) as DeadLetterQueue.DeadLetterEntryEncoded
+  }
+  const load = (entry: DeadLetterQueue.DeadLetterEntryEncoded) =>
+    JSON.parse(raw.get(entry.id) ?? JSON.stringify(entry)) as DeadLetterQueue.DeadLetterEntryEncoded
+  return {
+    raw,
+    durable: true,
+    append: (name, entry) =>
+      Effect.flatMap(memory.get(name, entry.id), (held) =>
+        held === undefined ? memory.append(name, save(entry)) : Effect.succeed(load(held))),
+    update: (name, entry) => memory.update(name, save(entry)),
+    get: (name, id) => Effect.map(memory.get(name, id), (entry) => entry === undefined ? undefined : load(entry)),
+    list: (name, options) => Effect.map(memory.list(name, options), (entries) => entries.map(load)),
+    remove: (name, id) => memory.remove(name, id),
+    putBack: (name, entries) => memory.putBack(name, entries.map(save)),
+    count: (name) => memory.count(name)
+  }
 }
 
 /** Interruption points tried: the test yields this many times, then interrupts (more than a whole run takes). */
@@ -136,7 +169,9 @@ describe("DeadLetterQueue: a full queue never drops silently", () => {
       assert.isTrue(DeadLetterQueue.isDeadLetterQueueFullError(error))
       assert.deepStrictEqual(error, new DeadLetterQueue.DeadLetterQueueFullError({ policy: "payments", capacity: 2 }))
       assert.strictEqual(error.message, 'dead-letter queue "payments" is full (capacity 2)')
-      assert.deepStrictEqual(events, [])
+      assert.deepStrictEqual(events, [
+        Events.ResilienceEvent.DeadLetterRejected({ name: "payments", timestamp: 0, capacity: 2 })
+      ])
       assert.deepStrictEqual((yield* dlq.entries).map((e) => e.item), ["a", "b"])
       yield* dlq.take
       yield* dlq.offer(input("c"))
@@ -155,6 +190,29 @@ describe("DeadLetterQueue: a full queue never drops silently", () => {
       assert.strictEqual((yield* dlq.take).item, "a")
       assert.strictEqual((yield* Fiber.join(producer)).item, "c")
       assert.deepStrictEqual((yield* dlq.entries).map((e) => e.item), ["b", "c"])
+    }))
+
+  it.effect("whenFull: backpressure serves waiting offers in order; a new offer does not overtake them", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make<string>({ capacity: 1, whenFull: "backpressure" })
+      yield* dlq.offer(input("a"))
+      const waiting: Array<Fiber.Fiber<unknown, unknown>> = []
+      for (const item of ["b", "c", "d"]) {
+        waiting.push(yield* Effect.forkChild(dlq.offer(input(item))))
+        yield* settle
+      }
+      // a slot frees up, and the same fiber offers at once, before the waiting offers can run
+      const taken: Array<string> = []
+      const late = yield* Effect.forkChild(
+        Effect.flatMap(dlq.take, (entry) => {
+          taken.push(entry.item)
+          return dlq.offer(input("e"))
+        })
+      )
+      yield* settle
+      for (let i = 0; i < 4; i++) taken.push((yield* dlq.take).item)
+      yield* Fiber.joinAll([...waiting, late])
+      assert.deepStrictEqual(taken, ["a", "b", "c", "d", "e"])
     }))
 
   it.effect("many producers, one consumer, capacity 5: every item delivered exactly once", () =>
@@ -332,7 +390,7 @@ describe("DeadLetterQueue: nothing lost when take, drain or offer is interrupted
         let done = 0
         for (let point = 0; done < 3; point++) {
           assert.isBelow(point, 1000, "the consumer never finished")
-        const dlq = yield* DeadLetterQueue.make<string>({ capacity: offered.length }).pipe(
+        const dlq = yield* DeadLetterQueue.make({ capacity: offered.length, item: Schema.String }).pipe(
           Effect.provideService(DeadLetterQueue.DeadLetterStore, store())
         )
         for (const item of offered) yield* dlq.offer(input(item))
@@ -378,6 +436,9 @@ describe("DeadLetterQueue: nothing lost when take, drain or offer is interrupted
   it.effect("take, on the memory store, the fiber yielding every 3 to 7 operations", () =>
     everyPoint(takeAll, DeadLetterQueue.makeStoreMemory, [3, 4, 5, 7]))
   it.effect("drain, on a store with I/O", () => everyPoint(drainAll, slowStore))
+  // a store that keeps JSON and hands back copies, as a durable one would
+  it.effect("take, on a JSON store with I/O", () => everyPoint(takeAll, () => slowStore(jsonStore())))
+  it.effect("drain, on a JSON store with I/O", () => everyPoint(drainAll, () => slowStore(jsonStore())))
   it.effect("drain, on the memory store, the fiber yielding every 3 to 7 operations", () =>
     everyPoint(drainAll, DeadLetterQueue.makeStoreMemory, [3, 4, 5, 7]))
 
@@ -420,12 +481,17 @@ describe("DeadLetterQueue: nothing lost when take, drain or offer is interrupted
           Effect.provideService(DeadLetterQueue.DeadLetterStore, slowStore())
         )
         let stored = false
+        const events: Array<Events.ResilienceEvent> = []
         const producer = yield* Effect.forkChild(
-          Effect.onExit(dlq.offer(input("a")), (exit) => Effect.sync(() => stored = Exit.isSuccess(exit)))
+          Effect.onExit(dlq.offer(input("a")), (exit) => Effect.sync(() => stored = Exit.isSuccess(exit))).pipe(
+            Events.withListener((event) => Effect.sync(() => void events.push(event)))
+          )
         )
         for (let i = 0; i < point; i++) yield* Effect.yieldNow
         yield* Fiber.interrupt(producer)
         assert.strictEqual(yield* dlq.size, stored ? 1 : 0, `interrupted after ${point} yields`)
+        // DeadLettered only for an offer that stands
+        assert.deepStrictEqual(events.map((e) => e._tag), stored ? ["DeadLettered"] : [], `events after ${point} yields`)
       }
     }).pipe(Random.withSeed(13)))
 
@@ -628,4 +694,140 @@ describe("DeadLetterQueue: bad options", () => {
       const exit = yield* Effect.exit(dlq.offer(input("x")))
       assert.isTrue(Exit.isSuccess(exit))
     }))
+})
+
+describe("DeadLetterQueue: entries cross the store encoded", () => {
+  const cause = Cause.combine(
+    Cause.combine(Cause.fail(new Unavailable({ status: 503 })), Cause.die(new TypeError("x is undefined"))),
+    Cause.interrupt(7)
+  )
+  const order = new Order({ id: "o-1", placedAt: new Date(86_400_000) })
+  /** A decoded order: an `Order` with the same fields (its `Date` is a new one). */
+  const sameOrder = (item: Order) => {
+    assert.instanceOf(item, Order)
+    assert.deepStrictEqual([item.id, item.placedAt.getTime()], [order.id, order.placedAt.getTime()])
+  }
+
+  it.effect("a class item and a cause with a failure, a defect and an interruption round-trip through a JSON store", () =>
+    Effect.gen(function*() {
+      const store = jsonStore()
+      const dlq = yield* DeadLetterQueue.make({ name: "orders", item: Order }).pipe(
+        Effect.provideService(DeadLetterQueue.DeadLetterStore, store)
+      )
+      const offered = yield* dlq.offer({ id: "o-1", item: order, stage: "payment", cause })
+      assert.strictEqual(offered.item, order)
+      // what the store holds is plain JSON
+      assert.deepStrictEqual(JSON.parse(store.raw.get("o-1")!), {
+        id: "o-1",
+        item: { id: "o-1", placedAt: "1970-01-02T00:00:00.000Z" },
+        stage: "payment",
+        error: {
+          cause: [
+            { _tag: "Fail", error: { name: "Unavailable", message: "" } },
+            { _tag: "Die", defect: { name: "TypeError", message: "x is undefined" } },
+            { _tag: "Interrupt", fiberId: 7 }
+          ],
+          message: "Unavailable {\"status\":503}; defect: TypeError: x is undefined; interrupted"
+        },
+        attempts: 1,
+        firstFailedAt: 0,
+        lastFailedAt: 0
+      })
+      const check = (entry: DeadLetterQueue.DeadLetterEntry<Order>) => {
+        sameOrder(entry.item)
+        const [fail, die, interrupt] = entry.error.cause.reasons
+        assert.isTrue(fail !== undefined && Cause.isFailReason(fail) && fail.error instanceof Error)
+        assert.strictEqual(Cause.isFailReason(fail!) && (fail.error as Error).name, "Unavailable")
+        assert.isTrue(die !== undefined && Cause.isDieReason(die) && die.defect instanceof Error)
+        assert.strictEqual(Cause.isDieReason(die!) && (die.defect as Error).message, "x is undefined")
+        assert.strictEqual(Cause.isDieReason(die!) && (die.defect as Error).name, "TypeError")
+        assert.isTrue(interrupt !== undefined && Cause.isInterruptReason(interrupt) && interrupt.fiberId === 7)
+        assert.strictEqual(entry.error.message, offered.error.message)
+      }
+      check((yield* dlq.entries)[0]!)
+      // a repeated offer returns the stored entry, decoded
+      check(yield* dlq.offer({ id: "o-1", item: order, stage: "payment", cause }))
+      const replayed: Array<Order> = []
+      yield* dlq.replay((item) => Effect.andThen(Effect.sync(() => replayed.push(item)), Effect.fail("still down")))
+      sameOrder(replayed[0]!)
+      const again = (yield* dlq.entries)[0]!
+      assert.strictEqual(again.attempts, 2)
+      assert.deepStrictEqual(again.error.cause, Cause.fail("still down"))
+      const taken = yield* dlq.take
+      assert.deepStrictEqual([taken.id, taken.attempts], ["o-1", 2])
+      sameOrder(taken.item)
+      yield* dlq.offer({ item: order, stage: "payment", cause })
+      const drained = yield* dlq.drain
+      assert.strictEqual(drained.length, 1)
+      check(drained[0]!)
+      assert.strictEqual(yield* dlq.size, 0)
+    }))
+
+  it.effect("the memory store hands back the entry as offered, with its exact cause", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make({ name: "orders", item: Order })
+      yield* dlq.offer({ item: order, stage: "payment", cause })
+      const entry = yield* dlq.take
+      assert.strictEqual(entry.item, order)
+      assert.strictEqual(entry.error.cause, cause)
+    }))
+
+  it.effect("a durable store needs an item schema", () =>
+    failsInvalid(
+      DeadLetterQueue.make<string>({ name: "orders" }).pipe(
+        Effect.provideService(DeadLetterQueue.DeadLetterStore, jsonStore())
+      ),
+      "item",
+      "DeadLetterQueue.make: item must be a Schema of the item (the DeadLetterStore is durable), got undefined"
+    ))
+
+  it.effect("an item the schema rejects fails the offer with DeadLetterStoreError encode, storing nothing", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make({ name: "q", capacity: 1, item: Schema.String }).pipe(
+        Effect.provideService(DeadLetterQueue.DeadLetterStore, jsonStore())
+      )
+      const error = yield* Effect.flip(dlq.offer({ item: 42 as unknown as string, stage: "s", cause: Cause.fail("x") }))
+      assert.isTrue(DeadLetterQueue.isDeadLetterStoreError(error))
+      assert.strictEqual(DeadLetterQueue.isDeadLetterStoreError(error) && error.operation, "encode")
+      assert.strictEqual(yield* dlq.size, 0)
+      yield* dlq.offer({ item: "fits", stage: "s", cause: Cause.fail("x") })
+    }))
+
+  it.effect("an entry that does not decode fails take, entries, drain and replay with DeadLetterStoreError decode, and stays", () =>
+    Effect.gen(function*() {
+      const store = jsonStore()
+      const dlq = yield* DeadLetterQueue.make({ name: "orders", item: Order }).pipe(
+        Effect.provideService(DeadLetterQueue.DeadLetterStore, store)
+      )
+      yield* dlq.offer({ id: "o-1", item: order, stage: "payment", cause })
+      // another process wrote an entry this version cannot read
+      const bad = JSON.parse(store.raw.get("o-1")!)
+      store.raw.set("o-1", JSON.stringify({ ...bad, item: { id: 1 } }))
+      const decodeFailure = <E>(effect: Effect.Effect<unknown, E>) =>
+        Effect.map(Effect.flip(effect), (error) => {
+          assert.isTrue(DeadLetterQueue.isDeadLetterStoreError(error))
+          if (!DeadLetterQueue.isDeadLetterStoreError(error)) return
+          assert.strictEqual(error.operation, "decode")
+          assert.isTrue(error.message.startsWith('dead-letter store of "orders" failed to decode:'), error.message)
+        })
+      yield* decodeFailure(dlq.take)
+      yield* decodeFailure(dlq.entries)
+      yield* decodeFailure(dlq.drain)
+      yield* decodeFailure(dlq.replay(() => Effect.void))
+      yield* decodeFailure(dlq.offer({ id: "o-1", item: order, stage: "payment", cause }))
+      assert.strictEqual(yield* dlq.size, 1)
+      // once repaired, it can be taken
+      store.raw.set("o-1", JSON.stringify(bad))
+      assert.strictEqual((yield* dlq.take).id, "o-1")
+    }))
+})
+
+describe("DeadLetterQueue: module structure", () => {
+  it("the machinery imports the public module for types only (no value import cycle)", () => {
+    for (const file of ["deadLetter.ts", "deadLetterErrors.ts", "deadLetterStore.ts"]) {
+      const source = readFileSync(new URL(`../src/internal/${file}`, import.meta.url), "utf8")
+      const imports = [...source.matchAll(/^import\s+(type\s+)?[^"]*?from\s+"\.\.\/DeadLetterQueue\.ts"/gm)]
+      assert.isTrue(imports.every((m) => m[1] !== undefined), `${file} imports DeadLetterQueue.ts by value`)
+    }
+  })
 })

@@ -18,27 +18,135 @@
  * (`remove` of the offered entry, `putBack` of the taken ones), so each of
  * them succeeds exactly when its change stands. Slots and tickets follow the
  * decision.
+ *
+ * The store only sees encoded entries (plain JSON with an item schema): the
+ * queue encodes on `offer` and decodes what it reads, so a durable store
+ * needs no knowledge of items or causes.
  */
-import { Cause, Clock, Effect, Exit, Predicate, Queue, Scheduler, Scope, Semaphore } from "effect"
-import {
-  type DeadLetterEntry,
-  type DeadLetterError,
-  type DeadLetterInput,
-  type DeadLetterQueue,
-  DeadLetterQueueFullError,
-  type DeadLetterStoreError,
-  type DeadLetterStoreShape,
-  type ReplayOptions,
-  type ReplayResult,
-  type WhenFull
+import { Cause, Clock, Effect, Exit, Queue, Scheduler, Schema, Scope, Semaphore } from "effect"
+import type {
+  DeadLetterEntry,
+  DeadLetterEntryEncoded,
+  DeadLetterError,
+  DeadLetterInput,
+  DeadLetterQueue,
+  DeadLetterStoreShape,
+  ReplayOptions,
+  ReplayResult,
+  WhenFull
 } from "../DeadLetterQueue.ts"
 import { ResilienceEvent } from "../Events.ts"
+import { DeadLetterQueueFullError, DeadLetterStoreError, describeCause } from "./deadLetterErrors.ts"
 import { emit } from "./events.ts"
+
+export { describe, describeCause } from "./deadLetterErrors.ts"
 
 export interface Config {
   readonly name: string
   readonly capacity: number
   readonly whenFull: WhenFull
+  readonly item: Schema.Codec<any, unknown> | undefined
+}
+
+/**
+ * Causes cross the store as `Schema.Cause` encodes them to JSON; typed
+ * failures are of any type here, so they are encoded like defects.
+ */
+const causeJson = Schema.toCodecJson(Schema.Cause(Schema.Defect(), Schema.Defect()))
+const encodeCauseSync = Schema.encodeSync(causeJson)
+const decodeCauseExit = Schema.decodeUnknownExit(causeJson)
+
+/**
+ * An encoded entry's `error`, whose `cause` is encoded when first read (an
+ * enumerable getter, so `JSON.stringify`, spreads and `structuredClone` see
+ * a plain value): a store that keeps the object as it is (the memory store)
+ * never pays for an encoding it does not need, which is most of an offer's
+ * cost. `Schema.Defect` encodes any value (as a formatted string at worst),
+ * so the encoding cannot fail.
+ */
+const encodedError = (cause: Cause.Cause<unknown>, message: string): DeadLetterEntryEncoded["error"] => {
+  let encoded: Schema.Json | undefined
+  return {
+    get cause() {
+      return encoded ??= encodeCauseSync(cause)
+    },
+    message
+  }
+}
+
+/**
+ * Runs a decoder without capturing stack traces: the `Error`s it rebuilds
+ * would only point into the decoder, and capturing them is most of a
+ * decode's cost.
+ */
+const withoutStacks = <X>(f: () => X): X => {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return f()
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}
+
+/**
+ * Encodes and decodes the entries of one queue. An encoded entry this queue
+ * built is remembered with the entry it encodes (weakly): a store that hands
+ * back the very object it was given (the memory store) gets the entry as
+ * offered, with its exact cause, and no decode is paid; what comes back
+ * from elsewhere (a serializing store, another process) is decoded.
+ */
+const makeCodec = <A>(name: string, item: Schema.Codec<A, unknown> | undefined) => {
+  const built = new WeakMap<DeadLetterEntryEncoded, DeadLetterEntry<A>>()
+  const remember = (encoded: DeadLetterEntryEncoded, entry: DeadLetterEntry<A>): DeadLetterEntry<A> => {
+    built.set(encoded, entry)
+    return entry
+  }
+  const itemJson = item === undefined ? undefined : Schema.toCodecJson(item)
+  const encodeItemExit = itemJson === undefined ? undefined : Schema.encodeExit(itemJson)
+  const decodeItemExit = itemJson === undefined ? undefined : Schema.decodeUnknownExit(itemJson)
+  const failure = (operation: "encode" | "decode", cause: Cause.Cause<unknown>) =>
+    Effect.fail(new DeadLetterStoreError({ policy: name, operation, cause: Cause.squash(cause) }))
+
+  /** The item of an offer, encoded. */
+  const encode = (input: DeadLetterInput<A>): Effect.Effect<unknown, DeadLetterStoreError> => {
+    if (encodeItemExit === undefined) return Effect.succeed(input.item)
+    const exit = encodeItemExit(input.item)
+    return Exit.isSuccess(exit) ? Effect.succeed(exit.value) : failure("encode", exit.cause)
+  }
+
+  /** The entry, or the `Cause` of its decoding failure. */
+  const decodeUnsafe = (entry: DeadLetterEntryEncoded): DeadLetterEntry<A> | Cause.Cause<unknown> => {
+    const known = built.get(entry)
+    if (known !== undefined) return known
+    return withoutStacks(() => {
+      const itemExit = decodeItemExit === undefined ? Exit.succeed(entry.item as A) : decodeItemExit(entry.item)
+      if (Exit.isFailure(itemExit)) return itemExit.cause
+      const causeExit = decodeCauseExit(entry.error.cause)
+      if (Exit.isFailure(causeExit)) return causeExit.cause
+      return { ...entry, item: itemExit.value, error: { cause: causeExit.value, message: entry.error.message } }
+    })
+  }
+
+  const decode = (entry: DeadLetterEntryEncoded): Effect.Effect<DeadLetterEntry<A>, DeadLetterStoreError> => {
+    const decoded = decodeUnsafe(entry)
+    return Cause.isCause(decoded) ? failure("decode", decoded) : Effect.succeed(decoded)
+  }
+
+  /** Every entry decoded (a plain loop: a drain decodes thousands), or the first failure. */
+  const decodeAll = (
+    entries: ReadonlyArray<DeadLetterEntryEncoded>
+  ): Effect.Effect<Array<DeadLetterEntry<A>>, DeadLetterStoreError> => {
+    const out: Array<DeadLetterEntry<A>> = []
+    for (const entry of entries) {
+      const decoded = decodeUnsafe(entry)
+      if (Cause.isCause(decoded)) return failure("decode", decoded)
+      out.push(decoded)
+    }
+    return Effect.succeed(out)
+  }
+
+  return { encode, decode, decodeAll, remember }
 }
 
 /** The counter part of an id `"<name>#<n>"`, 0 for an id of another shape. */
@@ -63,6 +171,31 @@ const takeKept = (semaphore: Semaphore.Semaphore, restore: Restore): Effect.Effe
       Effect.onInterrupt(() => Scope.close(scope, Exit.void))
     ))
 
+/**
+ * `takeKept` of one semaphore, with a fast path: a free permit that nobody
+ * waits for is taken at once (`takeIfAvailable`, atomic, not interruptible
+ * as the callers run it), skipping the scope that only a wait needs. The
+ * waits are counted here, before they queue and until they end, so the fast
+ * path never overtakes a waiting fiber: when it took a permit while someone
+ * waits, it gives it back and queues too.
+ */
+const keeper = (semaphore: Semaphore.Semaphore) => {
+  let waiting = 0
+  const done = Effect.sync(() => void waiting--)
+  const wait = (restore: Restore) =>
+    Effect.suspend(() => {
+      waiting++
+      return Effect.ensuring(takeKept(semaphore, restore), done)
+    })
+  return (restore: Restore): Effect.Effect<void> =>
+    Effect.flatMap(semaphore.takeIfAvailable(1), (taken) =>
+      !taken
+        ? wait(restore)
+        : waiting === 0
+        ? Effect.void
+        : Effect.andThen(semaphore.release(1), wait(restore)))
+}
+
 export const make = <A>(
   config: Config,
   store: DeadLetterStoreShape,
@@ -70,6 +203,7 @@ export const make = <A>(
 ) =>
   Effect.gen(function*() {
     const { capacity, name, whenFull } = config
+    const codec = makeCodec<A>(name, config.item)
     // adopt what a durable store already holds under this name
     const existing = yield* store.list(name)
     let sequence = 0
@@ -80,6 +214,8 @@ export const make = <A>(
     const available = yield* Queue.unbounded<void>()
     for (let i = 0; i < existing.length; i++) Queue.offerUnsafe(available, undefined)
     const lock = yield* Semaphore.make(1)
+    const takeLock = keeper(lock)
+    const takeSlot = keeper(slots)
 
     const freeSlot = Effect.suspend(() => {
       if (excess > 0) {
@@ -91,6 +227,7 @@ export const make = <A>(
     const giveTicketBack = Effect.sync(() => void Queue.offerUnsafe(available, undefined))
     const dropTicket = Effect.sync(() => void Queue.takeUnsafe(available))
     const releaseLock = lock.release(1)
+    const rejected = emit((timestamp) => ResilienceEvent.DeadLetterRejected({ name, timestamp, capacity }))
 
     const undoFailed = (cause: Cause.Cause<DeadLetterStoreError>) =>
       Effect.logError(`dead-letter queue "${name}": could not undo a change after an interruption or failure`, cause)
@@ -139,42 +276,44 @@ export const make = <A>(
       whenFull === "fail"
         ? Effect.flatMap(
           slots.takeIfAvailable(1),
-          (ok) => ok ? Effect.void : Effect.fail(new DeadLetterQueueFullError({ policy: name, capacity }))
+          (ok) =>
+            ok ? Effect.void : Effect.andThen(rejected, Effect.fail(new DeadLetterQueueFullError({ policy: name, capacity })))
         )
-        : takeKept(slots, restore)
+        : takeSlot(restore)
 
-    /** Takes a slot and stores the entry; the existing entry (and the slot freed) when its id is stored. */
-    const storeEntry = (input: DeadLetterInput<A>, restore: Restore) =>
+    /**
+     * Takes a slot and stores the entry (`item` encoded). Returns the entry and whether it is
+     * new; the entry held (and the slot freed) when its id is stored.
+     */
+    const storeEntry = (input: DeadLetterInput<A>, item: unknown, restore: Restore) =>
       Effect.andThen(
         acquireSlot(restore),
         Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          const append = (id: string): Effect.Effect<readonly [DeadLetterEntry<A>, boolean], DeadLetterStoreError> => {
-            const entry: DeadLetterEntry<A> = {
+          const error = toError(input.cause)
+          const append = (
+            id: string
+          ): Effect.Effect<readonly [DeadLetterEntry<A>, boolean], DeadLetterStoreError> => {
+            const encoded: DeadLetterEntryEncoded = {
               id,
-              item: input.item,
+              item,
               stage: input.stage,
-              error: toError(input.cause),
+              error: encodedError(input.cause, error.message),
               attempts: input.attempts ?? 1,
               firstFailedAt: input.firstFailedAt ?? now,
               lastFailedAt: now
             }
-            return Effect.flatMap(store.append(name, entry), (stored) => {
-              if (stored !== entry && input.id === undefined) {
-                // a counter id that a producer had chosen: take the next one
-                return append(`${name}#${++sequence}`)
+            return Effect.flatMap(store.append(name, encoded), (stored) => {
+              if (stored === undefined) {
+                return Effect.succeed([codec.remember(encoded, { ...encoded, item: input.item, error }), true] as const)
               }
-              return Effect.succeed([stored as DeadLetterEntry<A>, stored === entry] as const)
+              // a counter id that a producer had chosen: take the next one
+              if (input.id === undefined) return append(`${name}#${++sequence}`)
+              return Effect.map(codec.decode(stored), (held) => [held, false] as const)
             })
           }
           return append(input.id ?? `${name}#${++sequence}`).pipe(
             Effect.onError(() => freeSlot),
-            Effect.tap(([entry, isNew]) =>
-              isNew
-                // emitted before the hand-over check, which must not wait for a listener (so an offer
-                // interrupted at that check may have emitted its event)
-                ? emit((timestamp) => ResilienceEvent.DeadLettered({ name, timestamp, stage: entry.stage, id: entry.id }))
-                : freeSlot
-            )
+            Effect.tap(([, isNew]) => isNew ? Effect.void : freeSlot)
           )
         })
       )
@@ -184,91 +323,126 @@ export const make = <A>(
         input.id === undefined ? Effect.succeed(undefined) : store.get(name, input.id),
         (known) =>
           known !== undefined
-            ? Effect.succeed(known as DeadLetterEntry<A>)
-            : Effect.map(
-              handOver(
-                (restore) => storeEntry(input, restore),
-                // an interrupted offer stores nothing; if a drain or replay took the entry meanwhile, it
-                // accounted for it as for a committed entry (slot freed, a ticket dropped): commit it
-                ([entry, isNew]) =>
-                  isNew
-                    ? Effect.flatMap(store.remove(name, entry.id), (removed) => removed ? freeSlot : giveTicketBack)
-                    : Effect.void,
-                ([, isNew]) => isNew ? giveTicketBack : Effect.void
-              ),
-              ([entry]) => entry
-            )
+            ? codec.decode(known)
+            : Effect.flatMap(codec.encode(input), (encoded) =>
+              Effect.map(
+                handOver(
+                  (restore) => storeEntry(input, encoded, restore),
+                  // an interrupted offer stores nothing; if a drain or replay took the entry meanwhile, it
+                  // accounted for it as for a committed entry (slot freed, a ticket dropped): commit it
+                  ([entry, isNew]) =>
+                    isNew
+                      ? Effect.flatMap(store.remove(name, entry.id), (removed) => removed ? freeSlot : giveTicketBack)
+                      : Effect.void,
+                  // the event only for an offer that stands: emitted after the check, so a listener
+                  // must not suspend (it runs where an interruption cannot be let in)
+                  ([entry, isNew]) =>
+                    isNew
+                      ? Effect.andThen(
+                        giveTicketBack,
+                        emit((timestamp) => ResilienceEvent.DeadLettered({ name, timestamp, stage: entry.stage, id: entry.id }))
+                      )
+                      : Effect.void
+                ),
+                ([entry]) => entry
+              ))
       )
 
-    /** Removes the oldest entry (the caller holds the lock); `undefined` when there is none. */
-    const removeOldest: Effect.Effect<DeadLetterEntry<A> | undefined, DeadLetterStoreError> = Effect.flatMap(
+    type Claimed = readonly [DeadLetterEntryEncoded, DeadLetterEntry<A>]
+
+    /**
+     * Removes the oldest entry (the caller holds the lock); `undefined` when there is none. The
+     * entry is decoded before it is removed: one that does not decode stays in place.
+     */
+    const removeOldest: Effect.Effect<Claimed | undefined, DeadLetterStoreError> = Effect.flatMap(
       store.list(name, { limit: 1 }),
       (oldest) => {
-        const entry = oldest[0] as DeadLetterEntry<A> | undefined
-        if (entry === undefined) return Effect.succeed(undefined)
-        return Effect.flatMap(store.remove(name, entry.id), (removed) => removed ? Effect.succeed(entry) : removeOldest)
+        const encoded = oldest[0]
+        if (encoded === undefined) return Effect.succeed(undefined)
+        return Effect.flatMap(codec.decode(encoded), (entry) =>
+          Effect.flatMap(
+            store.remove(name, encoded.id),
+            (removed) => removed ? Effect.succeed([encoded, entry] as const) : removeOldest
+          ))
       }
     )
 
     /** Waits for a ticket and the lock, and removes the oldest entry; returns holding the lock. */
-    const claim = (restore: Restore): Effect.Effect<DeadLetterEntry<A>, DeadLetterStoreError> =>
+    const claim = (restore: Restore): Effect.Effect<Claimed, DeadLetterStoreError> =>
       restore(Queue.take(available)).pipe(
-        Effect.andThen(takeKept(lock, restore).pipe(Effect.onInterrupt(() => giveTicketBack))),
+        Effect.andThen(takeLock(restore).pipe(Effect.onInterrupt(() => giveTicketBack))),
         Effect.andThen(removeOldest.pipe(Effect.onError(() => Effect.andThen(giveTicketBack, releaseLock)))),
         // a spare ticket (its entry went while this taker held it): wait for the next one
-        Effect.flatMap((entry) => entry === undefined ? Effect.andThen(releaseLock, claim(restore)) : Effect.succeed(entry))
+        Effect.flatMap((claimed) =>
+          claimed === undefined ? Effect.andThen(releaseLock, claim(restore)) : Effect.succeed(claimed)
+        )
       )
 
-    const take = handOver(
-      claim,
-      (entry) => Effect.andThen(store.putBack(name, [entry]), giveTicketBack).pipe(Effect.ensuring(releaseLock)),
-      () => Effect.andThen(freeSlot, releaseLock)
+    const take = Effect.map(
+      handOver(
+        claim,
+        ([encoded]) => Effect.andThen(store.putBack(name, [encoded]), giveTicketBack).pipe(Effect.ensuring(releaseLock)),
+        () => Effect.andThen(freeSlot, releaseLock)
+      ),
+      ([, entry]) => entry
     )
 
-    const entries = store.list(name) as Effect.Effect<
-      ReadonlyArray<DeadLetterEntry<A>>,
-      DeadLetterStoreError
-    >
+    const entries = Effect.flatMap(store.list(name), codec.decodeAll)
 
-    /** Removes every entry (holding the lock); on a store failure, puts back those it removed. */
-    const removeAll = (restore: Restore): Effect.Effect<ReadonlyArray<DeadLetterEntry<A>>, DeadLetterStoreError> =>
+    /**
+     * Removes every entry (holding the lock), all decoded first: one that does not decode fails
+     * the drain, which then removed nothing. On a store failure, puts back those it removed.
+     */
+    const removeAll = (restore: Restore): Effect.Effect<ReadonlyArray<Claimed>, DeadLetterStoreError> =>
       Effect.andThen(
-        takeKept(lock, restore),
+        takeLock(restore),
         Effect.suspend(() => {
-          const removed: Array<DeadLetterEntry<A>> = []
-          return entries.pipe(
+          const removed: Array<Claimed> = []
+          return store.list(name).pipe(
             Effect.flatMap((all) =>
-              Effect.forEach(all, (entry) =>
-                Effect.map(store.remove(name, entry.id), (ok) => {
-                  if (ok) removed.push(entry)
-                }), { discard: true })
+              Effect.flatMap(codec.decodeAll(all), (decoded) =>
+                Effect.forEach(all, (encoded, i) =>
+                  Effect.map(store.remove(name, encoded.id), (ok) => {
+                    if (ok) removed.push([encoded, decoded[i]!])
+                  }), { discard: true }))
             ),
             Effect.as(removed),
             Effect.onError(() =>
-              store.putBack(name, removed).pipe(Effect.catchCause(undoFailed), Effect.ensuring(releaseLock))
+              store.putBack(name, removed.map(([encoded]) => encoded)).pipe(
+                Effect.catchCause(undoFailed),
+                Effect.ensuring(releaseLock)
+              )
             )
           )
         })
       )
 
-    const drain = handOver(
-      removeAll,
-      (removed) => Effect.ensuring(store.putBack(name, removed), releaseLock),
-      (removed) =>
-        Effect.andThen(
-          Effect.forEach(removed, () => Effect.andThen(freeSlot, dropTicket), { discard: true }),
-          releaseLock
-        )
+    const drain = Effect.map(
+      handOver(
+        removeAll,
+        (removed) => Effect.ensuring(store.putBack(name, removed.map(([encoded]) => encoded)), releaseLock),
+        (removed) =>
+          Effect.andThen(
+            Effect.forEach(removed, () => Effect.andThen(freeSlot, dropTicket), { discard: true }),
+            releaseLock
+          )
+      ),
+      (removed) => removed.map(([, entry]) => entry)
     )
+
     const replay = <E, R, E2 = E, R2 = R>(
       handler: (item: A, entry: DeadLetterEntry<A>) => Effect.Effect<unknown, E, R>,
       options?: ReplayOptions<E, R, E2, R2>
     ) =>
       lock.withPermit(Effect.gen(function*() {
-        const snapshot = yield* entries
+        const snapshot = yield* store.list(name)
+        // all decoded before any handler runs: an entry that does not decode fails the replay unchanged
+        const decoded = yield* codec.decodeAll(snapshot)
         let replayed = 0
         let failedAgain = 0
-        for (const entry of snapshot) {
+        for (let i = 0; i < snapshot.length; i++) {
+          const encoded = snapshot[i]!
+          const entry = decoded[i]!
           const call = Effect.suspend(() => handler(entry.item, entry))
           const guarded = options?.policy === undefined
             ? call as unknown as Effect.Effect<unknown, E2, R2>
@@ -282,12 +456,14 @@ export const make = <A>(
             return yield* Effect.interrupt
           } else {
             const now = yield* Clock.currentTimeMillis
-            const again: DeadLetterEntry<A> = {
-              ...entry,
-              error: toError(exit.cause),
-              attempts: entry.attempts + 1,
+            const error = toError(exit.cause)
+            const again: DeadLetterEntryEncoded = {
+              ...encoded,
+              error: encodedError(exit.cause, error.message),
+              attempts: encoded.attempts + 1,
               lastFailedAt: now
             }
+            codec.remember(again, { ...entry, error, attempts: again.attempts, lastFailedAt: now })
             yield* store.update(name, again)
             failedAgain++
           }
@@ -312,41 +488,3 @@ export const make = <A>(
   })
 
 export const toError = (cause: Cause.Cause<unknown>): DeadLetterError => ({ cause, message: describeCause(cause) })
-
-/** One line per reason: the typed failure, the defect (`"defect: ..."`) or `"interrupted"`. */
-export const describeCause = (cause: Cause.Cause<unknown>): string => {
-  const parts: Array<string> = []
-  for (const reason of cause.reasons) {
-    if (Cause.isFailReason(reason)) parts.push(describe(reason.error))
-    else if (Cause.isDieReason(reason)) parts.push(`defect: ${describe(reason.defect)}`)
-    else parts.push("interrupted")
-  }
-  return parts.length === 0 ? "no error" : parts.join("; ")
-}
-
-/** A readable one-line description of any error value. */
-export const describe = (error: unknown): string => {
-  if (typeof error === "string") return error
-  if (error instanceof Error) {
-    const label = Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" ? error._tag : error.name
-    if (error.message !== "") return `${label}: ${error.message}`
-    const fields = ownFields(error)
-    return fields === undefined ? label : `${label} ${fields}`
-  }
-  if (Predicate.isObject(error)) {
-    const label = Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" ? error._tag : undefined
-    const fields = ownFields(error)
-    return [label, fields].filter((s) => s !== undefined).join(" ") || String(error)
-  }
-  return String(error)
-}
-
-const ownFields = (value: object): string | undefined => {
-  const fields = Object.entries(value).filter(([key]) => key !== "_tag" && key !== "stack")
-  if (fields.length === 0) return undefined
-  try {
-    return JSON.stringify(Object.fromEntries(fields))
-  } catch {
-    return undefined
-  }
-}

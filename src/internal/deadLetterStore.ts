@@ -6,10 +6,10 @@
  * with respect to other fibers.
  */
 import { Effect } from "effect"
-import type { DeadLetterEntry, DeadLetterStoreShape } from "../DeadLetterQueue.ts"
+import type { DeadLetterEntryEncoded, DeadLetterStoreShape } from "../DeadLetterQueue.ts"
 
 export const makeMemory = (): DeadLetterStoreShape => {
-  const queues = new Map<string, Map<string, DeadLetterEntry<unknown>>>()
+  const queues = new Map<string, Map<string, DeadLetterEntryEncoded>>()
   const queue = (name: string) => {
     let entries = queues.get(name)
     if (entries === undefined) {
@@ -19,13 +19,14 @@ export const makeMemory = (): DeadLetterStoreShape => {
     return entries
   }
   return {
+    durable: false,
     append: (name, entry) =>
       Effect.sync(() => {
         const entries = queue(name)
         const existing = entries.get(entry.id)
         if (existing !== undefined) return existing
         entries.set(entry.id, entry)
-        return entry
+        return undefined
       }),
     get: (name, id) => Effect.sync(() => queue(name).get(id)),
     update: (name, entry) =>
@@ -38,7 +39,7 @@ export const makeMemory = (): DeadLetterStoreShape => {
     list: (name, options) =>
       Effect.sync(() => {
         const limit = options?.limit ?? Infinity
-        const out: Array<DeadLetterEntry<unknown>> = []
+        const out: Array<DeadLetterEntryEncoded> = []
         if (limit <= 0) return out
         for (const entry of queue(name).values()) {
           out.push(entry)

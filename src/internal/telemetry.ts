@@ -46,6 +46,7 @@ export const metrics = {
   rateLimited: counter("resilience_rate_limited_total", "Calls refused by a rate limit (label: policy)"),
   deadLetterQueueSize: gauge("resilience_dead_letter_queue_size", "Entries in a dead-letter queue (label: policy)"),
   deadLetters: counter("resilience_dead_letters_total", "Items stored in a dead-letter queue (label: policy)"),
+  deadLetterRejections: counter("resilience_dead_letter_rejections_total", "Items refused by a full dead-letter queue (label: policy)"),
   degraded: counter("resilience_degraded_total", "Degraded variants run instead of the full one (label: policy)"),
   stagesSkipped: counter("resilience_stages_skipped_total", "Non-critical pipeline stages skipped (label: policy)"),
   idempotentHits: counter("resilience_idempotent_hits_total", "Calls answered without running (labels: policy, kind)")
@@ -309,6 +310,14 @@ export const read = (event: ResilienceEvent): Reading => {
         metrics: inc(metrics.degraded, policy),
         level: "Info",
         message: `"${name}" ran its degraded variant`
+      }
+    case "DeadLetterRejected":
+      return {
+        span: "resilience.dead_letter_queue.rejected",
+        attributes: { "resilience.dead_letter_queue.capacity": event.capacity },
+        metrics: inc(metrics.deadLetterRejections, policy),
+        level: "Warn",
+        message: `dead-letter queue "${name}" is full (capacity ${event.capacity}): an item was refused`
       }
     case "DeadLettered":
       return {
