@@ -5,6 +5,9 @@
  */
 
 /** @since 0.1.0 */
+export * as AdaptiveLimit from "./AdaptiveLimit.ts"
+
+/** @since 0.1.0 */
 export * as Backoff from "./Backoff.ts"
 
 /** @since 0.1.0 */
