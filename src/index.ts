@@ -53,4 +53,7 @@ export * as ResilienceConfig from "./ResilienceConfig.ts"
 export * as Retry from "./Retry.ts"
 
 /** @since 0.1.0 */
+export * as Throttle from "./Throttle.ts"
+
+/** @since 0.1.0 */
 export * as Timeout from "./Timeout.ts"
