@@ -31,6 +31,14 @@ const TypeId = "~effect-resilience/AdaptiveLimit"
  * How the limit moves: built by {@link aimd} or {@link gradient2}, validated
  * when built. Plain data, so it can be shown, compared and logged.
  *
+ * @example
+ * ```ts
+ * import { AdaptiveLimit } from "effect-resilience"
+ *
+ * const algorithm: AdaptiveLimit.Algorithm = AdaptiveLimit.gradient2()
+ * algorithm._tag // "Gradient2"
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -38,6 +46,13 @@ export type Algorithm = internal.Algorithm
 
 /**
  * Options of {@link aimd}. Defaults are Netflix `AIMDLimit`'s.
+ *
+ * @example
+ * ```ts
+ * import type { AdaptiveLimit } from "effect-resilience"
+ *
+ * const options: AdaptiveLimit.AimdOptions = { minLimit: 2, backoffRatio: 0.8, timeout: "2 seconds" }
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -61,6 +76,13 @@ export interface AimdOptions {
 
 /**
  * Options of {@link gradient2}. Defaults are Netflix `Gradient2Limit`'s.
+ *
+ * @example
+ * ```ts
+ * import type { AdaptiveLimit } from "effect-resilience"
+ *
+ * const options: AdaptiveLimit.Gradient2Options = { minLimit: 4, rttTolerance: 1.2, window: "500 millis" }
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -100,8 +122,9 @@ export interface Gradient2Options {
  * or slower than `timeout`), `limit = max(minLimit, floor(limit · backoffRatio))`;
  * otherwise, if at least `limit / 2` calls were in flight when it was
  * admitted, `limit = min(maxLimit, limit + 1)`. Defaults: initial 20, min 20,
- * max 200, backoff ratio 0.9, timeout 5 s. Throws `InvalidConfigError` on an
- * option out of range.
+ * max 200, backoff ratio 0.9, timeout 5 s. Every call is a sample unless
+ * `window` is set (then one sample per window, as for {@link gradient2}).
+ * Throws `InvalidConfigError` on an option out of range.
  *
  * @example
  * ```ts
@@ -155,9 +178,19 @@ export const aimd = (options: AimdOptions = {}): Algorithm => {
  * `queueSize · smoothing` per call; higher latency shrinks it. While fewer
  * than `limit / 2` calls are in flight the limit stays put. Errors count by
  * their latency only (as in Netflix's); use {@link aimd} to react to errors.
- * Defaults: initial 20, min 20, max 200, smoothing 0.2, rtt tolerance 1.5,
- * long window 600, queue size 4. Throws `InvalidConfigError` on an option out
- * of range.
+ * Samples are gathered in windows of `window` (1 s, Netflix `WindowedLimit`):
+ * the algorithm sees one sample per window (mean latency, most calls in
+ * flight, any drop), so `longWindow` counts windows (600 ≈ 10 minutes); a
+ * window of `windowMinSamples` (10) calls or fewer is discarded, calls under
+ * 100 µs are ignored. Defaults: initial 20, min 20, max 200, smoothing 0.2,
+ * rtt tolerance 1.5, long window 600, queue size 4. Throws
+ * `InvalidConfigError` on an option out of range.
+ *
+ * **Gotchas**
+ *
+ * With `rttTolerance` 1.5 latency may rise by half before the limit falls;
+ * for a latency-sensitive dependency use 1 to 1.2. `minLimit` 20 is a floor:
+ * lower it for a dependency that serves fewer calls at once.
  *
  * @example
  * ```ts
@@ -221,6 +254,17 @@ const limits = (
 /**
  * Options of {@link make}.
  *
+ * @example
+ * ```ts
+ * import { AdaptiveLimit } from "effect-resilience"
+ *
+ * const options: AdaptiveLimit.AdaptiveLimitOptions = {
+ *   name: "db",
+ *   algorithm: AdaptiveLimit.aimd(),
+ *   isDropped: (error) => error instanceof Error && error.message === "overloaded"
+ * }
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -241,6 +285,16 @@ export interface AdaptiveLimitOptions {
 /**
  * A snapshot of an adaptive limiter.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { AdaptiveLimit } from "effect-resilience"
+ *
+ * declare const limiter: AdaptiveLimit.AdaptiveLimiter
+ *
+ * const busy = Effect.map(limiter.stats, (s: AdaptiveLimit.AdaptiveLimitStats) => s.inFlight >= s.limit)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -255,6 +309,16 @@ export interface AdaptiveLimitStats {
 
 /**
  * An adaptive concurrency limiter.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { AdaptiveLimit } from "effect-resilience"
+ *
+ * declare const limiter: AdaptiveLimit.AdaptiveLimiter
+ *
+ * const guarded = Effect.succeed("row").pipe(limiter.execute)
+ * ```
  *
  * @category models
  * @since 0.1.0

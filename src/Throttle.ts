@@ -30,6 +30,13 @@ const TypeId = "~effect-resilience/Throttle"
 /**
  * Options of {@link make}.
  *
+ * @example
+ * ```ts
+ * import type { Throttle } from "effect-resilience"
+ *
+ * const options: Throttle.ThrottleOptions = { name: "search", k: 1.5, window: "1 minute", buckets: 6 }
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -53,6 +60,16 @@ export interface ThrottleOptions {
 /**
  * A snapshot of a throttle.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Throttle } from "effect-resilience"
+ *
+ * declare const throttle: Throttle.Throttle
+ *
+ * const shedding = Effect.map(throttle.stats, (s: Throttle.ThrottleStats) => s.probability > 0)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -69,6 +86,16 @@ export interface ThrottleStats {
 
 /**
  * A client-side adaptive throttle.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Throttle } from "effect-resilience"
+ *
+ * declare const throttle: Throttle.Throttle
+ *
+ * const guarded = Effect.succeed("hit").pipe(throttle.execute)
+ * ```
  *
  * @category models
  * @since 0.1.0
