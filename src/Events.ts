@@ -60,6 +60,9 @@ export type Priority = "critical" | "normal" | "sheddable"
  * - `StageSkipped`: a non-critical pipeline `stage` was skipped under overload.
  * - `RateLimited`: a call was rejected by a rate limit; the limiter admits calls again after `retryAfter`.
  * - `IdempotentHit`: a call for `key` did not run: it joined a running call (`coalesced`) or read a stored result (`cached`).
+ * - `LimitChanged`: an adaptive limiter moved its concurrency limit `from` → `to`.
+ * - `LimitRejected`: an adaptive limiter rejected a call: `inFlight` calls already ran against its `limit`.
+ * - `Throttled`: client-side adaptive throttling rejected a call locally; it rejects calls with this `probability` now.
  *
  * @category models
  * @since 0.1.0
@@ -82,6 +85,9 @@ export type ResilienceEvent = Data.TaggedEnum<{
   StageSkipped: EventBase & { readonly stage: string }
   IdempotentHit: EventBase & { readonly key: string; readonly kind: "coalesced" | "cached" }
   RateLimited: EventBase & { readonly retryAfter: Duration.Duration }
+  LimitChanged: EventBase & { readonly from: number; readonly to: number }
+  LimitRejected: EventBase & { readonly limit: number; readonly inFlight: number }
+  Throttled: EventBase & { readonly probability: number }
 }>
 
 /**

@@ -5,6 +5,9 @@
  */
 
 /** @since 0.1.0 */
+export * as AdaptiveLimit from "./AdaptiveLimit.ts"
+
+/** @since 0.1.0 */
 export * as Backoff from "./Backoff.ts"
 
 /** @since 0.1.0 */
@@ -51,6 +54,9 @@ export * as ResilienceConfig from "./ResilienceConfig.ts"
 
 /** @since 0.1.0 */
 export * as Retry from "./Retry.ts"
+
+/** @since 0.1.0 */
+export * as Throttle from "./Throttle.ts"
 
 /** @since 0.1.0 */
 export * as Timeout from "./Timeout.ts"

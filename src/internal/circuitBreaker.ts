@@ -345,9 +345,9 @@ const outcomeOfExit = (outcomeOf: (error: unknown) => machine.Outcome, exit: Exi
  * (another breaker, a full bulkhead, a load shedder, a rate limit): matched
  * by tag, so that this module depends on none of them.
  */
-const rejectionTags = new Set(["CircuitOpenError", "BulkheadRejectedError", "LoadShedError", "RateLimitedError"])
+const rejectionTags = new Set(["CircuitOpenError", "BulkheadRejectedError", "LoadShedError", "RateLimitedError", "AdaptiveLimitRejectedError", "ThrottledError"])
 
-const isRejection = (error: unknown): boolean =>
+export const isRejection = (error: unknown): boolean =>
   typeof error === "object" && error !== null && rejectionTags.has((error as { readonly _tag?: unknown })._tag as string)
 
 /**

@@ -115,6 +115,56 @@ export const circuitBreaker = {
   changesCapacity: 256
 } as const
 
+/**
+ * AdaptiveLimit: Netflix concurrency-limits' defaults (`AIMDLimit`,
+ * `Gradient2Limit` builders), so that a limiter starts where theirs does.
+ */
+export const adaptiveLimit = {
+  aimd: {
+    initialLimit: 20,
+    minLimit: 20,
+    maxLimit: 200,
+    /** Multiplicative decrease on a drop: limit · 0.9. */
+    backoffRatio: 0.9,
+    /** A call slower than this counts as a drop. */
+    timeoutMillis: 5_000,
+    /** No sample window: every call is a sample (as Netflix's AIMDLimit is usually run). */
+    windowMillis: 0
+  },
+  gradient2: {
+    initialLimit: 20,
+    minLimit: 20,
+    maxLimit: 200,
+    /** Share of the new estimate taken at each sample. */
+    smoothing: 0.2,
+    /** Latency may grow to 1.5× the long-term average before the limit falls. */
+    rttTolerance: 1.5,
+    /** Samples in the long-term latency average (exponential, after 10 warm-up samples). */
+    longWindow: 600,
+    longWindowWarmup: 10,
+    /** Calls allowed to queue in the dependency: added to the limit at each sample. */
+    queueSize: 4,
+    /** One sample per 1-second window (Netflix WindowedLimit), so `longWindow` spans 10 minutes. */
+    windowMillis: 1_000
+  },
+  /** Netflix WindowedLimit: a window of 10 calls or fewer is discarded, calls under 100 µs ignored. */
+  window: {
+    minSamples: 10,
+    minRttMillis: 0.1
+  }
+} as const
+
+/** Throttle: Google SRE client-side adaptive throttling (SRE book, ch. 21). */
+export const throttle = {
+  name: "throttle",
+  /** Requests may exceed K · accepts before any is rejected locally. */
+  k: 2,
+  /** 2 minutes. */
+  windowMillis: 120_000,
+  /** The window slides one 10-second bucket at a time. */
+  buckets: 12
+} as const
+
 /** The shared rate-limit store on Redis (`effect-resilience/Redis`). */
 export const redisRateLimiterStore = {
   prefix: "effect-resilience:ratelimit:",

@@ -47,6 +47,9 @@ export const metrics = {
   deadLetterQueueSize: gauge("resilience_dead_letter_queue_size", "Entries in a dead-letter queue (label: policy)"),
   deadLetters: counter("resilience_dead_letters_total", "Items stored in a dead-letter queue (label: policy)"),
   deadLetterRejections: counter("resilience_dead_letter_rejections_total", "Items refused by a full dead-letter queue (label: policy)"),
+  adaptiveLimit: gauge("resilience_adaptive_limit", "Concurrency limit of an adaptive limiter (label: policy)"),
+  adaptiveLimitRejections: counter("resilience_adaptive_limit_rejections_total", "Calls rejected by an adaptive limiter (label: policy)"),
+  throttled: counter("resilience_throttled_total", "Calls rejected locally by adaptive throttling (label: policy)"),
   degraded: counter("resilience_degraded_total", "Degraded variants run instead of the full one (label: policy)"),
   stagesSkipped: counter("resilience_stages_skipped_total", "Non-critical pipeline stages skipped (label: policy)"),
   idempotentHits: counter("resilience_idempotent_hits_total", "Calls answered without running (labels: policy, kind)")
@@ -251,6 +254,30 @@ export const read = (event: ResilienceEvent): Reading => {
         metrics: inc(metrics.breakerRejections, policy),
         level: "Info",
         message: `circuit "${name}" rejected a call (${breakerStateLabel(event.state)})`
+      }
+    case "LimitChanged":
+      return {
+        span: "resilience.adaptive_limit.changed",
+        attributes: { "resilience.adaptive_limit.from": event.from, "resilience.adaptive_limit.to": event.to },
+        metrics: Metric.update(Metric.withAttributes(metrics.adaptiveLimit, policy), event.to),
+        level: "Debug",
+        message: `adaptive limit "${name}" ${event.from} -> ${event.to}`
+      }
+    case "LimitRejected":
+      return {
+        span: "resilience.adaptive_limit.rejected",
+        attributes: { "resilience.adaptive_limit.limit": event.limit, "resilience.adaptive_limit.in_flight": event.inFlight },
+        metrics: inc(metrics.adaptiveLimitRejections, policy),
+        level: "Info",
+        message: `adaptive limit "${name}" rejected a call (${event.inFlight} in flight, limit ${event.limit})`
+      }
+    case "Throttled":
+      return {
+        span: "resilience.throttle.rejected",
+        attributes: { "resilience.throttle.probability": event.probability },
+        metrics: inc(metrics.throttled, policy),
+        level: "Info",
+        message: `throttle "${name}" rejected a call locally (probability ${event.probability.toFixed(3)})`
       }
     case "RateLimited":
       return {

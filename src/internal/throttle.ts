@@ -1,0 +1,136 @@
+/**
+ * Client-side adaptive throttling (Google SRE book, "Handling Overload"):
+ * over a sliding window, count the requests the client attempted and those
+ * the backend accepted; reject a new request locally with probability
+ * `max(0, (requests − k · accepts) / (requests + 1))`. While the backend
+ * accepts at least one request in `k`, nothing is rejected; as it refuses
+ * more, the client sends less, and locally rejected requests still count as
+ * requests, so the rate that reaches the backend settles near `k · accepts`.
+ *
+ * A pure machine over a bucketed time window; the executor holds it in one
+ * `Ref`.
+ */
+import { type Cause, Clock, Effect, type Exit, Random, Ref } from "effect"
+import { isRejection } from "./circuitBreaker.ts"
+import * as TimeWindow from "./timeWindow.ts"
+
+export interface Config {
+  readonly name: string
+  readonly k: number
+  readonly windowMillis: number
+  readonly buckets: number
+  readonly isRejected: (error: unknown) => boolean
+}
+
+export const REQUESTS = 0
+export const ACCEPTS = 1
+
+export interface State {
+  readonly window: TimeWindow.TimeWindow
+  /** Requests rejected locally since the throttle was made. */
+  readonly rejected: number
+}
+
+export const initial = (config: Pick<Config, "windowMillis" | "buckets">): State => ({
+  window: TimeWindow.make(config.windowMillis, config.buckets, 2),
+  rejected: 0
+})
+
+/** The probability of rejecting the next request locally, given a window already advanced to now. */
+export const probability = (k: number, window: TimeWindow.TimeWindow): number => {
+  const requests = window.totals[REQUESTS]!
+  return Math.max(0, (requests - k * window.totals[ACCEPTS]!) / (requests + 1))
+}
+
+/** One request, accepted by the backend or not (rejected by it, or locally), at `now`. */
+export const record = (window: TimeWindow.TimeWindow, now: number, accepted: boolean): TimeWindow.TimeWindow => {
+  const counted = TimeWindow.add(window, now, REQUESTS)
+  return accepted ? TimeWindow.add(counted, now, ACCEPTS) : counted
+}
+
+export interface Stats {
+  /** Requests in the window, those rejected locally included. */
+  readonly requests: number
+  /** Requests the backend accepted in the window. */
+  readonly accepts: number
+  /** The probability of rejecting the next request locally. */
+  readonly probability: number
+  /** Requests rejected locally since the throttle was made. */
+  readonly rejected: number
+}
+
+export const stats = (config: Config, state: State, now: number): Stats => {
+  const window = TimeWindow.advance(state.window, now)
+  return {
+    requests: window.totals[REQUESTS]!,
+    accepts: window.totals[ACCEPTS]!,
+    probability: probability(config.k, window),
+    rejected: state.rejected
+  }
+}
+
+const IGNORED = 0
+const ACCEPTED = 1
+const REFUSED = 2
+
+/**
+ * Only answers count. A success or a typed failure the backend gave is a
+ * request, accepted unless `isRejected` says the backend refused it.
+ * Interruption and defects say nothing about the backend, nor does a
+ * rejection by a policy inside the throttle (the request never left).
+ */
+const classify = (isRejected: (error: unknown) => boolean, exit: Exit.Exit<unknown, unknown>): number => {
+  if (exit._tag === "Success") return ACCEPTED
+  const reasons = exit.cause.reasons
+  let fail: Cause.Fail<unknown> | undefined
+  for (let i = 0; i < reasons.length; i++) {
+    const reason = reasons[i]!
+    if (reason._tag === "Die") return IGNORED
+    if (reason._tag === "Fail" && fail === undefined) fail = reason
+  }
+  if (fail === undefined || isRejection(fail.error)) return IGNORED
+  return isRejected(fail.error) ? REFUSED : ACCEPTED
+}
+
+export interface Executor<E> {
+  readonly execute: <A, E1, R>(self: Effect.Effect<A, E1, R>) => Effect.Effect<A, E1 | E, R>
+  readonly stats: Effect.Effect<Stats>
+}
+
+/** `reject` builds a local rejection (error and event); the public module owns the error type. */
+export const make = <E>(config: Config, reject: (probability: number) => Effect.Effect<never, E>): Executor<E> => {
+  const state = Ref.makeUnsafe(initial(config))
+  const k = config.k
+
+  const settle = (exit: Exit.Exit<unknown, unknown>, clock: Clock.Clock): undefined => {
+    const outcome = classify(config.isRejected, exit)
+    if (outcome === IGNORED) return undefined
+    const s = state.ref.current
+    state.ref.current = {
+      window: record(s.window, clock.currentTimeMillisUnsafe(), outcome === ACCEPTED),
+      rejected: s.rejected
+    }
+    return undefined
+  }
+
+  const execute = <A, E1, R>(self: Effect.Effect<A, E1, R>): Effect.Effect<A, E1 | E, R> =>
+    Effect.withFiber((fiber) => {
+      const clock = fiber.getRef(Clock.Clock)
+      const now = clock.currentTimeMillisUnsafe()
+      const s = state.ref.current
+      const window = TimeWindow.advance(s.window, now)
+      const p = probability(k, window)
+      // Randomness is drawn only when a rejection is possible: a healthy backend costs no draw.
+      if (p > 0 && fiber.getRef(Random.Random).nextDoubleUnsafe() < p) {
+        state.ref.current = { window: record(window, now, false), rejected: s.rejected + 1 }
+        return reject(p)
+      }
+      if (window !== s.window) state.ref.current = { window, rejected: s.rejected }
+      return Effect.onExitPrimitive(self, (exit) => settle(exit, clock), true)
+    })
+
+  return {
+    execute,
+    stats: Effect.clockWith((clock) => Effect.sync(() => stats(config, state.ref.current, clock.currentTimeMillisUnsafe())))
+  }
+}
