@@ -248,6 +248,48 @@ const fromConfig = (input: ResilienceConfig.DocumentInput, name: string) =>
 const trip = (policy: Policy.Policy, n: number) =>
   Effect.replicateEffect(Effect.exit(Effect.fail(new HttpError({ status: 503 })).pipe(policy.circuitBreaker!.execute)), n)
 
+describe("Policy: one representation, from config or from code (issue 11)", () => {
+  it.effect("a policy built from config and the same policy built in code describe identically", () =>
+    Effect.gen(function*() {
+      const fromFile = yield* fromConfig({
+        profile: "none",
+        policies: {
+          scoring: {
+            timeout: "2 seconds",
+            totalTimeout: "10 seconds",
+            retry: { maxAttempts: 4, backoff: { kind: "exponential", base: "100 millis", max: "5 seconds", jitter: "full" } },
+            rateLimit: { limit: 100, window: "1 second" },
+            circuitBreaker: { policy: { kind: "consecutive", failures: 5 }, resetTimeout: "30 seconds", successThreshold: 2 },
+            bulkhead: { maxConcurrent: 32, maxQueue: 256 },
+            hedge: { delay: "50 millis" }
+          }
+        }
+      }, "scoring")
+      const inCode = yield* Policy.make({
+        name: "scoring",
+        timeout: "2 seconds",
+        totalTimeout: "10 seconds",
+        retry: { maxAttempts: 4, backoff: Backoff.exponential({ base: "100 millis", max: "5 seconds", jitter: "full" }) },
+        rateLimit: { limit: 100, window: "1 second" },
+        circuitBreaker: { policy: CircuitBreaker.consecutive(5), resetTimeout: "30 seconds", successThreshold: 2 },
+        bulkhead: { maxConcurrent: 32, maxQueue: 256 },
+        hedge: { delay: "50 millis" }
+      })
+      assert.deepStrictEqual(Policy.describe(fromFile), Policy.describe(inCode))
+      assert.deepStrictEqual(Policy.describe(fromFile), ["totalTimeout", "retry", "rateLimit", "circuitBreaker", "bulkhead", "hedge", "timeout"])
+      assert.deepStrictEqual(yield* fromFile.bulkhead!.stats, yield* inCode.bulkhead!.stats)
+      assert.deepStrictEqual(yield* fromFile.circuitBreaker!.stats, yield* inCode.circuitBreaker!.stats)
+    }).pipe(Effect.scoped))
+
+  it.effect("a constructor's error while building from config names the config path, legacy fields included", () =>
+    Effect.gen(function*() {
+      const native = yield* Effect.flip(fromConfig({ policies: { payments: { circuitBreaker: { successThreshold: 0 } } } }, "payments"))
+      assert.strictEqual(native.message, "policies.payments.circuitBreaker.successThreshold: expected an integer >= 1, got 0")
+      const legacy = yield* Effect.flip(fromConfig({ circuit_breakers: { payments: { failure_threshold: 0 } } }, "payments"))
+      assert.strictEqual(legacy.message, "circuit_breakers.payments.failure_threshold: expected an integer >= 1, got 0")
+    }).pipe(Effect.scoped))
+})
+
 describe("Policy: an open circuit fails fast (DESIGN §3, §4)", () => {
   it.effect("config-built (balanced): CircuitOpenError at once, no simulated time, the call not run", () =>
     Effect.gen(function*() {
