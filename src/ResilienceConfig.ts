@@ -184,26 +184,9 @@ export type PolicyInput =
  * @category models
  * @since 0.1.0
  */
-export interface DocumentInput {
-  readonly profile?: ProfileName
-  readonly policies?: Readonly<Record<string, PolicyInput>>
-  readonly circuit_breakers?: Readonly<
-    Record<string, {
-      readonly failure_threshold?: number
-      readonly success_threshold?: number
-      readonly timeout?: number | string
-    }>
-  >
-  readonly retry_policies?: Readonly<
-    Record<string, {
-      readonly max_retries?: number
-      readonly initial_delay?: number | string
-      readonly backoff_factor?: number
-      readonly max_delay?: number | string
-    }>
-  >
-  readonly timeouts?: Readonly<Record<string, number | string>>
-}
+export type DocumentInput =
+  & Omit<typeof schema.DocumentShape.Encoded, "policies">
+  & { readonly policies?: Readonly<Record<string, PolicyInput>> }
 
 // -----------------------------------------------------------------------------
 // errors
@@ -340,30 +323,15 @@ const formatIssue = (issue: ConfigIssue): string => {
 export const isResilienceConfigError = (u: unknown): u is ResilienceConfigError =>
   Predicate.isTagged(u, "ResilienceConfigError")
 
-const renderIssue = (
-  issue: RawIssue,
-  renderPath: (segments: ReadonlyArray<PropertyKey>) => string = formatPath
-): ConfigIssue => ({
-  kind: issue.kind,
-  path: renderPath(issue.segments),
-  value: issue.value,
-  expected: issue.expected
-})
-
-const makeError = (issues: ReadonlyArray<ConfigIssue>, source: string | undefined): ResilienceConfigError => {
-  const first = issues[0]!
-  return new ResilienceConfigError({
-    kind: first.kind,
-    path: first.path,
-    value: first.value,
-    expected: first.expected,
-    issues,
-    source
-  })
+/** The error of a list of issues; `path` renders their segments (an environment variable, or `a.b[0]`). */
+const fromRaw = (
+  raw: ReadonlyArray<RawIssue>,
+  source: string | undefined,
+  path: (issue: RawIssue) => string = (issue) => formatPath(issue.segments)
+): ResilienceConfigError => {
+  const issues = raw.map((issue) => ({ kind: issue.kind, path: path(issue), value: issue.value, expected: issue.expected }))
+  return new ResilienceConfigError({ ...issues[0]!, issues, source })
 }
-
-const fromRaw = (raw: ReadonlyArray<RawIssue>, source: string | undefined): ResilienceConfigError =>
-  makeError(raw.map((issue) => renderIssue(issue)), source)
 
 // -----------------------------------------------------------------------------
 // decoding
@@ -538,13 +506,12 @@ export const fromEnv = (
       )
     )
     const decoded = yield* decoding.decode(read.raw)
-    const issues = [
-      ...read.issues.map((issue) => renderIssue(issue, (segments) => String(segments[0]))),
-      ...(Result.isFailure(decoded)
-        ? decoded.failure.map((issue) => renderIssue(issue, (segments) => env.variableOf(prefix, segments)))
-        : [])
-    ]
-    if (issues.length > 0 || Result.isFailure(decoded)) return yield* Effect.fail(makeError(issues, source))
+    const issues = [...read.issues, ...(Result.isFailure(decoded) ? decoded.failure : [])]
+    if (Result.isFailure(decoded) || issues.length > 0) {
+      // an unknown variable is its own path; a document path is the variable that sets it
+      return yield* Effect.fail(fromRaw(issues, source, (issue) =>
+        read.issues.includes(issue) ? String(issue.segments[0]) : env.variableOf(prefix, issue.segments)))
+    }
     return decoded.success
   })
 
