@@ -217,7 +217,8 @@ describe("Policy: layers, registry and config", () => {
         [{ name: "p", circuitBreaker: { halfOpenMaxCalls: 0 } }, "Policy.make: circuitBreaker.halfOpenMaxCalls"],
         [{ name: "p", hedge: { delay: -5 } }, "Policy.make: hedge.delay"],
         [{ name: "p", rateLimit: { limit: 0, window: "1 second" } }, "Policy.make: rateLimit.limit must be an integer >= 1, got 0"],
-        [{ name: "p", rateLimit: { limit: 5, window: 0 } }, "rateLimit.window"]
+        [{ name: "p", rateLimit: { limit: 5, window: 0 } }, "rateLimit.window"],
+        [{ name: "p", timeout: "5 seconds", totalTimeout: "2 seconds" }, "Policy.make: totalTimeout must be a duration >= timeout (5000 ms)"]
       ]
       for (const [options, fragment] of cases) {
         const error = yield* Effect.flip(Effect.scoped(Policy.make(options)))
