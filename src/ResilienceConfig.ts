@@ -41,15 +41,8 @@ import * as Policy from "./Policy.ts"
 // -----------------------------------------------------------------------------
 
 /**
- * The name of a built-in profile. `none` adds no blocks: a policy has only
- * what it writes.
- *
- * | profile | retries (maxAttempts) | initial delay | breaker threshold | recovery | bulkhead |
- * |---|---|---|---|---|---|
- * | `conservative` | 5 (6) | 2 s | 3 | 120 s | 50 running, 500 queued |
- * | `balanced` (default) | 3 (4) | 1 s | 5 | 60 s | 100 running, 1000 queued |
- * | `aggressive` | 2 (3) | 500 ms | 10 | 30 s | 200 running, 2000 queued |
- * | `cost-optimized` | 1 (2) | 2 s | 5 | 60 s | 50 running, 500 queued |
+ * The name of a built-in profile (their numbers: docs/configuration.md,
+ * "Profiles"). `none` adds no blocks: a policy has only what it writes.
  *
  * @example
  * ```ts
@@ -193,19 +186,10 @@ export type DocumentInput =
 // -----------------------------------------------------------------------------
 
 /**
- * What went wrong:
- *
- * - `type`: a value of the wrong type (`"five"` where a number goes)
- * - `value`: the right type, out of range or not allowed (a negative
- *   threshold, an unparsable duration, an unknown profile or kind)
- * - `missing`: a required key is absent
- * - `unknown-key`: a key the schema does not know (a typo: the message
- *   suggests the closest known key)
- * - `unknown-policy`: `policy(name)` for a name the config does not define
- * - `conflict`: a name defined both in `policies` and in a legacy section
- * - `syntax`: the YAML or JSON text does not parse
- * - `read`: the file cannot be read
- * - `source`: the `ConfigProvider` failed
+ * What went wrong: `type`, `value` (out of range, unparsable, not allowed),
+ * `missing`, `unknown-key` (with a "did you mean"), `unknown-policy`,
+ * `conflict` (a name both native and legacy), `syntax`, `read`, `source`
+ * (the `ConfigProvider` failed). See docs/configuration.md, "Errors".
  *
  * @example
  * ```ts
@@ -458,23 +442,11 @@ export const load = (
 
 /**
  * Reads a native config from environment variables, through the current
- * `ConfigProvider` (by default `process.env`).
- *
- * **Details**
- *
- * Variables (prefix `RESILIENCE` unless given):
- *
- * - `RESILIENCE_PROFILE=aggressive`
- * - `RESILIENCE_POLICIES_<NAME>_<FIELD>`, FIELD being the field path in
- *   CONSTANT_CASE: `RESILIENCE_POLICIES_SCORING_TIMEOUT="2 seconds"`,
- *   `RESILIENCE_POLICIES_SCORING_RETRY_MAX_ATTEMPTS=4`,
- *   `RESILIENCE_POLICIES_SCORING_CIRCUIT_BREAKER_POLICY_KIND=consecutive`,
- *   `RESILIENCE_POLICIES_SCORING_BULKHEAD=false`.
- *
- * The policy name is lower-cased and is the shortest run of words that leaves
- * a known field (`..._KAFKA_PRODUCER_TIMEOUT` is policy `kafka_producer`).
- * Any other variable under the prefix is an `unknown-key` error, and every
- * error's `path` is the variable to fix.
+ * `ConfigProvider` (by default `process.env`): `RESILIENCE_PROFILE` and
+ * `RESILIENCE_POLICIES_<NAME>_<FIELD>`, FIELD the field path in CONSTANT_CASE
+ * as the policy Schema defines it (`..._KAFKA_PRODUCER_RETRY_MAX_ATTEMPTS=4`,
+ * `..._BULKHEAD=false`). Any other variable under the prefix is an error,
+ * whose `path` is the variable. See docs/configuration.md.
  *
  * **Example** (From an explicit environment)
  *
