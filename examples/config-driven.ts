@@ -35,7 +35,7 @@ export const scoreBatch = (events: ReadonlyArray<number>) =>
 
 const configFile = fileURLToPath(new URL("./resilience.yaml", import.meta.url))
 
-const production = Policy.layerFromConfig(ScoringPolicy, "scoring").pipe(
+const production = ResilienceConfig.layerPolicy(ScoringPolicy, "scoring").pipe(
   Layer.provide(ResilienceConfig.layerFile(configFile))
 )
 
@@ -46,8 +46,8 @@ const chaos = Layer.effect(
   ScoringPolicy,
   Effect.gen(function*() {
     const config = yield* ResilienceConfig.ResilienceConfig
-    const spec = yield* config.policy("scoring")
-    const real = yield* Policy.make(Policy.fromSpec({ ...spec, retry: { ...spec.retry!, maxAttempts: 4 } }))
+    const options = yield* config.policy("scoring") // already Policy.make's options
+    const real = yield* Policy.make({ ...options, retry: { ...options.retry!, maxAttempts: 4 } })
     // An injected fault stands in for the dependency's own transient failure, so it keeps the call's type.
     const injectFault = <A, E, R>(call: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
       Effect.flatMap(Random.next, (r) =>

@@ -14,7 +14,6 @@
  */
 import { Clock, Context, Duration, Effect, Layer, Predicate } from "effect"
 import type { Scope } from "effect/Scope"
-import * as Backoff from "./Backoff.ts"
 import * as Bulkhead from "./Bulkhead.ts"
 import * as CircuitBreaker from "./CircuitBreaker.ts"
 import type { InvalidConfigError } from "./Errors.ts"
@@ -28,7 +27,6 @@ import * as retryInternal from "./internal/retry.ts"
 import * as rateLimit from "./internal/rateLimit.ts"
 import * as validate from "./internal/validate.ts"
 import * as Registry from "./Registry.ts"
-import * as ResilienceConfig from "./ResilienceConfig.ts"
 import * as Retry from "./Retry.ts"
 import * as Timeout from "./Timeout.ts"
 
@@ -192,7 +190,7 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
       const totalTimeout = yield* validate.attempt(() =>
         validate.nested(source, "totalTimeout", () => Timeout.timeout({ duration: options.totalTimeout!, name }), "duration")
       )
-      totalMillis = yield* validate.attempt(() => validate.durationMillis(source, "totalTimeout", options.totalTimeout!))
+      totalMillis = yield* validate.attempt(() => checkTotal(options.totalTimeout!, options.timeout))
       stages.push({ kind: "totalTimeout", wrap: totalTimeout })
     }
     if (options.retry !== undefined) {
@@ -272,6 +270,14 @@ const retryStage = (
       Effect.flatMap(Clock.currentTimeMillis, (start) => retryInternal.retry(self, policy, start + totalMillis, instrumentation))
 
 const source = "Policy.make"
+
+/** The whole call's bound in millis, never shorter than one attempt's (which could then never run in full). */
+const checkTotal = (total: Duration.Input, attempt: Duration.Input | undefined): number => {
+  const totalMillis = validate.durationMillis(source, "totalTimeout", total)
+  const attemptMillis = attempt === undefined ? 0 : validate.durationMillis(source, "timeout", attempt)
+  if (totalMillis < attemptMillis) throw validate.invalid(source, "totalTimeout", `a duration >= timeout (${attemptMillis} ms)`, total)
+  return totalMillis
+}
 
 /** The blocks that take an options object (or a ready-made component). */
 const blocks = ["retry", "rateLimit", "circuitBreaker", "bulkhead", "hedge", "fallback"] as const
@@ -400,111 +406,6 @@ export const layer = <I, F = never>(
   // F comes from the tag alone: a fallback value the tag's type does not admit is a compile error.
   options: PolicyOptions<NoInfer<F>>
 ): Layer.Layer<I, InvalidConfigError> => Layer.effect(tag, make(options))
-
-/**
- * Provides a policy built from the named entry of the `ResilienceConfig`
- * service (a config file, an object or environment variables).
- *
- * @example
- * ```ts
- * import { Context, Layer } from "effect"
- * import { Policy, ResilienceConfig } from "effect-resilience"
- *
- * class ScoringPolicy extends Context.Service<ScoringPolicy, Policy.Policy>()("app/ScoringPolicy") {}
- *
- * const ScoringFromConfig = Policy.layerFromConfig(ScoringPolicy, "scoring").pipe(
- *   Layer.provide(ResilienceConfig.layerFile("config/resilience.yaml"))
- * )
- * ```
- *
- * @category layers
- * @since 0.1.0
- */
-export const layerFromConfig = <I>(
-  tag: Context.Key<I, Policy>,
-  name: string
-): Layer.Layer<I, InvalidConfigError | ResilienceConfig.ResilienceConfigError, ResilienceConfig.ResilienceConfig> =>
-  Layer.effect(tag, Effect.flatMap(ResilienceConfig.policy(name), (spec) => make(fromSpec(spec))))
-
-/**
- * Turns a validated config entry into policy options (the mapping
- * `layerFromConfig` uses).
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { Policy, ResilienceConfig } from "effect-resilience"
- *
- * const options = ResilienceConfig.policy("scoring").pipe(Effect.map(Policy.fromSpec))
- * ```
- *
- * @category constructors
- * @since 0.1.0
- */
-export const fromSpec = (spec: ResilienceConfig.PolicySpec): PolicyOptions => ({
-  name: spec.name,
-  timeout: spec.timeout,
-  totalTimeout: spec.totalTimeout,
-  classify: spec.classify,
-  retry: spec.retry && {
-    maxAttempts: spec.retry.maxAttempts,
-    backoff: backoffFromSpec(spec.retry.backoff),
-    maxRetryAfter: spec.retry.maxRetryAfter
-  },
-  rateLimit: spec.rateLimit && { algorithm: spec.rateLimit.algorithm, limit: spec.rateLimit.limit, window: spec.rateLimit.window },
-  circuitBreaker: spec.circuitBreaker && breakerFromSpec(spec.circuitBreaker),
-  bulkhead: spec.bulkhead && {
-    maxConcurrent: spec.bulkhead.maxConcurrent,
-    maxQueue: spec.bulkhead.maxQueue,
-    queueTimeout: spec.bulkhead.queueTimeout
-  },
-  hedge: spec.hedge && { delay: spec.hedge.delay, maxAttempts: spec.hedge.maxAttempts }
-})
-
-const backoffFromSpec = (spec: ResilienceConfig.BackoffSpec): Backoff.Backoff => {
-  switch (spec.kind) {
-    case "exponential":
-      return Backoff.exponential({ base: spec.base, factor: spec.factor, max: spec.max, jitter: spec.jitter })
-    case "linear":
-      return Backoff.linear({
-        base: spec.base,
-        increment: spec.increment,
-        max: spec.max,
-        jitter: spec.jitter === "decorrelated" ? "full" : spec.jitter
-      })
-    case "constant":
-      return Backoff.constant(spec.base)
-    case "decorrelated":
-      return Backoff.decorrelated({ base: spec.base, max: spec.max ?? Duration.times(spec.base, 1000) })
-  }
-}
-
-const breakerFromSpec = (
-  spec: ResilienceConfig.CircuitBreakerSpec
-): Omit<CircuitBreaker.CircuitBreakerOptions, "name"> => ({
-  policy: tripPolicyFromSpec(spec.policy),
-  resetTimeout: spec.resetTimeout,
-  maxResetTimeout: spec.maxResetTimeout,
-  successThreshold: spec.successThreshold,
-  halfOpenMaxCalls: spec.halfOpenMaxCalls,
-  slowCall: spec.slowCall
-})
-
-const tripPolicyFromSpec = (spec: ResilienceConfig.TripPolicySpec) => {
-  switch (spec.kind) {
-    case "consecutive":
-      return CircuitBreaker.consecutive(spec.failures)
-    case "countWindow":
-      return CircuitBreaker.countWindow({ size: spec.size, failureRate: spec.failureRate, minimumCalls: spec.minimumCalls })
-    case "timeWindow":
-      return CircuitBreaker.timeWindow({
-        window: spec.window,
-        buckets: spec.buckets,
-        failureRate: spec.failureRate,
-        minimumCalls: spec.minimumCalls
-      })
-  }
-}
 
 /**
  * The stages of a policy, outermost first: what it will do to a call.

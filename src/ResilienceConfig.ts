@@ -1,7 +1,8 @@
 /**
  * Named policies from a config file (YAML or JSON), an object or environment
- * variables, validated by an `effect/Schema` and normalized into plain
- * {@link PolicySpec} data that `Policy.layer` options are built from.
+ * variables. An `effect/Schema` checks the structure and decodes each policy
+ * straight into `Policy.PolicyOptions`, the options `Policy.make` takes; the
+ * constructors check every range, and their errors name the config path.
  *
  * Two shapes are accepted, in the same document if need be:
  *
@@ -22,7 +23,8 @@
  *
  * @since 0.1.0
  */
-import { ConfigProvider, Context, Duration, Effect, Layer, Predicate, Result } from "effect"
+import { ConfigProvider, Context, Effect, Layer, Predicate, Result } from "effect"
+import type { InvalidConfigError } from "./Errors.ts"
 import * as decoding from "./internal/configDecode.ts"
 import * as env from "./internal/configEnv.ts"
 import type { IssueKind as InternalIssueKind, RawIssue } from "./internal/configIssues.ts"
@@ -32,21 +34,15 @@ import { parseText } from "./internal/configParse.ts"
 import * as schema from "./internal/configSchema.ts"
 import * as defaults from "./internal/defaults.ts"
 import { TaggedError } from "./internal/errors.ts"
+import * as Policy from "./Policy.ts"
 
 // -----------------------------------------------------------------------------
 // models
 // -----------------------------------------------------------------------------
 
 /**
- * The name of a built-in profile. `none` adds no blocks: a policy has only
- * what it writes.
- *
- * | profile | retries (maxAttempts) | initial delay | breaker threshold | recovery | bulkhead |
- * |---|---|---|---|---|---|
- * | `conservative` | 5 (6) | 2 s | 3 | 120 s | 50 running, 500 queued |
- * | `balanced` (default) | 3 (4) | 1 s | 5 | 60 s | 100 running, 1000 queued |
- * | `aggressive` | 2 (3) | 500 ms | 10 | 30 s | 200 running, 2000 queued |
- * | `cost-optimized` | 1 (2) | 2 s | 5 | 60 s | 50 running, 500 queued |
+ * The name of a built-in profile (their numbers: docs/configuration.md,
+ * "Profiles"). `none` adds no blocks: a policy has only what it writes.
  *
  * @example
  * ```ts
@@ -75,234 +71,6 @@ export type ProfileName = schema.ProfileName
  */
 export const profileNames: ReadonlyArray<ProfileName> = schema.profileNames
 
-/**
- * Delays between retries, as data (see `Backoff`).
- *
- * - `exponential`: base, base·factor, base·factor², ... (factor default 2)
- * - `linear`: base, base + increment, ... (increment default base)
- * - `constant`: base every time (no max, no jitter)
- * - `decorrelated`: AWS decorrelated jitter between base and max (max required)
- *
- * @example
- * ```ts
- * import { Duration } from "effect"
- * import type { ResilienceConfig } from "effect-resilience"
- *
- * const backoff: ResilienceConfig.BackoffSpec = {
- *   kind: "exponential",
- *   base: Duration.millis(100),
- *   max: Duration.seconds(5),
- *   jitter: "full"
- * }
- * ```
- *
- * @category models
- * @since 0.1.0
- */
-export interface BackoffSpec {
-  readonly kind: "exponential" | "linear" | "constant" | "decorrelated"
-  readonly base: Duration.Duration
-  readonly factor?: number
-  readonly increment?: Duration.Duration
-  readonly max?: Duration.Duration
-  readonly jitter?: "none" | "full" | "equal" | "decorrelated"
-}
-
-/**
- * The retry block. `maxAttempts` counts every attempt, the first included.
- *
- * @example
- * ```ts
- * import { Duration } from "effect"
- * import type { ResilienceConfig } from "effect-resilience"
- *
- * const retry: ResilienceConfig.RetrySpec = {
- *   maxAttempts: 4,
- *   backoff: { kind: "constant", base: Duration.millis(200) }
- * }
- * ```
- *
- * @category models
- * @since 0.1.0
- */
-export interface RetrySpec {
-  readonly maxAttempts: number
-  readonly backoff: BackoffSpec
-  /** The longest `retryAfter` hint waited for (default: the backoff's `max`). */
-  readonly maxRetryAfter?: Duration.Duration
-}
-
-/**
- * A policy's `classify` block: overrides of the default classification by
- * HTTP status and error `_tag`, applied to its retry, breaker, hedge and
- * fallback (see `Retry.classifier`).
- *
- * @example
- * ```ts
- * import type { ResilienceConfig } from "effect-resilience"
- *
- * const classify: ResilienceConfig.ClassifySpec = { permanentStatus: [503], ignoredTags: ["Cancelled"] }
- * ```
- *
- * @category models
- * @since 0.2.0
- */
-export interface ClassifySpec {
-  readonly transientStatus?: ReadonlyArray<number>
-  readonly permanentStatus?: ReadonlyArray<number>
-  readonly transientTags?: ReadonlyArray<string>
-  readonly permanentTags?: ReadonlyArray<string>
-  readonly ignoredTags?: ReadonlyArray<string>
-}
-
-/**
- * When a circuit breaker trips: after `failures` in a row, or on a failure
- * rate over the last `size` calls or the last `window` of time (judged once
- * `minimumCalls` are in the window).
- *
- * @example
- * ```ts
- * import type { ResilienceConfig } from "effect-resilience"
- *
- * const trip: ResilienceConfig.TripPolicySpec = { kind: "countWindow", size: 20, failureRate: 0.5, minimumCalls: 10 }
- * ```
- *
- * @category models
- * @since 0.1.0
- */
-export type TripPolicySpec =
-  | { readonly kind: "consecutive"; readonly failures: number }
-  | {
-    readonly kind: "countWindow"
-    readonly size: number
-    readonly failureRate: number
-    readonly minimumCalls: number
-  }
-  | {
-    readonly kind: "timeWindow"
-    readonly window: Duration.Duration
-    readonly buckets: number
-    readonly failureRate: number
-    readonly minimumCalls: number
-  }
-
-/**
- * The circuit breaker block.
- *
- * @example
- * ```ts
- * import { Duration } from "effect"
- * import type { ResilienceConfig } from "effect-resilience"
- *
- * const breaker: ResilienceConfig.CircuitBreakerSpec = {
- *   policy: { kind: "consecutive", failures: 5 },
- *   resetTimeout: Duration.seconds(30),
- *   successThreshold: 2,
- *   halfOpenMaxCalls: 1
- * }
- * ```
- *
- * @category models
- * @since 0.1.0
- */
-export interface CircuitBreakerSpec {
-  readonly policy: TripPolicySpec
-  readonly resetTimeout: Duration.Duration
-  readonly maxResetTimeout?: Duration.Duration
-  readonly successThreshold: number
-  readonly halfOpenMaxCalls: number
-  readonly slowCall?: { readonly threshold: Duration.Duration; readonly rate: number }
-}
-
-/**
- * The bulkhead block: at most `maxConcurrent` running, `maxQueue` waiting.
- *
- * @example
- * ```ts
- * import type { ResilienceConfig } from "effect-resilience"
- *
- * const bulkhead: ResilienceConfig.BulkheadSpec = { maxConcurrent: 32, maxQueue: 256 }
- * ```
- *
- * @category models
- * @since 0.1.0
- */
-export interface BulkheadSpec {
-  readonly maxConcurrent: number
-  readonly maxQueue: number
-  readonly queueTimeout?: Duration.Duration
-}
-
-/**
- * The hedge block: start another attempt after `delay`, up to `maxAttempts`.
- *
- * @example
- * ```ts
- * import { Duration } from "effect"
- * import type { ResilienceConfig } from "effect-resilience"
- *
- * const hedge: ResilienceConfig.HedgeSpec = { delay: Duration.millis(50), maxAttempts: 2 }
- * ```
- *
- * @category models
- * @since 0.1.0
- */
-export interface HedgeSpec {
-  readonly delay: Duration.Duration
-  readonly maxAttempts: number
-}
-
-/**
- * The rate limit block (for `effect/persistence` `RateLimiter`).
- *
- * @example
- * ```ts
- * import { Duration } from "effect"
- * import type { ResilienceConfig } from "effect-resilience"
- *
- * const rateLimit: ResilienceConfig.RateLimitSpec = { algorithm: "token-bucket", limit: 100, window: Duration.seconds(1) }
- * ```
- *
- * @category models
- * @since 0.1.0
- */
-export interface RateLimitSpec {
-  readonly algorithm: "token-bucket" | "fixed-window"
-  readonly limit: number
-  readonly window: Duration.Duration
-}
-
-/**
- * One named policy, fully resolved (profile and defaults merged in), in the
- * shape of `Policy.layer` options: plain data, every duration a `Duration`.
- * A block that is absent is not applied.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { ResilienceConfig } from "effect-resilience"
- *
- * const spec = ResilienceConfig.decode({ policies: { scoring: { timeout: "2 seconds" } } }).pipe(
- *   Effect.map((document) => document.policies["scoring"])
- * )
- * // { name: "scoring", timeout: 2 s, retry: {...}, circuitBreaker: {...}, bulkhead: {...} } (balanced profile)
- * ```
- *
- * @category models
- * @since 0.1.0
- */
-export interface PolicySpec {
-  readonly name: string
-  readonly timeout?: Duration.Duration
-  readonly totalTimeout?: Duration.Duration
-  readonly classify?: ClassifySpec
-  readonly retry?: RetrySpec
-  readonly circuitBreaker?: CircuitBreakerSpec
-  readonly bulkhead?: BulkheadSpec
-  readonly hedge?: HedgeSpec
-  readonly rateLimit?: RateLimitSpec
-}
-
 const DocumentTypeId = decoding.DocumentTypeId
 
 /**
@@ -322,11 +90,29 @@ const DocumentTypeId = decoding.DocumentTypeId
  * @category models
  * @since 0.1.0
  */
-export interface Document {
-  readonly [DocumentTypeId]: typeof DocumentTypeId
-  readonly profile: ProfileName
-  readonly policies: Readonly<Record<string, PolicySpec>>
-}
+export type Document = decoding.Document
+
+/**
+ * One configured policy, decoded: `Policy.PolicyOptions` whose blocks are
+ * options (a built `Backoff` and trip policy inside, durations as
+ * `Duration`), ready for `Policy.make`. Profile and block defaults are
+ * merged in; an absent block is not applied.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Policy, ResilienceConfig } from "effect-resilience"
+ *
+ * const scoring = ResilienceConfig.decode({ policies: { scoring: { timeout: "2 seconds" } } }).pipe(
+ *   Effect.flatMap((document) => Policy.make(document.policies["scoring"]!)),
+ *   Effect.scoped
+ * )
+ * ```
+ *
+ * @category models
+ * @since 0.3.0
+ */
+export type Entry = decoding.Entry
 
 /**
  * Checks whether a value is a decoded {@link Document}.
@@ -343,11 +129,10 @@ export interface Document {
  */
 export const isDocument = (u: unknown): u is Document => Predicate.hasProperty(u, DocumentTypeId)
 
-type Encoded<T> = T extends Duration.Duration ? string
-  : T extends object ? { readonly [K in keyof T]?: Encoded<T[K]> }
-  : T
+/** The written form of a block: every field optional (the profile and block defaults fill the rest). */
+type Written<T> = T extends ReadonlyArray<any> ? T : T extends object ? { readonly [K in keyof T]?: Written<T[K]> } : T
 
-type BlockKey = schema.BlockKey
+type PolicyEncoded = typeof schema.PolicySchema.Encoded
 
 /**
  * A native policy as written: every field optional (the profile fills the
@@ -370,13 +155,9 @@ type BlockKey = schema.BlockKey
  * @since 0.1.0
  */
 export type PolicyInput =
-  & {
-    readonly profile?: ProfileName
-    readonly timeout?: string
-    readonly totalTimeout?: string
-    readonly classify?: ClassifySpec
-  }
-  & { readonly [K in BlockKey]?: false | Encoded<NonNullable<PolicySpec[K]>> }
+  & { readonly profile?: ProfileName }
+  & { readonly [K in Exclude<keyof PolicyEncoded, schema.BlockKey>]?: PolicyEncoded[K] }
+  & { readonly [K in schema.BlockKey]?: false | Written<PolicyEncoded[K]> }
 
 /**
  * A config document as written, in the native shape, the legacy shape, or
@@ -396,45 +177,19 @@ export type PolicyInput =
  * @category models
  * @since 0.1.0
  */
-export interface DocumentInput {
-  readonly profile?: ProfileName
-  readonly policies?: Readonly<Record<string, PolicyInput>>
-  readonly circuit_breakers?: Readonly<
-    Record<string, {
-      readonly failure_threshold?: number
-      readonly success_threshold?: number
-      readonly timeout?: number | string
-    }>
-  >
-  readonly retry_policies?: Readonly<
-    Record<string, {
-      readonly max_retries?: number
-      readonly initial_delay?: number | string
-      readonly backoff_factor?: number
-      readonly max_delay?: number | string
-    }>
-  >
-  readonly timeouts?: Readonly<Record<string, number | string>>
-}
+export type DocumentInput =
+  & Omit<typeof schema.DocumentShape.Encoded, "policies">
+  & { readonly policies?: Readonly<Record<string, PolicyInput>> }
 
 // -----------------------------------------------------------------------------
 // errors
 // -----------------------------------------------------------------------------
 
 /**
- * What went wrong:
- *
- * - `type`: a value of the wrong type (`"five"` where a number goes)
- * - `value`: the right type, out of range or not allowed (a negative
- *   threshold, an unparsable duration, an unknown profile or kind)
- * - `missing`: a required key is absent
- * - `unknown-key`: a key the schema does not know (a typo: the message
- *   suggests the closest known key)
- * - `unknown-policy`: `policy(name)` for a name the config does not define
- * - `conflict`: a name defined both in `policies` and in a legacy section
- * - `syntax`: the YAML or JSON text does not parse
- * - `read`: the file cannot be read
- * - `source`: the `ConfigProvider` failed
+ * What went wrong: `type`, `value` (out of range, unparsable, not allowed),
+ * `missing`, `unknown-key` (with a "did you mean"), `unknown-policy`,
+ * `conflict` (a name both native and legacy), `syntax`, `read`, `source`
+ * (the `ConfigProvider` failed). See docs/configuration.md, "Errors".
  *
  * @example
  * ```ts
@@ -552,30 +307,15 @@ const formatIssue = (issue: ConfigIssue): string => {
 export const isResilienceConfigError = (u: unknown): u is ResilienceConfigError =>
   Predicate.isTagged(u, "ResilienceConfigError")
 
-const renderIssue = (
-  issue: RawIssue,
-  renderPath: (segments: ReadonlyArray<PropertyKey>) => string = formatPath
-): ConfigIssue => ({
-  kind: issue.kind,
-  path: renderPath(issue.segments),
-  value: issue.value,
-  expected: issue.expected
-})
-
-const makeError = (issues: ReadonlyArray<ConfigIssue>, source: string | undefined): ResilienceConfigError => {
-  const first = issues[0]!
-  return new ResilienceConfigError({
-    kind: first.kind,
-    path: first.path,
-    value: first.value,
-    expected: first.expected,
-    issues,
-    source
-  })
+/** The error of a list of issues; `path` renders their segments (an environment variable, or `a.b[0]`). */
+const fromRaw = (
+  raw: ReadonlyArray<RawIssue>,
+  source: string | undefined,
+  path: (issue: RawIssue) => string = (issue) => formatPath(issue.segments)
+): ResilienceConfigError => {
+  const issues = raw.map((issue) => ({ kind: issue.kind, path: path(issue), value: issue.value, expected: issue.expected }))
+  return new ResilienceConfigError({ ...issues[0]!, issues, source })
 }
-
-const fromRaw = (raw: ReadonlyArray<RawIssue>, source: string | undefined): ResilienceConfigError =>
-  makeError(raw.map((issue) => renderIssue(issue)), source)
 
 // -----------------------------------------------------------------------------
 // decoding
@@ -611,10 +351,9 @@ const fromRaw = (raw: ReadonlyArray<RawIssue>, source: string | undefined): Resi
 export const decode = (input: unknown): Effect.Effect<Document, ResilienceConfigError> =>
   Effect.suspend(() => decodeWith(input, undefined))
 
-const decodeWith = (input: unknown, source: string | undefined): Effect.Effect<Document, ResilienceConfigError> => {
-  const result = decoding.decode(input)
-  return Result.isSuccess(result) ? Effect.succeed(result.success) : Effect.fail(fromRaw(result.failure, source))
-}
+const decodeWith = (input: unknown, source: string | undefined): Effect.Effect<Document, ResilienceConfigError> =>
+  Effect.flatMap(decoding.decode(input), (result) =>
+    Result.isSuccess(result) ? Effect.succeed(result.success) : Effect.fail(fromRaw(result.failure, source)))
 
 /**
  * The text formats {@link parse} and {@link load} read. YAML is a superset of
@@ -703,23 +442,11 @@ export const load = (
 
 /**
  * Reads a native config from environment variables, through the current
- * `ConfigProvider` (by default `process.env`).
- *
- * **Details**
- *
- * Variables (prefix `RESILIENCE` unless given):
- *
- * - `RESILIENCE_PROFILE=aggressive`
- * - `RESILIENCE_POLICIES_<NAME>_<FIELD>`, FIELD being the field path in
- *   CONSTANT_CASE: `RESILIENCE_POLICIES_SCORING_TIMEOUT="2 seconds"`,
- *   `RESILIENCE_POLICIES_SCORING_RETRY_MAX_ATTEMPTS=4`,
- *   `RESILIENCE_POLICIES_SCORING_CIRCUIT_BREAKER_POLICY_KIND=consecutive`,
- *   `RESILIENCE_POLICIES_SCORING_BULKHEAD=false`.
- *
- * The policy name is lower-cased and is the shortest run of words that leaves
- * a known field (`..._KAFKA_PRODUCER_TIMEOUT` is policy `kafka_producer`).
- * Any other variable under the prefix is an `unknown-key` error, and every
- * error's `path` is the variable to fix.
+ * `ConfigProvider` (by default `process.env`): `RESILIENCE_PROFILE` and
+ * `RESILIENCE_POLICIES_<NAME>_<FIELD>`, FIELD the field path in CONSTANT_CASE
+ * as the policy Schema defines it (`..._KAFKA_PRODUCER_RETRY_MAX_ATTEMPTS=4`,
+ * `..._BULKHEAD=false`). Any other variable under the prefix is an error,
+ * whose `path` is the variable. See docs/configuration.md.
  *
  * **Example** (From an explicit environment)
  *
@@ -750,14 +477,13 @@ export const fromEnv = (
         fromRaw([{ kind: "source", segments: [], value: undefined, expected: `a readable config source (${error.message})` }], source)
       )
     )
-    const decoded = decoding.decode(read.raw)
-    const issues = [
-      ...read.issues.map((issue) => renderIssue(issue, (segments) => String(segments[0]))),
-      ...(Result.isFailure(decoded)
-        ? decoded.failure.map((issue) => renderIssue(issue, (segments) => env.variableOf(prefix, segments)))
-        : [])
-    ]
-    if (issues.length > 0 || Result.isFailure(decoded)) return yield* Effect.fail(makeError(issues, source))
+    const decoded = yield* decoding.decode(read.raw)
+    const issues = [...read.issues, ...(Result.isFailure(decoded) ? decoded.failure : [])]
+    if (Result.isFailure(decoded) || issues.length > 0) {
+      // an unknown variable is its own path; a document path is the variable that sets it
+      return yield* Effect.fail(fromRaw(issues, source, (issue) =>
+        read.issues.includes(issue) ? String(issue.segments[0]) : env.variableOf(prefix, issue.segments)))
+    }
     return decoded.success
   })
 
@@ -783,7 +509,7 @@ export interface Service {
   /** The configured policy names, sorted. */
   readonly names: ReadonlyArray<string>
   /** The policy of that name, or a `ResilienceConfigError` of kind `unknown-policy`. */
-  readonly policy: (name: string) => Effect.Effect<PolicySpec, ResilienceConfigError>
+  readonly policy: (name: string) => Effect.Effect<Entry, ResilienceConfigError>
 }
 
 /**
@@ -913,5 +639,40 @@ export const layerEnv = (
  * @category accessors
  * @since 0.1.0
  */
-export const policy = (name: string): Effect.Effect<PolicySpec, ResilienceConfigError, ResilienceConfig> =>
+export const policy = (name: string): Effect.Effect<Entry, ResilienceConfigError, ResilienceConfig> =>
   Effect.flatMap(Effect.service(ResilienceConfig), (config) => config.policy(name))
+
+/**
+ * Provides a policy built from the named entry of the current
+ * {@link ResilienceConfig}, for the life of the layer. The entry is already
+ * `Policy.PolicyOptions`: this is `Policy.make` on it, and a constructor's
+ * error names the config path (`policies.payments.circuitBreaker.successThreshold`).
+ *
+ * @example
+ * ```ts
+ * import { Context, Layer } from "effect"
+ * import { Policy, ResilienceConfig } from "effect-resilience"
+ *
+ * class ScoringPolicy extends Context.Service<ScoringPolicy, Policy.Policy>()("app/ScoringPolicy") {}
+ *
+ * const ScoringFromConfig = ResilienceConfig.layerPolicy(ScoringPolicy, "scoring").pipe(
+ *   Layer.provide(ResilienceConfig.layerFile("config/resilience.yaml"))
+ * )
+ * ```
+ *
+ * @category layers
+ * @since 0.3.0
+ */
+export const layerPolicy = <I>(
+  tag: Context.Key<I, Policy.Policy>,
+  name: string
+): Layer.Layer<I, ResilienceConfigError, ResilienceConfig> =>
+  Layer.effect(
+    tag,
+    Effect.flatMap(policy(name), (options) =>
+      Effect.mapError(Policy.make(options), (error: InvalidConfigError) =>
+        {
+        const issue = decoding.constructorIssue(error)
+        return fromRaw([{ ...issue, segments: ["policies", name, ...issue.segments] }], undefined)
+      }))
+  )

@@ -185,7 +185,7 @@ describe("Policy: layers, registry and config", () => {
       assert.strictEqual((yield* registry.entries).length, 0)
     }).pipe(Effect.provide(Registry.layer)))
 
-  it.effect("layerFromConfig builds the named policy from a config document", () =>
+  it.effect("ResilienceConfig.layerPolicy builds the named policy from a config document", () =>
     Effect.gen(function*() {
       const config = ResilienceConfig.layer({
         profile: "none",
@@ -198,10 +198,10 @@ describe("Policy: layers, registry and config", () => {
           }
         }
       } as ResilienceConfig.DocumentInput)
-      const policy = yield* Effect.provide(Effect.service(ScoringPolicy), Policy.layerFromConfig(ScoringPolicy, "scoring").pipe(Layer.provide(config)))
+      const policy = yield* Effect.provide(Effect.service(ScoringPolicy), ResilienceConfig.layerPolicy(ScoringPolicy, "scoring").pipe(Layer.provide(config)))
       assert.deepStrictEqual(Policy.describe(policy), ["retry", "circuitBreaker", "bulkhead", "timeout"])
       const missing = yield* Effect.flip(
-        Effect.provide(Effect.service(ScoringPolicy), Policy.layerFromConfig(ScoringPolicy, "nope").pipe(Layer.provide(config)))
+        Effect.provide(Effect.service(ScoringPolicy), ResilienceConfig.layerPolicy(ScoringPolicy, "nope").pipe(Layer.provide(config)))
       )
       assert.strictEqual(missing._tag, "ResilienceConfigError")
     }))
@@ -217,7 +217,8 @@ describe("Policy: layers, registry and config", () => {
         [{ name: "p", circuitBreaker: { halfOpenMaxCalls: 0 } }, "Policy.make: circuitBreaker.halfOpenMaxCalls"],
         [{ name: "p", hedge: { delay: -5 } }, "Policy.make: hedge.delay"],
         [{ name: "p", rateLimit: { limit: 0, window: "1 second" } }, "Policy.make: rateLimit.limit must be an integer >= 1, got 0"],
-        [{ name: "p", rateLimit: { limit: 5, window: 0 } }, "rateLimit.window"]
+        [{ name: "p", rateLimit: { limit: 5, window: 0 } }, "rateLimit.window"],
+        [{ name: "p", timeout: "5 seconds", totalTimeout: "2 seconds" }, "Policy.make: totalTimeout must be a duration >= timeout (5000 ms)"]
       ]
       for (const [options, fragment] of cases) {
         const error = yield* Effect.flip(Effect.scoped(Policy.make(options)))
@@ -240,16 +241,55 @@ const failing = (status: number) =>
     return { call, runs: Ref.get(runs) }
   })
 
-/** A policy built from a config document, as `Policy.layerFromConfig` builds it. */
+/** A policy built from a config document, as `ResilienceConfig.layerPolicy` builds it. */
 const fromConfig = (input: ResilienceConfig.DocumentInput, name: string) =>
-  Effect.flatMap(
-    Effect.provide(ResilienceConfig.policy(name), ResilienceConfig.layer(input)),
-    (spec) => Policy.make(Policy.fromSpec(spec))
-  )
+  Effect.flatMap(Effect.provide(ResilienceConfig.policy(name), ResilienceConfig.layer(input)), Policy.make)
 
 /** Opens the policy's breaker by feeding it `n` transient failures directly. */
 const trip = (policy: Policy.Policy, n: number) =>
   Effect.replicateEffect(Effect.exit(Effect.fail(new HttpError({ status: 503 })).pipe(policy.circuitBreaker!.execute)), n)
+
+describe("Policy: one representation, from config or from code (issue 11)", () => {
+  it.effect("a policy built from config and the same policy built in code describe identically", () =>
+    Effect.gen(function*() {
+      const fromFile = yield* fromConfig({
+        profile: "none",
+        policies: {
+          scoring: {
+            timeout: "2 seconds",
+            totalTimeout: "10 seconds",
+            retry: { maxAttempts: 4, backoff: { kind: "exponential", base: "100 millis", max: "5 seconds", jitter: "full" } },
+            rateLimit: { limit: 100, window: "1 second" },
+            circuitBreaker: { policy: { kind: "consecutive", failures: 5 }, resetTimeout: "30 seconds", successThreshold: 2 },
+            bulkhead: { maxConcurrent: 32, maxQueue: 256 },
+            hedge: { delay: "50 millis" }
+          }
+        }
+      }, "scoring")
+      const inCode = yield* Policy.make({
+        name: "scoring",
+        timeout: "2 seconds",
+        totalTimeout: "10 seconds",
+        retry: { maxAttempts: 4, backoff: Backoff.exponential({ base: "100 millis", max: "5 seconds", jitter: "full" }) },
+        rateLimit: { limit: 100, window: "1 second" },
+        circuitBreaker: { policy: CircuitBreaker.consecutive(5), resetTimeout: "30 seconds", successThreshold: 2 },
+        bulkhead: { maxConcurrent: 32, maxQueue: 256 },
+        hedge: { delay: "50 millis" }
+      })
+      assert.deepStrictEqual(Policy.describe(fromFile), Policy.describe(inCode))
+      assert.deepStrictEqual(Policy.describe(fromFile), ["totalTimeout", "retry", "rateLimit", "circuitBreaker", "bulkhead", "hedge", "timeout"])
+      assert.deepStrictEqual(yield* fromFile.bulkhead!.stats, yield* inCode.bulkhead!.stats)
+      assert.deepStrictEqual(yield* fromFile.circuitBreaker!.stats, yield* inCode.circuitBreaker!.stats)
+    }).pipe(Effect.scoped))
+
+  it.effect("a constructor's error while building from config names the config path, legacy fields included", () =>
+    Effect.gen(function*() {
+      const native = yield* Effect.flip(fromConfig({ policies: { payments: { circuitBreaker: { successThreshold: 0 } } } }, "payments"))
+      assert.strictEqual(native.message, "policies.payments.circuitBreaker.successThreshold: expected an integer >= 1, got 0")
+      const legacy = yield* Effect.flip(fromConfig({ circuit_breakers: { payments: { failure_threshold: 0 } } }, "payments"))
+      assert.strictEqual(legacy.message, "circuit_breakers.payments.failure_threshold: expected an integer >= 1, got 0")
+    }).pipe(Effect.scoped))
+})
 
 describe("Policy: an open circuit fails fast (DESIGN §3, §4)", () => {
   it.effect("config-built (balanced): CircuitOpenError at once, no simulated time, the call not run", () =>
@@ -361,7 +401,8 @@ describe("Policy: one classification (DESIGN §4)", () => {
       const both = yield* Effect.flip(
         ResilienceConfig.decode({ policies: { p: { classify: { transientTags: ["A"], ignoredTags: ["A"] } } } })
       )
-      assert.include(both.message, "policies.p.classify.ignoredTags")
+      // the constructor's one check names the first tag classified twice, and the other class
+      assert.include(both.message, `policies.p.classify.transientTags[0]: expected a tag not also classified ignored, got "A"`)
       const code = yield* Effect.flip(Effect.scoped(Policy.make({ name: "p", classify: { permanentStatus: [42] } })))
       assert.include(code.message, "classify.permanentStatus[0]")
     }))

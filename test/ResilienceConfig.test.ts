@@ -1,18 +1,28 @@
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect } from "effect"
+import { ConfigProvider, Duration, Effect, Random } from "effect"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { ResilienceConfig } from "../src/index.ts"
+import { Backoff, CircuitBreaker, ResilienceConfig } from "../src/index.ts"
 import * as defaults from "../src/internal/defaults.ts"
 
 const ms = (d: Duration.Duration | undefined): number | undefined => (d === undefined ? undefined : Duration.toMillis(d))
 
-const policyOf = (document: ResilienceConfig.Document, name: string): ResilienceConfig.PolicySpec => {
+const policyOf = (document: ResilienceConfig.Document, name: string): ResilienceConfig.Entry => {
   const spec = document.policies[name]
   assert.isDefined(spec, `policy ${name}`)
   return spec!
 }
+
+/** A backoff's first delays (seeded): a built Schedule compares by what it does. */
+const delaysOf = (backoff: unknown) =>
+  Backoff.delays(backoff as Backoff.Backoff, 6).pipe(Random.withSeed(7), Effect.map((ds) => ds.map(Duration.toMillis)))
+
+/** A decoded policy with its backoff as delays, for deepStrictEqual. */
+const plain = (policy: ResilienceConfig.Entry) =>
+  policy.retry?.backoff === undefined
+    ? Effect.succeed(policy as unknown)
+    : Effect.map(delaysOf(policy.retry.backoff), (backoff) => ({ ...policy, retry: { ...policy.retry, backoff } }) as unknown)
 
 const env = (vars: Record<string, string>) =>
   Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: vars }))
@@ -36,22 +46,17 @@ describe("ResilienceConfig", () => {
         assert.deepStrictEqual(policyOf(document, "kafka_producer"), {
           name: "kafka_producer",
           circuitBreaker: {
-            policy: { kind: "consecutive", failures: 5 },
+            policy: CircuitBreaker.consecutive(5),
             resetTimeout: Duration.seconds(60),
             successThreshold: 2,
             halfOpenMaxCalls: 1
           }
         })
-        assert.deepStrictEqual(policyOf(document, "kafka"), {
+        assert.deepStrictEqual(yield* plain(policyOf(document, "kafka")), {
           name: "kafka",
           retry: {
             maxAttempts: 4,
-            backoff: {
-              kind: "exponential",
-              base: Duration.seconds(1),
-              factor: 2,
-              max: Duration.seconds(30)
-            }
+            backoff: yield* delaysOf(Backoff.exponential({ base: "1 second", factor: 2, max: "30 seconds" }))
           }
         })
         assert.deepStrictEqual(policyOf(document, "database_query"), {
@@ -71,14 +76,11 @@ describe("ResilienceConfig", () => {
         assert.strictEqual(ms(db.timeout), 1500)
         assert.strictEqual(db.retry?.maxAttempts, 1)
         // no delay written: the default backoff, as `Retry.make` gives
-        assert.deepStrictEqual(db.retry?.backoff, {
-          kind: "exponential",
-          base: Duration.millis(100),
-          factor: 2,
-          max: Duration.seconds(10),
-          jitter: "full"
-        })
-        assert.deepStrictEqual(db.circuitBreaker?.policy, { kind: "consecutive", failures: 5 })
+        assert.deepStrictEqual(
+          yield* delaysOf(db.retry?.backoff),
+          yield* delaysOf(Backoff.exponential({ base: "100 millis", factor: 2, max: "10 seconds", jitter: "full" }))
+        )
+        assert.deepStrictEqual(db.circuitBreaker?.policy, CircuitBreaker.consecutive(5))
         assert.strictEqual(ms(db.circuitBreaker?.resetTimeout), 60_000)
         assert.strictEqual(db.circuitBreaker?.successThreshold, 1)
       }))
@@ -94,15 +96,15 @@ describe("ResilienceConfig", () => {
     it.effect("a policy takes the missing blocks from the default profile (balanced)", () =>
       Effect.gen(function*() {
         const document = yield* ResilienceConfig.decode({ policies: { scoring: { timeout: "2 seconds" } } })
-        assert.deepStrictEqual(policyOf(document, "scoring"), {
+        assert.deepStrictEqual(yield* plain(policyOf(document, "scoring")), {
           name: "scoring",
           timeout: Duration.seconds(2),
           retry: {
             maxAttempts: 4,
-            backoff: { kind: "exponential", base: Duration.seconds(1), factor: 2, max: Duration.seconds(30), jitter: "full" }
+            backoff: yield* delaysOf(Backoff.exponential({ base: "1 second", factor: 2, max: "30 seconds", jitter: "full" }))
           },
           circuitBreaker: {
-            policy: { kind: "consecutive", failures: 5 },
+            policy: CircuitBreaker.consecutive(5),
             resetTimeout: Duration.seconds(60),
             successThreshold: 2,
             halfOpenMaxCalls: 1
@@ -124,8 +126,12 @@ describe("ResilienceConfig", () => {
           const p = policyOf(document, "p")
           assert.strictEqual(document.profile, profile)
           assert.strictEqual(p.retry?.maxAttempts, attempts, profile)
-          assert.strictEqual(ms(p.retry?.backoff.base), delay, profile)
-          assert.deepStrictEqual(p.circuitBreaker?.policy, { kind: "consecutive", failures }, profile)
+          assert.deepStrictEqual(
+            yield* delaysOf(p.retry?.backoff),
+            yield* delaysOf(Backoff.exponential({ base: delay, max: "30 seconds", jitter: "full" })),
+            profile
+          )
+          assert.deepStrictEqual(p.circuitBreaker?.policy, CircuitBreaker.consecutive(failures), profile)
           assert.strictEqual(ms(p.circuitBreaker?.resetTimeout), recovery, profile)
           assert.strictEqual(p.bulkhead?.maxQueue, queue, profile)
         }
@@ -144,15 +150,19 @@ describe("ResilienceConfig", () => {
         })
         const a = policyOf(document, "a")
         assert.strictEqual(a.retry?.maxAttempts, 2)
-        assert.strictEqual(ms(a.retry?.backoff.base), 2000, "backoff kept from the profile")
+        assert.deepStrictEqual(
+          yield* delaysOf(a.retry?.backoff),
+          yield* delaysOf(Backoff.exponential({ base: "2 seconds", max: "30 seconds", jitter: "full" })),
+          "backoff kept from the profile"
+        )
         assert.isUndefined(a.bulkhead)
         assert.strictEqual(ms(a.circuitBreaker?.resetTimeout), 10_000)
-        assert.deepStrictEqual(a.circuitBreaker?.policy, { kind: "consecutive", failures: 3 })
-        assert.deepStrictEqual(policyOf(document, "b").retry?.backoff, { kind: "constant", base: Duration.millis(250) })
-        const c = policyOf(document, "c").retry?.backoff
-        assert.strictEqual(ms(c?.base), 50)
-        assert.strictEqual(c?.jitter, "full")
-        assert.strictEqual(ms(c?.max), 30_000)
+        assert.deepStrictEqual(a.circuitBreaker?.policy, CircuitBreaker.consecutive(3))
+        assert.deepStrictEqual(yield* delaysOf(policyOf(document, "b").retry?.backoff), [250, 250, 250, 250, 250, 250])
+        assert.deepStrictEqual(
+          yield* delaysOf(policyOf(document, "c").retry?.backoff),
+          yield* delaysOf(Backoff.exponential({ base: "50 millis", max: "30 seconds", jitter: "full" }))
+        )
       }))
 
     it.effect("a policy can name its own profile; `none` gives only the written blocks plus block defaults", () =>
@@ -175,10 +185,8 @@ describe("ResilienceConfig", () => {
         assert.strictEqual(policyOf(document, "own").retry?.maxAttempts, 3)
         assert.strictEqual(policyOf(document, "own").bulkhead?.maxQueue, 2000)
         const blocks = policyOf(document, "blocks")
-        assert.deepStrictEqual(blocks.retry, {
-          maxAttempts: 3,
-          backoff: { kind: "exponential", base: Duration.millis(100), factor: 2, max: Duration.seconds(10), jitter: "full" }
-        })
+        assert.strictEqual(blocks.retry?.maxAttempts, 3)
+        assert.deepStrictEqual(yield* delaysOf(blocks.retry?.backoff), yield* delaysOf(Backoff.exponential({ base: 100, max: "10 seconds", jitter: "full" })))
         assert.strictEqual(blocks.circuitBreaker?.successThreshold, 1)
         assert.strictEqual(blocks.circuitBreaker?.halfOpenMaxCalls, 1)
         assert.deepStrictEqual(blocks.bulkhead, { maxConcurrent: 8, maxQueue: 0 })
@@ -212,20 +220,14 @@ describe("ResilienceConfig", () => {
         })
         const full = policyOf(document, "full")
         assert.strictEqual(ms(full.totalTimeout), 10_000)
-        assert.deepStrictEqual(full.retry?.backoff, {
-          kind: "linear",
-          base: Duration.millis(100),
-          increment: Duration.millis(50),
-          max: Duration.seconds(1),
-          jitter: "equal"
-        })
-        assert.deepStrictEqual(full.circuitBreaker?.policy, {
-          kind: "timeWindow",
-          window: Duration.seconds(30),
-          buckets: 10,
-          failureRate: 0.5,
-          minimumCalls: 20
-        })
+        assert.deepStrictEqual(
+          yield* delaysOf(full.retry?.backoff),
+          yield* delaysOf(Backoff.linear({ base: 100, increment: 50, max: "1 second", jitter: "equal" }))
+        )
+        assert.deepStrictEqual(
+          full.circuitBreaker?.policy,
+          CircuitBreaker.timeWindow({ window: "30 seconds", buckets: 10, failureRate: 0.5, minimumCalls: 20 })
+        )
         assert.strictEqual(ms(full.circuitBreaker?.maxResetTimeout), 60_000)
         assert.deepStrictEqual(full.circuitBreaker?.slowCall, { threshold: Duration.seconds(1), rate: 0.8 })
         assert.strictEqual(ms(full.bulkhead?.queueTimeout), 250)
@@ -321,14 +323,15 @@ describe("ResilienceConfig", () => {
         const kafka = policyOf(document, "kafka_producer")
         assert.strictEqual(ms(kafka.timeout), 2000)
         assert.strictEqual(kafka.retry?.maxAttempts, 7)
-        assert.strictEqual(ms(kafka.retry?.backoff.base), 10)
+        assert.deepStrictEqual(
+          yield* delaysOf(kafka.retry?.backoff),
+          yield* delaysOf(Backoff.exponential({ base: 10, max: "30 seconds", jitter: "full" }))
+        )
         assert.isUndefined(kafka.bulkhead)
-        assert.deepStrictEqual(policyOf(document, "scoring").circuitBreaker?.policy, {
-          kind: "countWindow",
-          size: 20,
-          failureRate: 0.5,
-          minimumCalls: 10
-        })
+        assert.deepStrictEqual(
+          policyOf(document, "scoring").circuitBreaker?.policy,
+          CircuitBreaker.countWindow({ size: 20, failureRate: 0.5, minimumCalls: 10 })
+        )
       }))
 
     it.effect("a custom prefix, and layerEnv", () =>
@@ -510,7 +513,7 @@ describe("ResilienceConfig", () => {
           native({ retry: { backoff: { base: "2 seconds", max: "1 second" } } }),
           "policies.p.retry.backoff.max",
           "value",
-          `a duration >= base (2s), got "1 second"`
+          `>= base (2000 ms), got "1 second"`
         )
         yield* failsWith(
           native({ retry: { backoff: { kind: "constant", base: "1 second", factor: 3 } } }),
@@ -542,7 +545,7 @@ describe("ResilienceConfig", () => {
           native({ circuitBreaker: { resetTimeout: "30 seconds", maxResetTimeout: "10 seconds" } }),
           "policies.p.circuitBreaker.maxResetTimeout",
           "value",
-          `a duration >= resetTimeout (30s), got "10 seconds"`
+          `a duration >= resetTimeout (30000 ms), got "10 seconds"`
         )
         yield* failsWith(
           native({ circuitBreaker: { slowCall: { threshold: "1 second", rate: 0.5 } } }),
@@ -557,7 +560,7 @@ describe("ResilienceConfig", () => {
         native({ timeout: "5 seconds", totalTimeout: "2 seconds" }),
         "policies.p.totalTimeout",
         "value",
-        `a duration >= timeout (5s), got "2 seconds"`
+        `a duration >= timeout (5000 ms), got "2 seconds"`
       ))
 
     it.effect("20. legacy retry: max_delay below initial_delay, backoff_factor < 1, negative max_retries", () =>
@@ -566,7 +569,7 @@ describe("ResilienceConfig", () => {
           { retry_policies: { kafka: { initial_delay: 2, max_delay: 1 } } },
           "retry_policies.kafka.max_delay",
           "value",
-          "a duration >= initial_delay (2s), got 1"
+          ">= base (2000 ms), got 1"
         )
         yield* failsWith({ retry_policies: { kafka: { backoff_factor: 0.5 } } }, "retry_policies.kafka.backoff_factor", "value", "a finite number >= 1")
         yield* failsWith({ retry_policies: { kafka: { max_retries: -1 } } }, "retry_policies.kafka.max_retries", "value", "an integer >= 0")

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Random } from "effect"
-import { Backoff, Policy, ResilienceConfig, Retry } from "../src/index.ts"
+import { Backoff, ResilienceConfig, Retry } from "../src/index.ts"
 import * as defaults from "../src/internal/defaults.ts"
 
 // Changing a default changes every user's behaviour: it must be a decision, made here too.
@@ -68,7 +68,7 @@ describe("defaults: equal in code and in config", () => {
       const noKind = yield* specOf({ profile: "none", policies: { p: { retry: { backoff: { base: "1 second" } } } } }, "p")
       const legacy = yield* specOf({ retry_policies: { p: { initial_delay: 1 } } }, "p")
       for (const spec of [native, noKind, legacy]) {
-        assert.deepStrictEqual(yield* delaysOf(Policy.fromSpec(spec).retry!.backoff), code)
+        assert.deepStrictEqual(yield* delaysOf(spec.retry!.backoff), code)
       }
       assert.deepStrictEqual(code, [1000, 2000, 4000, 8000, 16_000, 32_000, 64_000, 128_000])
     }))
@@ -79,7 +79,7 @@ describe("defaults: equal in code and in config", () => {
       const native = yield* specOf({ profile: "none", policies: { p: { retry: {} } } }, "p")
       const legacy = yield* specOf({ retry_policies: { p: {} } }, "p")
       for (const spec of [native, legacy]) {
-        const options = Policy.fromSpec(spec).retry as Retry.RetryOptions
+        const options: Retry.RetryOptions = spec.retry!
         assert.strictEqual(options.maxAttempts, code.maxAttempts)
         assert.deepStrictEqual(yield* delaysOf(options.backoff), yield* delaysOf(code.backoff))
         assert.strictEqual(Retry.make(options).maxRetryAfterMillis, code.maxRetryAfterMillis)

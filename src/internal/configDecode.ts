@@ -2,122 +2,178 @@
  * The decoding pipeline of a config document:
  *
  * 1. the top level (profile, legacy sections, `policies` as a map), strict;
- * 2. each native policy: its profile resolved, merged over profile and block
- *    defaults (configMerge.ts), then decoded strictly;
- * 3. legacy entries mapped to policy specs (entries of the same name in
- *    several sections form one policy);
- * 4. a name defined both natively and by a legacy section is a conflict.
+ * 2. the legacy sections become native policies (profile `none`);
+ * 3. each policy is merged over its profile and the block defaults, in the
+ *    config's own (encoded) form, then decoded by `PolicySchema` into
+ *    `Policy.PolicyOptions` (backoff and trip policy built on the way);
+ * 4. each policy is built once with `Policy.make`, so every range and
+ *    cross-field rule is the constructors' own; its `InvalidConfigError`
+ *    becomes an issue at the config path of the field it names;
+ * 5. a name defined both natively and by a legacy section is a conflict.
  *
  * Every issue of every step is collected, so one run reports them all.
  */
-import { Duration, Result, Schema } from "effect"
-import type { Document, PolicySpec } from "../ResilienceConfig.ts"
+import { Context, Effect, Result, Schema } from "effect"
+import { InvalidConfigError } from "../Errors.ts"
+import * as Policy from "../Policy.ts"
+import * as Registry from "../Registry.ts"
 import type { RawIssue } from "./configIssues.ts"
-import { fromSchemaIssue } from "./configIssues.ts"
-import { isPlainObject, resolvePolicy } from "./configMerge.ts"
+import { fromSchemaIssue, lookup } from "./configIssues.ts"
 import * as schema from "./configSchema.ts"
 import type { ProfileName } from "./configSchema.ts"
 import * as defaults from "./defaults.ts"
 
 export const DocumentTypeId = "~effect-resilience/ResilienceConfig/Document" as const
 
+/** A decoded policy: `Policy.PolicyOptions` whose blocks are options (`check` takes one: the compiler proves it). */
+export type Entry = { readonly name: string } & typeof schema.PolicySchema.Type
+
+export interface Document {
+  readonly [DocumentTypeId]: typeof DocumentTypeId
+  readonly profile: ProfileName
+  readonly policies: Readonly<Record<string, Entry>>
+}
+
 const decodeShape = Schema.decodeUnknownResult(schema.DocumentShape, schema.parseOptions)
-const decodePolicy = Schema.decodeUnknownResult(schema.NativePolicy, schema.parseOptions)
+const decodePolicy = Schema.decodeUnknownResult(schema.PolicySchema, schema.parseOptions)
 const decodeProfile = Schema.decodeUnknownResult(schema.ProfileNameSchema, schema.parseOptions)
 
-const isProfileName = (u: unknown): u is ProfileName =>
-  typeof u === "string" && (schema.profileNames as ReadonlyArray<string>).includes(u)
+export const isPlainObject = (u: unknown): u is Readonly<Record<string, unknown>> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+// -----------------------------------------------------------------------------
+// merging over profiles
+// -----------------------------------------------------------------------------
+
+/** Objects merge key by key; an object of another `kind` replaces (a constant backoff takes no exponential factor). */
+const mergeDeep = (base: unknown, over: unknown): unknown => {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over
+  if ("kind" in base && "kind" in over && base.kind !== over.kind) return over
+  const out: Record<string, unknown> = { ...base }
+  for (const key of Object.keys(over)) out[key] = Object.hasOwn(base, key) ? mergeDeep(base[key], over[key]) : over[key]
+  return out
+}
+
+/**
+ * A policy over its profile and the block defaults: block defaults < profile
+ * < policy; a block exists only when the profile or the policy has it, and
+ * `false` drops it. A written backoff takes only its `kind` from the block
+ * defaults, so what it leaves out gets the `Backoff` constructors' defaults,
+ * as in code. A policy that is not an object is left for the Schema to refuse.
+ */
+const resolvePolicy = (raw: unknown, profile: ProfileName): unknown => {
+  if (!isPlainObject(raw)) return raw
+  const fromProfile: Readonly<Record<string, unknown>> = defaults.resilienceConfig.profiles[profile]
+  const blockDefaults: Readonly<Record<string, any>> = defaults.resilienceConfig.blocks
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(raw)) {
+    if (key !== "profile" && !(schema.blockKeys as ReadonlyArray<string>).includes(key)) out[key] = raw[key]
+  }
+  for (const block of schema.blockKeys) {
+    if (raw[block] === false || (raw[block] === undefined && fromProfile[block] === undefined)) continue
+    const written = raw[block] === undefined ? fromProfile[block] : mergeDeep(fromProfile[block], raw[block])
+    const base = blockDefaults[block]
+    out[block] = mergeDeep(
+      isPlainObject(written) && isPlainObject(written.backoff) ? { ...base, backoff: { kind: base.backoff.kind } } : base,
+      written
+    )
+  }
+  return out
+}
+
+// -----------------------------------------------------------------------------
+// building
+// -----------------------------------------------------------------------------
+
+/**
+ * An issue found in a policy, at the path where the field was written:
+ * `policies.<name>.<field>`, or for a legacy policy its section's key
+ * (`retry.backoff.max` is `retry_policies.<name>.max_delay`). The value is
+ * the one written there.
+ */
+const place = (issue: RawIssue, name: string, legacy: boolean, resolved: unknown, document: unknown): RawIssue => {
+  const where = legacy ? schema.legacyFields[issue.segments.join(".")] : undefined
+  const segments = where === undefined ? ["policies", name, ...issue.segments] : [where[0], name, ...where.slice(1) as Array<string>]
+  const written = where === undefined ? lookup(resolved, issue.segments) : lookup(document, segments)
+  return { ...issue, segments, value: written === undefined || issue.kind === "unknown-key" ? issue.value : written }
+}
+
+/** A constructor's error as an issue at the field it names (relative to the policy). */
+export const constructorIssue = (error: InvalidConfigError): RawIssue => ({
+  kind: "value",
+  segments: schema.fieldSegments(error.field),
+  value: error.value,
+  expected: error.expected
+})
+
+/**
+ * Builds a policy with `Policy.make`, its constructors checking every range.
+ * The build is thrown away (scoped), and kept out of any `PolicyRegistry`.
+ */
+export const check = (options: Policy.PolicyOptions): Effect.Effect<InvalidConfigError | undefined> =>
+  Policy.make(options).pipe(
+    Effect.scoped,
+    Effect.updateContext((context: Context.Context<never>) => Context.omit(Registry.PolicyRegistry)(context)),
+    Effect.match({ onFailure: (error) => error, onSuccess: () => undefined })
+  )
+
+// -----------------------------------------------------------------------------
+// decoding
+// -----------------------------------------------------------------------------
 
 /** The brand is not enumerable: a document logs and serializes as plain data. */
-export const makeDocument = (profile: ProfileName, policies: Readonly<Record<string, PolicySpec>>): Document =>
+const makeDocument = (profile: ProfileName, policies: Readonly<Record<string, Entry>>): Document =>
   Object.defineProperty({ profile, policies }, DocumentTypeId, { value: DocumentTypeId, enumerable: false }) as Document
 
-export const decode = (input: unknown): Result.Result<Document, ReadonlyArray<RawIssue>> => {
-  const document = input === null || input === undefined ? {} : input
-  const issues: Array<RawIssue> = []
+export const decode = (input: unknown): Effect.Effect<Result.Result<Document, ReadonlyArray<RawIssue>>> =>
+  Effect.gen(function*() {
+    const document = input === null || input === undefined ? {} : input
+    const issues: Array<RawIssue> = []
+    const shape = decodeShape(document)
+    if (Result.isFailure(shape)) issues.push(...fromSchemaIssue(shape.failure.issue, [], document))
+    const top = isPlainObject(document) ? document : {}
+    const profile: ProfileName = Result.isSuccess(shape) && shape.success.profile !== undefined
+      ? shape.success.profile
+      : (schema.profileNames as ReadonlyArray<unknown>).includes(top.profile) ? top.profile as ProfileName
+      : defaults.resilienceConfig.profile
+    const native = isPlainObject(top.policies) ? top.policies : {}
+    // the legacy sections on their own: a bad profile elsewhere does not hide their errors
+    const sections = Object.fromEntries(Object.entries(top).filter(([key]) => key !== "profile" && key !== "policies"))
+    const legacyShape = Result.isSuccess(shape) ? shape : decodeShape(sections)
+    const legacy = Result.isSuccess(legacyShape) ? schema.fromLegacy(legacyShape.success) : {}
 
-  // 1. top level
-  const shape = decodeShape(document)
-  if (Result.isFailure(shape)) issues.push(...fromSchemaIssue(shape.failure.issue, [], document))
-  const top = isPlainObject(document) ? document : {}
-  const profile: ProfileName = isProfileName(top.profile) ? top.profile : defaults.resilienceConfig.profile
-
-  // 2. native policies
-  const native: Record<string, PolicySpec> = {}
-  const rawPolicies = isPlainObject(top.policies) ? top.policies : {}
-  for (const name of Object.keys(rawPolicies)) {
-    const raw = rawPolicies[name]
-    let own = profile
-    if (isPlainObject(raw) && Object.hasOwn(raw, "profile")) {
-      const decoded = decodeProfile(raw.profile)
-      if (Result.isFailure(decoded)) issues.push(...fromSchemaIssue(decoded.failure.issue, ["policies", name, "profile"]))
-      else own = decoded.success
-    }
-    const resolved = resolvePolicy(raw, own)
-    const decoded = decodePolicy(resolved)
-    if (Result.isFailure(decoded)) issues.push(...fromSchemaIssue(decoded.failure.issue, ["policies", name], resolved))
-    else native[name] = { name, ...decoded.success }
-  }
-
-  // 3. legacy sections
-  const legacy: Record<string, Mutable<PolicySpec>> = {}
-  if (Result.isSuccess(shape)) {
-    const entry = (name: string) => (legacy[name] ??= { name })
-    for (const [name, b] of Object.entries(shape.success.circuit_breakers ?? {})) {
-      // A key left out takes the code default, as in `CircuitBreaker.make`.
-      const d = defaults.circuitBreaker
-      entry(name).circuitBreaker = {
-        policy: { kind: "consecutive", failures: b.failure_threshold ?? d.consecutiveFailures },
-        resetTimeout: b.timeout ?? Duration.millis(d.resetTimeoutMillis),
-        successThreshold: b.success_threshold ?? d.successThreshold,
-        halfOpenMaxCalls: d.halfOpenMaxCalls
+    const policies: Record<string, Entry> = {}
+    const entries = [
+      ...Object.entries(native).map(([name, raw]) => [name, raw, false] as const),
+      ...Object.entries(legacy).map(([name, raw]) => [name, { profile: "none", ...raw }, true] as const)
+    ]
+    for (const [name, raw, isLegacy] of entries) {
+      if (isLegacy && Object.hasOwn(native, name)) {
+        const sections = ["circuit_breakers", "retry_policies", "timeouts"].filter((s) => isPlainObject(top[s]) && Object.hasOwn(top[s], name))
+        issues.push({
+          kind: "conflict",
+          segments: ["policies", name],
+          value: name,
+          expected: `a name not also used in ${sections.join(", ")} (one policy, one definition)`
+        })
+        continue
       }
-    }
-    for (const [name, r] of Object.entries(shape.success.retry_policies ?? {})) {
-      // As in code: no delay written, the default backoff; some written, `Backoff.exponential` fills the rest.
-      const d = defaults.retry
-      const written = r.initial_delay !== undefined || r.backoff_factor !== undefined || r.max_delay !== undefined
-      entry(name).retry = {
-        maxAttempts: r.max_retries === undefined ? d.maxAttempts : r.max_retries + 1,
-        backoff: written
-          ? {
-            kind: "exponential",
-            base: r.initial_delay ?? Duration.millis(d.backoffBaseMillis),
-            ...(r.backoff_factor === undefined ? {} : { factor: r.backoff_factor }),
-            ...(r.max_delay === undefined ? {} : { max: r.max_delay })
-          }
-          : {
-            kind: "exponential",
-            base: Duration.millis(d.backoffBaseMillis),
-            factor: d.backoffFactor,
-            max: Duration.millis(d.backoffMaxMillis),
-            jitter: d.backoffJitter
-          }
+      let own = profile
+      if (isPlainObject(raw) && Object.hasOwn(raw, "profile")) {
+        const decoded = decodeProfile(raw.profile)
+        if (Result.isFailure(decoded)) issues.push(...fromSchemaIssue(decoded.failure.issue, ["policies", name, "profile"]))
+        else own = decoded.success
       }
+      const resolved = resolvePolicy(raw, own)
+      const decoded = decodePolicy(resolved)
+      if (Result.isFailure(decoded)) {
+        issues.push(...fromSchemaIssue(decoded.failure.issue, [], resolved).map((i) => place(i, name, isLegacy, resolved, document)))
+        continue
+      }
+      const options: Entry = { name, ...decoded.success }
+      const error = yield* check(options)
+      if (error !== undefined) issues.push(place(constructorIssue(error), name, isLegacy, resolved, document))
+      else policies[name] = options
     }
-    for (const [name, timeout] of Object.entries(shape.success.timeouts ?? {})) {
-      entry(name).timeout = timeout
-    }
-  }
-
-  // 4. conflicts
-  for (const name of Object.keys(legacy)) {
-    if (Object.hasOwn(rawPolicies, name)) {
-      const sections = ["circuit_breakers", "retry_policies", "timeouts"].filter((section) => {
-        const entries = top[section]
-        return isPlainObject(entries) && Object.hasOwn(entries, name)
-      })
-      issues.push({
-        kind: "conflict",
-        segments: ["policies", name],
-        value: name,
-        expected: `a name not also used in ${sections.join(", ")} (one policy, one definition)`
-      })
-    }
-  }
-
-  if (issues.length > 0) return Result.fail(issues)
-  return Result.succeed(makeDocument(profile, { ...legacy, ...native }))
-}
+    return issues.length > 0 ? Result.fail(issues) : Result.succeed(makeDocument(profile, policies))
+  })

@@ -1,6 +1,6 @@
 /**
  * Environment variables (through Effect's `ConfigProvider`) to a native
- * config document.
+ * config document, the variable names derived from the policy Schema.
  *
  * Names: `<PREFIX>_PROFILE` and `<PREFIX>_POLICIES_<NAME>_<FIELD>`, where
  * FIELD is the field path in CONSTANT_CASE (`RETRY_MAX_ATTEMPTS`,
@@ -10,44 +10,39 @@
  * Numeric fields are parsed from their text; a block set to `false` removes
  * it. Any other variable under the prefix is an error (typos are caught).
  */
-import { ConfigProvider, Effect } from "effect"
+import { type ConfigProvider, Effect, SchemaAST } from "effect"
 import type { RawIssue } from "./configIssues.ts"
 import { suggest } from "./configIssues.ts"
+import { PolicySchema } from "./configSchema.ts"
 
 type Leaf = "number" | "string"
 interface Tree {
   readonly [key: string]: Leaf | Tree
 }
 
-const policyTree: Tree = {
-  profile: "string",
-  timeout: "string",
-  totalTimeout: "string",
-  retry: {
-    maxAttempts: "number",
-    backoff: { kind: "string", base: "string", factor: "number", increment: "string", max: "string", jitter: "string" },
-    maxRetryAfter: "string"
-  },
-  circuitBreaker: {
-    policy: {
-      kind: "string",
-      failures: "number",
-      size: "number",
-      failureRate: "number",
-      minimumCalls: "number",
-      window: "string",
-      buckets: "number"
-    },
-    resetTimeout: "string",
-    maxResetTimeout: "string",
-    successThreshold: "number",
-    halfOpenMaxCalls: "number",
-    slowCall: { threshold: "string", rate: "number" }
-  },
-  bulkhead: { maxConcurrent: "number", maxQueue: "number", queueTimeout: "string" },
-  hedge: { delay: "string", maxAttempts: "number" },
-  rateLimit: { algorithm: "string", limit: "number", window: "string" }
+/**
+ * The variables a policy takes, read off the written (encoded) side of
+ * `PolicySchema`: a struct is a subtree (the members of a union of structs
+ * merge: every trip-policy kind's fields), a number is parsed, anything else
+ * is text. Lists (`classify`) are not settable from the environment.
+ */
+const treeOf = (ast: SchemaAST.AST): Leaf | Tree | undefined => {
+  if (SchemaAST.isObjects(ast)) {
+    const tree: Record<string, Leaf | Tree> = {}
+    for (const p of ast.propertySignatures) {
+      const child = treeOf(p.type)
+      if (child !== undefined) tree[String(p.name)] = child
+    }
+    return Object.keys(tree).length === 0 ? undefined : tree
+  }
+  if (SchemaAST.isUnion(ast) && ast.types.every(SchemaAST.isObjects)) {
+    return Object.assign({}, ...ast.types.map(treeOf)) as Tree
+  }
+  if (SchemaAST.isArrays(ast)) return undefined
+  return ast._tag === "Number" ? "number" : "string"
 }
+
+const policyTree: Tree = { profile: "string", ...treeOf(SchemaAST.toEncoded(PolicySchema.ast)) as Tree }
 
 /** `maxAttempts` → `["MAX", "ATTEMPTS"]`; `kafka_producer` → `["KAFKA", "PRODUCER"]`. */
 export const words = (key: string): Array<string> =>

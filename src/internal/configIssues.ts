@@ -252,7 +252,7 @@ const walk = (
   }
 }
 
-const lookup = (root: unknown, segments: ReadonlyArray<PropertyKey>): unknown => {
+export const lookup = (root: unknown, segments: ReadonlyArray<PropertyKey>): unknown => {
   let node = root
   for (const segment of segments) {
     if (!isRecordLike(node)) return undefined

@@ -1,26 +1,23 @@
 /**
- * The Schemas of a resilience config document: the native per-policy shape,
- * the legacy (seed) sections, and the primitives they share. Every check
- * carries an `expected` annotation: it becomes the "what is allowed" part of
- * a `ResilienceConfigError`.
+ * The Schemas of a config document. They check structure only: types, keys,
+ * kinds and which fields a kind takes. Each policy block decodes straight into
+ * the options of its code constructor (`Policy.PolicyOptions`); the backoff and
+ * the trip policy are built by their constructors while decoding, so ranges
+ * and cross-field rules are checked once, in validate.ts, and a constructor's
+ * error lands at the path of the field it names.
  */
-import { Duration, Schema, type SchemaAST, SchemaIssue, SchemaTransformation } from "effect"
+import { Duration, Effect, Schema, type SchemaAST, SchemaIssue, SchemaTransformation } from "effect"
+import * as Backoff from "../Backoff.ts"
+import * as CircuitBreaker from "../CircuitBreaker.ts"
+import { InvalidConfigError } from "../Errors.ts"
 import * as defaults from "./defaults.ts"
 import { limits } from "./validate.ts"
 
-// -----------------------------------------------------------------------------
-// numbers
-// -----------------------------------------------------------------------------
-
-const number = (expected: string, predicate: (n: number) => boolean) =>
-  Schema.Number.check(Schema.makeFilter((n: number) => predicate(n), { expected }))
-
-export const PositiveInt = number("an integer >= 1", (n) => Number.isInteger(n) && n >= 1)
-/** The same upper bounds as the code constructors (validate.ts `limits`): sizes allocated up front. */
-const PositiveIntUpTo = (max: number) => number(`an integer in [1, ${max}]`, (n) => Number.isInteger(n) && n >= 1 && n <= max)
-export const NonNegativeInt = number("an integer >= 0", (n) => Number.isInteger(n) && n >= 0)
-export const Rate = number("a number in (0, 1]", (n) => Number.isFinite(n) && n > 0 && n <= 1)
-export const Factor = number("a finite number >= 1", (n) => Number.isFinite(n) && n >= 1)
+/** A number. `expected` is the range its constructor checks, quoted when the value is not a number at all. */
+const num = (expected: string) => Schema.Number.annotate({ expected })
+const positiveInt = num("an integer >= 1")
+const nonNegativeInt = num("an integer >= 0")
+const rate = num("a number in (0, 1]")
 
 // -----------------------------------------------------------------------------
 // durations
@@ -30,127 +27,87 @@ const SHORT_DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/
 const SHORT_UNIT_MILLIS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
 
 /**
- * A duration string: Effect's `"<n> <unit>"` form ("5 seconds", "250 millis",
- * "1.5 minutes", ...) or a short form ("250ms", "5s", "2m", "1h", "1d").
- * Negative and infinite durations are not durations here, nor is a finite
- * number that overflows to infinity once scaled to milliseconds ("1e400d").
+ * A duration string: Effect's `"<n> <unit>"` form ("5 seconds", "1.5 minutes")
+ * or a short form ("250ms", "5s", "2m", "1h", "1d"); never negative. The result
+ * may be infinite when the number overflows once in milliseconds ("1e400d").
  */
-export const parseDurationString = (input: string): Duration.Duration | undefined => {
+const parseDuration = (input: string): Duration.Duration | undefined => {
   const text = input.trim()
   const short = SHORT_DURATION.exec(text)
-  if (short !== null) {
-    const millis = Number(short[1]) * SHORT_UNIT_MILLIS[short[2] as keyof typeof SHORT_UNIT_MILLIS]
-    return Number.isFinite(millis) ? Duration.millis(millis) : undefined
-  }
+  if (short !== null) return Duration.millis(Number(short[1]) * SHORT_UNIT_MILLIS[short[2] as keyof typeof SHORT_UNIT_MILLIS])
   if (text === "Infinity" || text.startsWith("-")) return undefined
   const decoded = Duration.fromInput(text as Duration.Input)
-  return decoded._tag === "Some" && Duration.isFinite(decoded.value) ? decoded.value : undefined
+  return decoded._tag === "Some" ? decoded.value : undefined
 }
 
-type Minimum = "positive" | "non-negative"
+const toDuration = (input: unknown, seconds: boolean): Duration.Duration | undefined =>
+  typeof input === "string"
+    ? parseDuration(input)
+    : seconds && typeof input === "number" && Number.isFinite(input) && input >= 0
+    ? Duration.millis(input * 1000)
+    : undefined
 
-const inRange = (duration: Duration.Duration, minimum: Minimum): boolean =>
-  minimum === "positive" ? Duration.toMillis(duration) > 0 : Duration.toMillis(duration) >= 0
+const overflow = "a duration that fits in milliseconds (this one overflows to Infinity)"
 
-const toDuration = (input: unknown, minimum: Minimum, seconds: boolean): Duration.Duration | undefined => {
-  let duration: Duration.Duration | undefined
-  if (typeof input === "string") duration = parseDurationString(input)
-  else if (seconds && typeof input === "number" && Number.isFinite(input)) {
-    duration = input < 0 ? undefined : Duration.millis(input * 1000)
-  }
-  // a number of seconds such as 1e306 overflows once in milliseconds
-  return duration !== undefined && Duration.isFinite(duration) && inRange(duration, minimum) ? duration : undefined
-}
-
-/** A well-formed duration whose milliseconds overflow to Infinity (1e306 seconds, a 400-digit "9…9d"). */
-const overflows = (input: unknown, seconds: boolean): boolean => {
-  if (typeof input === "number") return seconds && input > 0 && Number.isFinite(input) && !Number.isFinite(input * 1000)
-  if (typeof input !== "string") return false
-  const text = input.trim()
-  const short = SHORT_DURATION.exec(text)
-  if (short !== null) return !Number.isFinite(Number(short[1]) * SHORT_UNIT_MILLIS[short[2] as keyof typeof SHORT_UNIT_MILLIS])
-  if (text === "Infinity" || text.startsWith("-")) return false
-  const decoded = Duration.fromInput(text as Duration.Input)
-  return decoded._tag === "Some" && !Duration.isFinite(decoded.value)
-}
-
-const overflowExpected = "a duration that fits in milliseconds (this one overflows to Infinity)"
-
-/** The filter of a duration field: an overflow gets its own message, since the value looks like a duration. */
-const durationFilter = (minimum: Minimum, seconds: boolean) => (u: unknown, _: SchemaAST.AST, options: SchemaAST.ParseOptions) =>
-  toDuration(u, minimum, seconds) !== undefined ||
-  (overflows(u, seconds) ? new SchemaIssue.InvalidValue({ expected: overflowExpected }, u, options) : false)
-
-const encodeDuration = (duration: Duration.Duration): string => `${Duration.toMillis(duration)} millis`
-
-const durationExpected = (minimum: Minimum, seconds: boolean): string => {
-  const range = minimum === "positive" ? "> 0" : ">= 0"
-  return seconds
+/** A duration as written: with its unit, or (legacy) a number of seconds. Its range is the constructor's. */
+const duration = (positive: boolean, seconds: boolean) => {
+  const range = positive ? "> 0" : ">= 0"
+  const expected = seconds
     ? `a number of seconds ${range} or a duration such as "5 seconds"`
     : `a duration ${range} with a unit, such as "5 seconds" or "250 millis"`
-}
-
-/** A duration written with its unit ("5 seconds"): the native shape. */
-const durationString = (minimum: Minimum) => {
-  const expected = durationExpected(minimum, false)
-  return Schema.String.annotate({ expected }).check(
-    Schema.makeFilter(durationFilter(minimum, false), { expected })
-  ).pipe(Schema.decodeTo(
+  const written: Schema.Codec<string | number> = seconds ? Schema.Union([Schema.Number, Schema.String]) : Schema.String
+  return written.annotate({ expected }).check(Schema.makeFilter((u, _: SchemaAST.AST, options: SchemaAST.ParseOptions) => {
+    const d = toDuration(u, seconds)
+    return d === undefined ? false : Duration.isFinite(d) || new SchemaIssue.InvalidValue({ expected: overflow }, u, options)
+  }, { expected })).pipe(Schema.decodeTo(
     Schema.Duration,
-    SchemaTransformation.transform({
-      decode: (s: string) => toDuration(s, minimum, false)!,
-      encode: encodeDuration
+    SchemaTransformation.transform<Duration.Duration, string | number>({
+      decode: (u) => toDuration(u, seconds)!,
+      encode: (d) => `${Duration.toMillis(d)} millis`
     })
   ))
 }
 
-/** A number of seconds, or a duration string: the legacy shape. */
-const durationSeconds = (minimum: Minimum) => {
-  const expected = durationExpected(minimum, true)
-  return Schema.Union([Schema.Number, Schema.String]).annotate({ expected }).check(
-    Schema.makeFilter(durationFilter(minimum, true), { expected })
-  ).pipe(Schema.decodeTo(
-    Schema.Duration,
-    SchemaTransformation.transform<Duration.Duration, number | string>({
-      decode: (u) => toDuration(u, minimum, true)!,
-      encode: encodeDuration
+export const PositiveDuration = duration(true, false)
+export const NonNegativeDuration = duration(false, false)
+const PositiveSeconds = duration(true, true)
+const NonNegativeSeconds = duration(false, true)
+
+// -----------------------------------------------------------------------------
+// building with the code constructors
+// -----------------------------------------------------------------------------
+
+/** `"classify.transientStatus[0]"` → `["classify", "transientStatus", 0]`. */
+export const fieldSegments = (field: string): Array<PropertyKey> =>
+  field.replace(/\[(\d+)\]/g, ".$1").split(".").filter((s) => s !== "").map((s) => (/^\d+$/.test(s) ? Number(s) : s))
+
+/** An `InvalidConfigError` as a Schema issue at the field it names. */
+export const issueOf = (error: InvalidConfigError): SchemaIssue.Issue =>
+  new SchemaIssue.Pointer(
+    fieldSegments(error.field),
+    new SchemaIssue.InvalidValue({ expected: error.expected }, error.value, { reportInput: true })
+  )
+
+/** Decodes options into the value their code constructor builds; its `InvalidConfigError` becomes an issue. */
+const built = <S extends Schema.Top, T>(from: S, build: (options: S["Type"]) => T) =>
+  from.pipe(Schema.decodeTo(
+    Schema.declare((_u: unknown): _u is T => true),
+    SchemaTransformation.transformEffect<T, S["Type"]>({
+      decode: (options) => {
+        try {
+          return Effect.succeed(build(options))
+        } catch (error) {
+          if (error instanceof InvalidConfigError) return Effect.fail(issueOf(error))
+          throw error
+        }
+      },
+      encode: (value) => Effect.fail(new SchemaIssue.InvalidValue({ expected: "config data (a built value does not encode)" }, value))
     })
   ))
-}
-
-export const PositiveDuration = durationString("positive")
-export const NonNegativeDuration = durationString("non-negative")
-export const PositiveSeconds = durationSeconds("positive")
-export const NonNegativeSeconds = durationSeconds("non-negative")
 
 // -----------------------------------------------------------------------------
-// cross-field checks
+// blocks
 // -----------------------------------------------------------------------------
-
-/** A failure at a field of the checked struct, with the value found there. */
-const at = (path: string, expected: string, value: unknown): Schema.FilterIssue => ({
-  path: [path],
-  issue: new SchemaIssue.InvalidValue({ expected }, value, { reportInput: true })
-})
-
-const millis = Duration.toMillis
-const fmt = (d: Duration.Duration) => Duration.format(d)
-
-const structCheck = <T>(f: (value: T) => ReadonlyArray<Schema.FilterIssue>) =>
-  Schema.makeFilter<T>((value) => {
-    const issues = f(value)
-    return issues.length === 0 ? undefined : issues
-  })
-
-// -----------------------------------------------------------------------------
-// profiles
-// -----------------------------------------------------------------------------
-
-export const profileNames = Object.keys(defaults.resilienceConfig.profiles) as ReadonlyArray<
-  keyof typeof defaults.resilienceConfig.profiles
->
-
-export type ProfileName = keyof typeof defaults.resilienceConfig.profiles
 
 const quoted = (values: ReadonlyArray<string>): string => {
   const q = values.map((v) => JSON.stringify(v))
@@ -160,221 +117,222 @@ const quoted = (values: ReadonlyArray<string>): string => {
 const literals = <const L extends ReadonlyArray<string>>(values: L) =>
   Schema.Literals(values).annotate({ expected: `one of ${quoted(values)}` })
 
+export type ProfileName = keyof typeof defaults.resilienceConfig.profiles
+export const profileNames = Object.keys(defaults.resilienceConfig.profiles) as ReadonlyArray<ProfileName>
 export const ProfileNameSchema = literals(profileNames as readonly [ProfileName, ...Array<ProfileName>])
 
-// -----------------------------------------------------------------------------
-// native policy
-// -----------------------------------------------------------------------------
+/** A failure at a field of the checked struct, with the value found there. */
+const at = (path: string, expected: string, value: unknown): Schema.FilterIssue => ({
+  path: [path],
+  issue: new SchemaIssue.InvalidValue({ expected }, value, { reportInput: true })
+})
 
-export const backoffKinds = ["exponential", "linear", "constant", "decorrelated"] as const
-export const jitters = ["none", "full", "equal", "decorrelated"] as const
+interface BackoffData {
+  readonly kind: "exponential" | "linear" | "constant" | "decorrelated"
+  readonly base: Duration.Duration
+  readonly factor?: number
+  readonly increment?: Duration.Duration
+  readonly max?: Duration.Duration
+  readonly jitter?: "none" | "full" | "equal" | "decorrelated"
+}
 
-export const Backoff = Schema.Struct({
-  kind: literals(backoffKinds),
-  base: NonNegativeDuration,
-  factor: Schema.optionalKey(Factor),
-  increment: Schema.optionalKey(NonNegativeDuration),
-  max: Schema.optionalKey(NonNegativeDuration),
-  jitter: Schema.optionalKey(literals(jitters))
-}).check(structCheck((b) => {
+/** Which fields each kind takes (structure): a field another kind uses would be silently ignored. */
+const backoffFields = (b: BackoffData): Array<Schema.FilterIssue> => {
   const issues: Array<Schema.FilterIssue> = []
-  const only = (field: "factor" | "increment", kind: string) => {
+  for (const [field, kind] of [["factor", "exponential"], ["increment", "linear"]] as const) {
     if (b[field] !== undefined && b.kind !== kind) {
       issues.push(at(field, `no ${field}: it applies to kind "${kind}" only, this backoff is "${b.kind}"`, b[field]))
     }
   }
-  only("factor", "exponential")
-  only("increment", "linear")
-  if (b.max !== undefined && millis(b.max) < millis(b.base)) {
-    issues.push(at("max", `a duration >= base (${fmt(b.base)})`, b.max))
-  }
-  if (b.kind === "constant" && b.max !== undefined) {
-    issues.push(at("max", `no max: a constant backoff always waits base`, b.max))
-  }
+  if (b.kind === "constant" && b.max !== undefined) issues.push(at("max", `no max: a constant backoff always waits base`, b.max))
   if ((b.kind === "constant" || b.kind === "decorrelated") && b.jitter !== undefined && b.jitter !== "none") {
     issues.push(at("jitter", `"none" (a ${b.kind} backoff takes no jitter)`, b.jitter))
   }
-  if (b.kind === "linear" && b.jitter === "decorrelated") {
-    issues.push(at("jitter", `"none", "full" or "equal" for a linear backoff`, b.jitter))
-  }
-  if (b.kind === "decorrelated") {
-    if (millis(b.base) <= 0) issues.push(at("base", "a duration > 0 for a decorrelated backoff", b.base))
-    if (b.max === undefined) {
-      issues.push({ path: ["max"], issue: new SchemaIssue.MissingKey({ expected: "a duration >= base (a decorrelated backoff needs a cap)" }) })
-    }
+  if (b.kind === "decorrelated" && b.max === undefined) {
+    issues.push({ path: ["max"], issue: new SchemaIssue.MissingKey({ expected: "a duration >= base (a decorrelated backoff needs a cap)" }) })
   }
   return issues
-}))
+}
 
-export const Retry = Schema.Struct({
-  maxAttempts: PositiveInt,
-  backoff: Backoff,
-  maxRetryAfter: Schema.optionalKey(NonNegativeDuration)
-})
+const buildBackoff = (b: BackoffData): Backoff.Backoff => {
+  switch (b.kind) {
+    case "exponential":
+      return Backoff.exponential({ base: b.base, factor: b.factor, max: b.max, jitter: b.jitter })
+    case "linear":
+      return Backoff.linear({ base: b.base, increment: b.increment, max: b.max, jitter: b.jitter as "none" })
+    case "constant":
+      return Backoff.constant(b.base)
+    case "decorrelated":
+      return Backoff.decorrelated({ base: b.base, max: b.max! })
+  }
+}
 
-const HttpStatus = number("an HTTP status, an integer in [100, 599]", (n) => Number.isInteger(n) && n >= 100 && n <= 599)
-const ErrorTag = Schema.String.check(
-  Schema.makeFilter((s: string) => s.length > 0, { expected: "a non-empty string (an error's _tag)" })
+export const BackoffSchema = built(Schema.Struct({
+  kind: literals(["exponential", "linear", "constant", "decorrelated"]),
+  base: NonNegativeDuration,
+  factor: Schema.optionalKey(num("a finite number >= 1")),
+  increment: Schema.optionalKey(NonNegativeDuration),
+  max: Schema.optionalKey(NonNegativeDuration),
+  jitter: Schema.optionalKey(literals(["none", "full", "equal", "decorrelated"]))
+}).check(Schema.makeFilter((b) => {
+  const issues = backoffFields(b)
+  return issues.length === 0 ? undefined : issues
+})), buildBackoff)
+
+const window = { failureRate: rate, minimumCalls: positiveInt }
+
+/** The trip policy, built by `CircuitBreaker.consecutive`, `countWindow` or `timeWindow`. */
+const TripPolicy = built(
+  Schema.Union([
+  Schema.Struct({ kind: Schema.Literal("consecutive"), failures: positiveInt }),
+  Schema.Struct({ kind: Schema.Literal("countWindow"), size: num(`an integer in [1, ${limits.countWindowSize}]`), ...window }),
+  Schema.Struct({
+    kind: Schema.Literal("timeWindow"),
+    window: PositiveDuration,
+    buckets: num(`an integer in [1, ${limits.timeWindowBuckets}]`),
+    ...window
+  })
+  ]).annotate({ expected: `an object with kind ${quoted(["consecutive", "countWindow", "timeWindow"])}` }),
+  ({ kind, ...options }): CircuitBreaker.TripPolicy =>
+    kind === "consecutive"
+      ? CircuitBreaker.consecutive((options as { failures: number }).failures)
+      : kind === "countWindow"
+      ? CircuitBreaker.countWindow(options as Parameters<typeof CircuitBreaker.countWindow>[0])
+      : CircuitBreaker.timeWindow(options as Parameters<typeof CircuitBreaker.timeWindow>[0])
 )
 
-/** Overrides of the default classification (see `Retry.classifier`), for the whole policy. */
-export const Classify = Schema.Struct({
-  transientStatus: Schema.optionalKey(Schema.Array(HttpStatus)),
-  permanentStatus: Schema.optionalKey(Schema.Array(HttpStatus)),
-  transientTags: Schema.optionalKey(Schema.Array(ErrorTag)),
-  permanentTags: Schema.optionalKey(Schema.Array(ErrorTag)),
-  ignoredTags: Schema.optionalKey(Schema.Array(ErrorTag))
-}).check(structCheck((c) => {
-  const issues: Array<Schema.FilterIssue> = []
-  const twice = (a: "transientStatus" | "transientTags" | "permanentTags", b: "permanentStatus" | "permanentTags" | "ignoredTags") => {
-    const other = new Set<unknown>(c[b] ?? [])
-    const both = (c[a] ?? [] as ReadonlyArray<unknown>).filter((v: unknown) => other.has(v))
-    if (both.length > 0) issues.push(at(b, `no value also in ${a}`, both))
-  }
-  twice("transientStatus", "permanentStatus")
-  twice("transientTags", "permanentTags")
-  twice("transientTags", "ignoredTags")
-  twice("permanentTags", "ignoredTags")
-  return issues
-}))
+const statuses = Schema.optionalKey(Schema.Array(num("an HTTP status, an integer in [100, 599]")))
+const tags = Schema.optionalKey(Schema.Array(Schema.String))
 
-const Consecutive = Schema.Struct({
-  kind: Schema.Literal("consecutive"),
-  failures: PositiveInt
+/** One policy, in the shape of `Policy.PolicyOptions` (without its name). */
+export const PolicySchema = Schema.Struct({
+  timeout: Schema.optionalKey(PositiveDuration),
+  totalTimeout: Schema.optionalKey(PositiveDuration),
+  classify: Schema.optionalKey(Schema.Struct({
+    transientStatus: statuses,
+    permanentStatus: statuses,
+    transientTags: tags,
+    permanentTags: tags,
+    ignoredTags: tags
+  })),
+  retry: Schema.optionalKey(Schema.Struct({
+    maxAttempts: positiveInt,
+    backoff: BackoffSchema,
+    maxRetryAfter: Schema.optionalKey(NonNegativeDuration)
+  })),
+  circuitBreaker: Schema.optionalKey(Schema.Struct({
+    policy: TripPolicy,
+    resetTimeout: PositiveDuration,
+    maxResetTimeout: Schema.optionalKey(PositiveDuration),
+    successThreshold: positiveInt,
+    halfOpenMaxCalls: positiveInt,
+    slowCall: Schema.optionalKey(Schema.Struct({ threshold: PositiveDuration, rate }))
+  })),
+  bulkhead: Schema.optionalKey(Schema.Struct({
+    maxConcurrent: positiveInt,
+    maxQueue: nonNegativeInt,
+    queueTimeout: Schema.optionalKey(PositiveDuration)
+  })),
+  hedge: Schema.optionalKey(Schema.Struct({
+    delay: NonNegativeDuration,
+    maxAttempts: num(`an integer in [1, ${limits.hedgeMaxAttempts}]`)
+  })),
+  rateLimit: Schema.optionalKey(Schema.Struct({
+    algorithm: literals(["token-bucket", "fixed-window"]),
+    limit: positiveInt,
+    window: PositiveDuration
+  }))
 })
 
-const CountWindow = Schema.Struct({
-  kind: Schema.Literal("countWindow"),
-  size: PositiveIntUpTo(limits.countWindowSize),
-  failureRate: Rate,
-  minimumCalls: PositiveInt
-}).check(structCheck((p) =>
-  p.minimumCalls > p.size ? [at("minimumCalls", `an integer in [1, size] (size is ${p.size})`, p.minimumCalls)] : []
-))
-
-const TimeWindow = Schema.Struct({
-  kind: Schema.Literal("timeWindow"),
-  window: PositiveDuration,
-  buckets: PositiveIntUpTo(limits.timeWindowBuckets),
-  failureRate: Rate,
-  minimumCalls: PositiveInt
-})
-
-export const tripPolicyKinds = ["consecutive", "countWindow", "timeWindow"] as const
-
-export const TripPolicy = Schema.Union([Consecutive, CountWindow, TimeWindow]).annotate({
-  expected: `an object with kind ${quoted(tripPolicyKinds)}`
-})
-
-export const SlowCall = Schema.Struct({
-  threshold: PositiveDuration,
-  rate: Rate
-})
-
-export const CircuitBreaker = Schema.Struct({
-  policy: TripPolicy,
-  resetTimeout: PositiveDuration,
-  maxResetTimeout: Schema.optionalKey(PositiveDuration),
-  successThreshold: PositiveInt,
-  halfOpenMaxCalls: PositiveInt,
-  slowCall: Schema.optionalKey(SlowCall)
-}).check(structCheck((b) => {
-  const issues: Array<Schema.FilterIssue> = []
-  if (b.maxResetTimeout !== undefined && millis(b.maxResetTimeout) < millis(b.resetTimeout)) {
-    issues.push(at("maxResetTimeout", `a duration >= resetTimeout (${fmt(b.resetTimeout)})`, b.maxResetTimeout))
-  }
-  if (b.slowCall !== undefined && b.policy.kind === "consecutive") {
-    issues.push(
-      at("slowCall", `no slowCall with a "consecutive" policy (slow-call rates need "countWindow" or "timeWindow")`, b.slowCall)
-    )
-  }
-  return issues
-}))
-
-export const Bulkhead = Schema.Struct({
-  maxConcurrent: PositiveInt,
-  maxQueue: NonNegativeInt,
-  queueTimeout: Schema.optionalKey(PositiveDuration)
-})
-
-export const Hedge = Schema.Struct({
-  delay: NonNegativeDuration,
-  maxAttempts: PositiveIntUpTo(limits.hedgeMaxAttempts)
-})
-
-export const rateLimitAlgorithms = ["token-bucket", "fixed-window"] as const
-
-export const RateLimit = Schema.Struct({
-  algorithm: literals(rateLimitAlgorithms),
-  limit: PositiveInt,
-  window: PositiveDuration
-})
-
-/** The blocks a policy may hold, in the composition order of docs/composition.md. */
+/** The blocks a profile may fill, in the composition order of docs/composition.md. */
 export const blockKeys = ["retry", "circuitBreaker", "bulkhead", "hedge", "rateLimit"] as const
 export type BlockKey = typeof blockKeys[number]
 
-/** A native policy after its profile and the block defaults are merged in. */
-export const NativePolicy = Schema.Struct({
-  timeout: Schema.optionalKey(PositiveDuration),
-  totalTimeout: Schema.optionalKey(PositiveDuration),
-  classify: Schema.optionalKey(Classify),
-  retry: Schema.optionalKey(Retry),
-  circuitBreaker: Schema.optionalKey(CircuitBreaker),
-  bulkhead: Schema.optionalKey(Bulkhead),
-  hedge: Schema.optionalKey(Hedge),
-  rateLimit: Schema.optionalKey(RateLimit)
-}).check(structCheck((p) =>
-  p.timeout !== undefined && p.totalTimeout !== undefined && millis(p.totalTimeout) < millis(p.timeout)
-    ? [at("totalTimeout", `a duration >= timeout (${fmt(p.timeout)})`, p.totalTimeout)]
-    : []
-))
-
-/** The keys a native policy accepts as written (before merging). */
-export const nativePolicyKeys = ["profile", "timeout", "totalTimeout", "classify", ...blockKeys] as const
-
 // -----------------------------------------------------------------------------
-// legacy (seed) sections
-// -----------------------------------------------------------------------------
-
-export const LegacyBreaker = Schema.Struct({
-  failure_threshold: Schema.optionalKey(PositiveInt),
-  success_threshold: Schema.optionalKey(PositiveInt),
-  timeout: Schema.optionalKey(PositiveSeconds)
-})
-
-export const LegacyRetry = Schema.Struct({
-  max_retries: Schema.optionalKey(NonNegativeInt),
-  initial_delay: Schema.optionalKey(NonNegativeSeconds),
-  backoff_factor: Schema.optionalKey(Factor),
-  max_delay: Schema.optionalKey(NonNegativeSeconds)
-}).check(structCheck((r) => {
-  const initial = r.initial_delay ?? Duration.millis(defaults.retry.backoffBaseMillis)
-  return r.max_delay !== undefined && millis(r.max_delay) < millis(initial)
-    ? [at("max_delay", `a duration >= initial_delay (${fmt(initial)})`, r.max_delay)]
-    : []
-}))
-
-
-// -----------------------------------------------------------------------------
-// document
+// document, legacy sections included
 // -----------------------------------------------------------------------------
 
 /**
- * The top level of a document. Native policies are decoded one by one after
- * their profile is merged in (see configDecode.ts), so here they are only
- * required to be a map.
+ * The top level. Native policies are decoded one by one once merged over
+ * their profile (configDecode.ts), so here they are only a map. The legacy
+ * sections are read here; `fromLegacy` turns them into native policies.
  */
 export const DocumentShape = Schema.Struct({
   profile: Schema.optionalKey(ProfileNameSchema),
   policies: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)),
-  circuit_breakers: Schema.optionalKey(Schema.Record(Schema.String, LegacyBreaker)),
-  retry_policies: Schema.optionalKey(Schema.Record(Schema.String, LegacyRetry)),
+  circuit_breakers: Schema.optionalKey(Schema.Record(
+    Schema.String,
+    Schema.Struct({
+      failure_threshold: Schema.optionalKey(positiveInt),
+      success_threshold: Schema.optionalKey(positiveInt),
+      timeout: Schema.optionalKey(PositiveSeconds)
+    })
+  )),
+  retry_policies: Schema.optionalKey(Schema.Record(
+    Schema.String,
+    Schema.Struct({
+      // the one range kept here: `max_retries + 1` is a translation, not a constructor's field
+      max_retries: Schema.optionalKey(
+        Schema.Number.check(Schema.makeFilter((n: number) => Number.isInteger(n) && n >= 0, { expected: "an integer >= 0" }))
+      ),
+      initial_delay: Schema.optionalKey(NonNegativeSeconds),
+      backoff_factor: Schema.optionalKey(num("a finite number >= 1")),
+      max_delay: Schema.optionalKey(NonNegativeSeconds)
+    })
+  )),
   timeouts: Schema.optionalKey(Schema.Record(Schema.String, PositiveSeconds))
 })
 
-export const parseOptions = {
-  onExcessProperty: "error",
-  errors: "all",
-  reportInput: true
-} as const
+type Shape = typeof DocumentShape.Type
+
+/** Where each native field of a legacy policy was written: the path an error names. */
+export const legacyFields: Readonly<Record<string, readonly [section: string, key?: string]>> = {
+  "circuitBreaker.policy.failures": ["circuit_breakers", "failure_threshold"],
+  "circuitBreaker.successThreshold": ["circuit_breakers", "success_threshold"],
+  "circuitBreaker.resetTimeout": ["circuit_breakers", "timeout"],
+  "retry.maxAttempts": ["retry_policies", "max_retries"],
+  "retry.backoff.base": ["retry_policies", "initial_delay"],
+  "retry.backoff.factor": ["retry_policies", "backoff_factor"],
+  "retry.backoff.max": ["retry_policies", "max_delay"],
+  "timeout": ["timeouts"]
+}
+
+const encode = (d: Duration.Duration): string => `${Duration.toMillis(d)} millis`
+
+/**
+ * The legacy dialect as native policies (profile `none`, as written). A key
+ * left out takes the code default: the breaker's required fields are filled
+ * from defaults.ts, the rest by the block defaults as for any native policy.
+ */
+export const fromLegacy = (shape: Shape): Record<string, Record<string, unknown>> => {
+  const out: Record<string, Record<string, unknown>> = {}
+  const entry = (name: string) => (out[name] ??= {})
+  const d = defaults.circuitBreaker
+  for (const [name, b] of Object.entries(shape.circuit_breakers ?? {})) {
+    entry(name).circuitBreaker = {
+      policy: { kind: "consecutive", failures: b.failure_threshold ?? d.consecutiveFailures },
+      resetTimeout: b.timeout === undefined ? `${d.resetTimeoutMillis} millis` : encode(b.timeout),
+      ...(b.success_threshold === undefined ? {} : { successThreshold: b.success_threshold })
+    }
+  }
+  for (const [name, r] of Object.entries(shape.retry_policies ?? {})) {
+    const written = r.initial_delay !== undefined || r.backoff_factor !== undefined || r.max_delay !== undefined
+    entry(name).retry = {
+      ...(r.max_retries === undefined ? {} : { maxAttempts: r.max_retries + 1 }),
+      ...(written
+        ? {
+          backoff: {
+            kind: "exponential",
+            base: r.initial_delay === undefined ? `${defaults.retry.backoffBaseMillis} millis` : encode(r.initial_delay),
+            ...(r.backoff_factor === undefined ? {} : { factor: r.backoff_factor }),
+            ...(r.max_delay === undefined ? {} : { max: encode(r.max_delay) })
+          }
+        }
+        : {})
+    }
+  }
+  for (const [name, timeout] of Object.entries(shape.timeouts ?? {})) entry(name).timeout = encode(timeout)
+  return out
+}
+
+export const parseOptions = { onExcessProperty: "error", errors: "all", reportInput: true } as const

@@ -218,7 +218,7 @@ export const resilienceConfig = {
   /**
    * The code defaults above, in config form: a block gets what the
    * constructors would give it in code. A backoff written by a profile or a
-   * policy is not completed from this one (see configMerge.ts).
+   * policy is not completed from this one (see configDecode.ts `resolvePolicy`).
    */
   blocks: {
     retry: {
