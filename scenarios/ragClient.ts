@@ -43,10 +43,10 @@ export const ragClient = (options: RagOptions = {}) => {
     Effect.gen(function*() {
       const { api, call } = yield* setup
       // the balanced profile, exactly as a config file without overrides gives it
-      const spec = yield* ResilienceConfig.policy("rag").pipe(
+      const options = yield* ResilienceConfig.policy("rag").pipe(
         Effect.provide(ResilienceConfig.layer({ profile: "balanced", policies: { rag: {} } }))
       )
-      const policy = resilient ? yield* Policy.make(Policy.fromSpec(spec)) : Policy.passthrough
+      const policy = resilient ? yield* Policy.make(options) : Policy.passthrough
       const breaker = policy.circuitBreaker === undefined ? undefined : breakerSampler(policy.circuitBreaker.state)
       const records = yield* drive({
         duration,
