@@ -12,6 +12,8 @@ import { TestClock } from "effect/testing"
 import { CircuitBreaker } from "../src/index.ts"
 import * as machine from "../src/internal/circuitBreakerMachine.ts"
 import { CountWindow, TimeWindow } from "../src/internal/circuitBreakerWindow.ts"
+import * as budget from "../src/internal/retryBudget.ts"
+import { TimeWindow as SlidingWindow } from "../src/internal/timeWindow.ts"
 
 type Policy =
   | { readonly kind: "consecutive"; readonly failures: number }
@@ -271,6 +273,57 @@ describe("CircuitBreaker: windows, driven directly", () => {
     assert.deepStrictEqual([w.calls, w.failures, w.slow], [0, 0, 0])
     w.record(1e12 + 1, true, true)
     assert.deepStrictEqual([w.calls, w.failures, w.slow], [1, 1, 1])
+  })
+})
+
+describe("The one sliding time window (breaker and retry budget)", () => {
+  it("the breaker's time window and the retry budget are the same implementation", () => {
+    assert.instanceOf(new TimeWindow(100, 3), SlidingWindow)
+    assert.instanceOf(budget.initial({ ratio: 0.1, minPerSecond: 1, windowMillis: 1000 }), SlidingWindow)
+  })
+
+  it("counts stay exact when the ring of buckets is allocated late (the counts leave their first bucket)", () => {
+    const w = new SlidingWindow(100, 3, 2)
+    w.add(10, 0)
+    w.add(20, 1, 2)
+    assert.deepStrictEqual([w.total(0), w.total(1)], [1, 2])
+    w.add(110, 0) // the first bucket now has a slot of its own
+    w.add(220, 1)
+    assert.deepStrictEqual([w.total(0), w.total(1)], [2, 3])
+    w.advance(300) // bucket [0, 100) goes
+    assert.deepStrictEqual([w.total(0), w.total(1)], [1, 1])
+    w.advance(450) // and [100, 200)
+    assert.deepStrictEqual([w.total(0), w.total(1)], [0, 1])
+    w.clear()
+    w.add(1000, 1)
+    w.advance(1100)
+    assert.deepStrictEqual([w.total(0), w.total(1)], [0, 1])
+    w.advance(1300)
+    assert.deepStrictEqual([w.total(0), w.total(1)], [0, 0])
+  })
+
+  it("the retry budget's window slides: deposits of calls expire with their bucket", () => {
+    const config = { ratio: 0.5, minPerSecond: 0, windowMillis: 1000 }
+    let state = budget.initial(config)
+    for (let i = 0; i < 4; i++) state = budget.recordCall(state, 0)
+    const [first, s1] = budget.tryWithdraw(config, state, 10)
+    const [second, s2] = budget.tryWithdraw(config, s1, 20)
+    const [third, s3] = budget.tryWithdraw(config, s2, 30)
+    assert.deepStrictEqual([first, second, third], [true, true, false])
+    // A window later the calls are gone and so is their allowance.
+    assert.strictEqual(budget.allowance(config, budget.advance(s3, 1000)), 0)
+  })
+
+  it("a count window allocates its ring on the first failure and keeps exact counts after a wrap", () => {
+    const w = new CountWindow(3)
+    for (let i = 0; i < 5; i++) w.record(0, false, false)
+    w.record(0, true, false)
+    assert.deepStrictEqual([w.calls, w.failures, w.slow], [3, 1, 0])
+    w.record(0, false, true)
+    w.record(0, false, false)
+    assert.deepStrictEqual([w.calls, w.failures, w.slow], [3, 1, 1])
+    w.record(0, false, false) // the failure leaves the window
+    assert.deepStrictEqual([w.calls, w.failures, w.slow], [3, 0, 1])
   })
 })
 
