@@ -335,14 +335,17 @@ describe("CircuitBreaker: the machine, driven directly", () => {
     halfOpenMaxCalls: 2,
     successThreshold: 1,
     slowCallMillis: Infinity,
-    slowCallRate: 1,
-    firstOpenMillis: 1_000,
-    resetMillis: undefined
+    slowCallRate: 1
+  }
+  /** Opens on a failure and hands in the opening's length, as the shell does after replaying the schedule. */
+  const failOpen = (s: machine.State, now: number, millis = 1_000): machine.State => {
+    const open = machine.complete(config, s, s.generation, machine.FAILURE, false, at(now))
+    return machine.opened(open, open.generation, millis)
   }
 
   it("admission: Open rejects until openUntil, then admits probes up to halfOpenMaxCalls", () => {
     let s = machine.initial(config, 0)
-    s = machine.complete(config, s, s.generation, machine.FAILURE, false, at(10))
+    s = failOpen(s, 10)
     assert.strictEqual(s._tag, "Open")
     assert.strictEqual(machine.admit(config, s, 1_009)[1], machine.REJECT)
     assert.strictEqual(machine.retryAfterMillis(s, 1_009), 1)
@@ -362,15 +365,18 @@ describe("CircuitBreaker: the machine, driven directly", () => {
     assert.strictEqual(late, open)
   })
 
-  it("a schedule's next opening is handed in for one epoch and number of openings only", () => {
-    let s = machine.initial(config, 0)
-    s = machine.complete(config, s, s.generation, machine.FAILURE, false, at(0))
-    assert.strictEqual(s.nextOpenMillis, 1_000) // until refreshed, the next opening lasts as long
-    const refreshed = machine.withNextOpen(s, s.epoch, s.openings, 2_000)
-    assert.strictEqual(refreshed.nextOpenMillis, 2_000)
-    assert.strictEqual(machine.withNextOpen(s, s.epoch, s.openings + 1, 9_000), s)
-    assert.strictEqual(machine.withNextOpen(s, s.epoch + 1, s.openings, 9_000), s)
-    const closed = machine.reset(config, refreshed, 5)
-    assert.deepStrictEqual([closed._tag, closed.nextOpenMillis, closed.openings], ["Closed", 1_000, 0])
+  it("an opening is pending (rejects, no retryAfter) until its length is handed in, for its generation only", () => {
+    const s = machine.initial(config, 0)
+    const open = machine.complete(config, s, s.generation, machine.FAILURE, false, at(5))
+    assert.isTrue(machine.pending(open))
+    assert.strictEqual(machine.admit(config, open, 1e15)[1], machine.REJECT)
+    assert.strictEqual(machine.retryAfterMillis(open, 5), 0)
+    assert.strictEqual(machine.opened(open, open.generation + 1, 2_000), open)
+    const timed = machine.opened(open, open.generation, 2_000)
+    assert.deepStrictEqual([timed.openUntil, timed.openMillis, timed.openings], [2_005, 2_000, 1])
+    assert.isFalse(machine.pending(timed))
+    assert.strictEqual(machine.opened(timed, timed.generation, 9_000), timed)
+    const closed = machine.reset(config, timed, 10)
+    assert.deepStrictEqual([closed._tag, closed.openings], ["Closed", 0])
   })
 })

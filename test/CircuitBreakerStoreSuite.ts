@@ -44,9 +44,12 @@ export const suite = (name: string, layer: Layer.Layer<CircuitBreaker.CircuitBre
         const cell = table.circuit("k", 0)
         const generation = cell.state.generation
         assert.strictEqual(table.record(cell, generation, machine.FAILURE, false, clock(1))._tag, "Closed")
-        const open = table.record(cell, generation, machine.FAILURE, false, clock(2))
-        assert.strictEqual(open._tag, "Open")
-        assert.strictEqual(cell.state, open)
+        const pending = table.record(cell, generation, machine.FAILURE, false, clock(2))
+        assert.strictEqual(pending._tag, "Open")
+        assert.strictEqual(cell.state, pending)
+        // The breaker replays its reset schedule and hands the opening's length in.
+        const open = table.update(cell, (s) => machine.opened(s, pending.generation, 10_000))
+        assert.strictEqual(open.openUntil, 10_002)
         assert.strictEqual(table.admit(cell, 10_001), machine.REJECT)
         assert.strictEqual(table.admit(cell, 10_002), machine.PROBE)
         assert.strictEqual(cell.state._tag, "HalfOpen")
@@ -84,6 +87,7 @@ export const suite = (name: string, layer: Layer.Layer<CircuitBreaker.CircuitBre
         table.circuit("idle", 0)
         const open = table.circuit("open", 0)
         table.record(open, open.state.generation, machine.FAILURE, false, clock(0))
+        table.update(open, (s) => machine.opened(s, s.generation, 3_600_000))
         const forced = table.circuit("forced", 0)
         table.update(forced, (s) => machine.forceOpen(configOf({}), s, 0))
         assert.strictEqual(table.sweep(2000), 1)

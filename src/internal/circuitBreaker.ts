@@ -134,8 +134,9 @@ export interface Resolved {
   readonly config: machine.Config
   /** What a typed failure (other than a rejection) counts as: `isFailure` if set, else the classifier. */
   readonly outcomeOf: (error: unknown) => machine.Outcome
-  /** The reset timeout when it is a schedule (stepped per opening). */
-  readonly schedule: ResetSchedule | undefined
+  /** The reset timeout as a schedule, replayed for each opening (a duration is one). */
+  readonly schedule: ResetSchedule
+  /** Caps every delay of the schedule (`maxResetTimeout`); `Infinity` when unset. */
   readonly maxResetMillis: number
   /** Slow calls are detected: the start time is read when a call is admitted. */
   readonly timesCalls: boolean
@@ -187,9 +188,7 @@ export const resolve = (source: string, options: CircuitBreakerOptions): Resolve
     ? Infinity
     : validate.positiveDurationMillis(source, "maxResetTimeout", options.maxResetTimeout)
   const input = options.resetTimeout ?? d.resetTimeoutMillis
-  let schedule: ResetSchedule | undefined
-  let resetMillis: ((openings: number) => number) | undefined
-  let firstOpenMillis = 0
+  let schedule: ResetSchedule
   if (Schedule.isSchedule(input)) {
     schedule = input as ResetSchedule
   } else {
@@ -197,15 +196,13 @@ export const resolve = (source: string, options: CircuitBreakerOptions): Resolve
     if (maxResetMillis < base) {
       throw validate.invalid(source, "maxResetTimeout", `a duration >= resetTimeout (${base} ms)`, options.maxResetTimeout)
     }
-    firstOpenMillis = base
-    resetMillis = maxResetMillis === Infinity
-      ? () => base
-      : (openings) => Math.min(maxResetMillis, base * Math.pow(2, openings - 1))
+    // A duration is a schedule too: constant, or doubling up to `maxResetTimeout` (the cap of every delay).
+    schedule = maxResetMillis === Infinity ? Schedule.spaced(base) : Schedule.exponential(base, 2)
   }
   return {
     source,
     name,
-    config: { trip, halfOpenMaxCalls, successThreshold, slowCallMillis, slowCallRate, firstOpenMillis, resetMillis },
+    config: { trip, halfOpenMaxCalls, successThreshold, slowCallMillis, slowCallRate },
     outcomeOf: classifyError,
     schedule,
     maxResetMillis,
@@ -214,79 +211,50 @@ export const resolve = (source: string, options: CircuitBreakerOptions): Resolve
 }
 
 /**
- * Steps a schedule to the length of its first opening (the fallback of every
- * fresh epoch). A first delay that is infinite with no `maxResetTimeout` to
- * cap it has no length to fall back to: it is refused.
+ * Checks the reset schedule once, at construction: a first delay that is
+ * infinite with no `maxResetTimeout` to cap it has no length to fall back
+ * to, and is refused.
  */
-export const withFirstOpen = (resolved: Resolved): Effect.Effect<Resolved, InvalidConfigError> => {
-  const schedule = resolved.schedule
-  if (schedule === undefined) return Effect.succeed(resolved)
-  return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-    Effect.flatMap(stepTo(schedule, resolved.maxResetMillis, now, 1), (stepper) =>
-      stepper.infinite && stepper.taken === 0
+export const checkSchedule = (resolved: Resolved): Effect.Effect<Resolved, InvalidConfigError> =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    Effect.flatMap(replay(resolved, 1, now), (millis) =>
+      millis === undefined
         ? Effect.fail(validate.invalid(
           resolved.source,
           "resetTimeout",
           "a Schedule whose first delay is finite (or a maxResetTimeout to cap it)",
           Duration.infinity
         ))
-        : Effect.succeed({ ...resolved, config: { ...resolved.config, firstOpenMillis: stepper.last } })))
-}
+        : Effect.succeed(resolved)))
 
 // -----------------------------------------------------------------------------
-// the reset-timeout schedule
+// the reset schedule
 // -----------------------------------------------------------------------------
 
-interface Stepper {
-  readonly epoch: number
-  readonly step: (now: number, input: number) => Effect.Effect<[unknown, Duration.Duration], unknown>
-  /** Simulated time: the schedule sees the time spent open, not wall time. */
-  at: number
-  taken: number
-  last: number
-  done: boolean
-  /** The schedule yielded an infinite delay with no `maxResetTimeout` to cap it. */
-  infinite: boolean
-}
-
-const stepTo = (
-  schedule: ResetSchedule,
-  maxMillis: number,
-  now: number,
-  target: number,
-  epoch = -1,
-  current?: Stepper
-): Effect.Effect<Stepper> =>
+/**
+ * The length of the `openings`-th consecutive opening: the schedule replayed
+ * from its start (as Effect's `effect/persistence` breaker does), against a
+ * simulated clock that starts at `now`, so `upTo`/`during` measure time spent
+ * open. Once the schedule ends (or fails) its last delay repeats; an
+ * uncapped infinite delay counts as its end, never as 0 ms. Every delay is
+ * capped at `maxResetTimeout`. `undefined` when not even the first delay is
+ * finite.
+ */
+const replay = (resolved: Resolved, openings: number, now: number): Effect.Effect<number | undefined> =>
   Effect.gen(function*() {
-    const stepper: Stepper = current ?? {
-      epoch,
-      step: (yield* Schedule.toStep(schedule)) as Stepper["step"],
-      at: now,
-      taken: 0,
-      last: 0,
-      done: false,
-      infinite: false
-    }
-    while (stepper.taken < target && !stepper.done) {
-      const result = yield* Effect.exit(stepper.step(stepper.at, stepper.taken + 1))
-      if (Exit.isFailure(result)) {
-        // The schedule ended (or failed): its last delay repeats.
-        stepper.done = true
-        break
-      }
+    const step = yield* Schedule.toStep(resolved.schedule)
+    const max = resolved.maxResetMillis
+    let at = now
+    let last: number | undefined
+    for (let attempt = 1; attempt <= openings; attempt++) {
+      const result = yield* Effect.exit(step(at, attempt))
+      if (Exit.isFailure(result)) break
       const millis = Duration.toMillis(result.value[1])
-      if (millis === Infinity && maxMillis === Infinity) {
-        // Uncapped infinity: treated as the schedule's end (its last finite delay repeats),
-        // never as 0 ms, which would admit a probe at once.
-        stepper.done = true
-        stepper.infinite = true
-        break
-      }
-      stepper.last = Math.min(maxMillis, millis > 0 ? millis : 0)
-      stepper.at += stepper.last
-      stepper.taken++
+      if (millis === Infinity && max === Infinity) break
+      last = Math.min(max, millis > 0 ? millis : 0)
+      at += last
     }
-    return stepper
+    return last
   })
 
 // -----------------------------------------------------------------------------
@@ -412,7 +380,11 @@ const settle = (breaker: Breaker, cell: Cell, generation: number, start: number,
   }
   const state = cell.state
   const next = breaker.table.record(cell, generation, outcome, slow, time)
-  const transition = next._tag !== state._tag ? transitioned(breaker, cell, state, next, next.since) : undefined
+  const transition = next._tag === state._tag
+    ? undefined
+    : machine.pending(next)
+    ? opening(breaker, cell, state, next)
+    : transitioned(breaker, cell, state, next, next.since)
   if (thrown === undefined) return transition
   return transition === undefined ? thrown : Effect.andThen(transition, thrown)
 }
@@ -426,26 +398,20 @@ const transitioned = (breaker: Breaker, cell: Cell, from: machine.State, to: mac
     emit((timestamp) => ResilienceEvent.BreakerTransition({ name, timestamp, from: from._tag, to: to._tag })),
     PubSub.publish(breaker.hub.pubsub, transition)
   )
-  const schedule = breaker.resolved.schedule
-  if (schedule === undefined || (to._tag !== "Open" && to.epoch === from.epoch)) return Effect.uninterruptible(Effect.asVoid(report))
-  return Effect.uninterruptible(Effect.andThen(report, refreshNextOpen(breaker, cell, schedule, to.epoch, to.openings, now)))
+  return Effect.uninterruptible(Effect.asVoid(report))
 }
 
-const refreshNextOpen = (
-  breaker: Breaker,
-  cell: Cell,
-  schedule: ResetSchedule,
-  epoch: number,
-  openings: number,
-  now: number
-): Effect.Effect<void> => {
-  const cached = cell.stepper as Stepper | undefined
-  const current = cached?.epoch === epoch ? cached : undefined
-  return Effect.map(stepTo(schedule, breaker.resolved.maxResetMillis, now, openings + 1, epoch, current), (stepper) => {
-    cell.stepper = stepper
-    breaker.table.update(cell, (state) => machine.withNextOpen(state, epoch, openings, stepper.last))
-  })
-}
+/**
+ * The failure path that opened the circuit: replays the reset schedule for
+ * this opening, hands its length to the store, then reports the transition.
+ * Until the length lands the opening rejects every call (it is pending).
+ */
+const opening = (breaker: Breaker, cell: Cell, from: machine.State, to: machine.State): Effect.Effect<void> =>
+  Effect.uninterruptible(Effect.flatMap(replay(breaker.resolved, to.openings, to.since), (millis) => {
+    // Refused at construction when even the first delay is infinite, so a later one repeats the last finite one.
+    const next = breaker.table.update(cell, (state) => machine.opened(state, to.generation, millis ?? 0))
+    return transitioned(breaker, cell, from, next.generation === to.generation ? next : to, to.since)
+  }))
 
 /** Applies an admin change now and reports it. */
 export const admin = (breaker: Breaker, cell: Cell, f: typeof machine.forceOpen): Effect.Effect<void> =>
@@ -581,10 +547,10 @@ export const tableFor = (options: store.TableOptions): Effect.Effect<store.Table
     (service) => Option.isSome(service) ? service.value.table(options) : store.memory.table(options)
   )
 
-/** Builds a breaker's shared parts: the first opening's length, the hub, the store's table. */
+/** Builds a breaker's shared parts (the reset schedule checked, the hub, the store's table). */
 export const makeBreaker = (resolved: Resolved, idleMillis: number): Effect.Effect<Breaker, InvalidConfigError> =>
   Effect.gen(function*() {
-    const complete = yield* withFirstOpen(resolved)
+    const complete = yield* checkSchedule(resolved)
     const hub = yield* makeHub()
     const now = yield* Clock.currentTimeMillis
     const table = yield* tableFor({ name: complete.name, config: complete.config, idleMillis, now })

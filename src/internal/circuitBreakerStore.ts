@@ -21,8 +21,6 @@ import * as machine from "./circuitBreakerMachine.ts"
 export class Cell {
   /** Calls rejected by this circuit (`stats.rejected`). */
   rejected = 0
-  /** The shell's reset-schedule stepper of this circuit (see `circuitBreaker.ts`). */
-  stepper: unknown = undefined
   constructor(
     /** `undefined` for the single circuit of a plain breaker. */
     readonly key: string | undefined,
