@@ -358,6 +358,20 @@ describe("CircuitBreaker: the machine, driven directly", () => {
     assert.deepStrictEqual([freed._tag, freed.probes], ["HalfOpen", 1])
   })
 
+  it("rejects agrees with admit in every state (the rejection fast path decides as admission would)", () => {
+    const closed = machine.initial(config, 0)
+    const pendingOpen = machine.complete(config, closed, closed.generation, machine.FAILURE, false, at(0))
+    const open = failOpen(closed, 0)
+    const [half] = machine.admit(config, open, 1_000)
+    const [full] = machine.admit(config, half, 1_000)
+    const states = [closed, pendingOpen, open, half, full, machine.forceOpen(config, closed, 0), machine.disable(config, closed, 0)]
+    for (const state of states) {
+      for (const now of [0, 999, 1_000, 5_000]) {
+        assert.strictEqual(machine.rejects(config, state, now), machine.admit(config, state, now)[1] === machine.REJECT)
+      }
+    }
+  })
+
   it("generations fence late outcomes", () => {
     const closed = machine.initial(config, 0)
     const open = machine.complete(config, closed, closed.generation, machine.FAILURE, false, at(0))

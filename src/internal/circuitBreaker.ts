@@ -21,7 +21,7 @@ import type {
   TripPolicy
 } from "../CircuitBreaker.ts"
 import { CircuitBreakerStore, CircuitOpenError } from "../CircuitBreaker.ts"
-import { ResilienceEvent } from "../Events.ts"
+import { ResilienceEvent, ResilienceEvents } from "../Events.ts"
 import type { InvalidConfigError } from "../Errors.ts"
 import * as classify from "./classify.ts"
 import * as defaults from "./defaults.ts"
@@ -322,7 +322,12 @@ const run = <A, E, R>(
 ): Effect.Effect<A, E | CircuitOpenError, R> => {
   // The store's local view, read synchronously: no round trip on the Closed path.
   const state = cell.state
-  if (state._tag !== "Closed" && state._tag !== "Disabled") return guarded(breaker, cell, self)
+  if (state._tag !== "Closed" && state._tag !== "Disabled") {
+    // A rejection takes no slot: it needs no mask and no store round trip.
+    const now = nowOf(fiber)
+    if (machine.rejects(breaker.resolved.config, state, now)) return reject(breaker, cell, state, now, fiber)
+    return guarded(breaker, cell, self)
+  }
   const start = breaker.resolved.timesCalls ? nowOf(fiber) : 0
   // The handler may run interruptibly: a success or failure is recorded
   // synchronously, and a transition's report masks itself.
@@ -336,7 +341,7 @@ const guarded = <A, E, R>(breaker: Breaker, cell: Cell, self: Effect.Effect<A, E
       const now = nowOf(fiber)
       const state = cell.state
       const admission = breaker.table.admit(cell, now)
-      if (admission === machine.REJECT) return reject(breaker, cell, state, now)
+      if (admission === machine.REJECT) return reject(breaker, cell, state, now, fiber)
       const next = cell.state
       const probe = next._tag === state._tag
         ? restore(self)
@@ -345,12 +350,20 @@ const guarded = <A, E, R>(breaker: Breaker, cell: Cell, self: Effect.Effect<A, E
     })
   )
 
-const reject = (breaker: Breaker, cell: Cell, state: machine.State, now: number): Effect.Effect<never, CircuitOpenError> => {
+const reject = (
+  breaker: Breaker,
+  cell: Cell,
+  state: machine.State,
+  now: number,
+  fiber: Fiber.Fiber<unknown, unknown>
+): Effect.Effect<never, CircuitOpenError> => {
   cell.rejected++
   const name = nameOf(breaker, cell)
   const retryAfter = Duration.millis(machine.retryAfterMillis(state, now))
   const rejectedIn = state._tag as "Open" | "HalfOpen" | "ForcedOpen"
   const error = new CircuitOpenError({ policy: name, retryAfter, state: rejectedIn, key: cell.key })
+  // With no listener (the default) the event is not built at all.
+  if (fiber.getRef(ResilienceEvents) === undefined) return Effect.fail(error)
   return Effect.andThen(
     emit((timestamp) => ResilienceEvent.BreakerRejected({ name, timestamp, state: rejectedIn, retryAfter })),
     Effect.fail(error)

@@ -127,6 +127,20 @@ export const admit = (config: Config, self: State, now: number): readonly [State
   }
 }
 
+/** Whether {@link admit} would reject now: a read-only check, for a rejection path that changes nothing. */
+export const rejects = (config: Config, self: State, now: number): boolean => {
+  switch (self._tag) {
+    case "Open":
+      return now < self.openUntil
+    case "HalfOpen":
+      return self.probes >= config.halfOpenMaxCalls
+    case "ForcedOpen":
+      return true
+    default:
+      return false
+  }
+}
+
 /** How long a rejected caller should wait, in ms: the rest of the opening, 0 when unknown (or {@link pending}). */
 export const retryAfterMillis = (self: State, now: number): number =>
   self._tag === "Open" && self.openUntil !== Infinity ? Math.max(0, self.openUntil - now) : 0
