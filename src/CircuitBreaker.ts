@@ -39,12 +39,13 @@
  *
  * @since 0.1.0
  */
-import { type Context, Duration, Effect, Layer, Predicate, type Stream } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Predicate, type Stream } from "effect"
 import type * as Schedule from "effect/Schedule"
 import { dual } from "effect/Function"
 import type { InvalidConfigError } from "./Errors.ts"
 import type * as classify from "./internal/classify.ts"
 import * as internal from "./internal/circuitBreaker.ts"
+import * as store from "./internal/circuitBreakerStore.ts"
 import * as defaults from "./internal/defaults.ts"
 import * as validate from "./internal/validate.ts"
 import { TaggedError } from "./internal/errors.ts"
@@ -420,10 +421,8 @@ export interface CircuitBreakerOptions {
 export const make = (options: CircuitBreakerOptions = {}): Effect.Effect<CircuitBreaker, InvalidConfigError> =>
   Effect.flatMap(validate.attempt(() => internal.resolve("CircuitBreaker.make", options)), (resolved) =>
     Effect.gen(function*() {
-      const complete = yield* internal.withFirstOpen(resolved)
-      const hub = yield* internal.makeHub()
-      const now = yield* Effect.clockWith((clock) => Effect.sync(() => clock.currentTimeMillisUnsafe()))
-      return internal.facade(new internal.Circuit(complete, undefined, hub, now))
+      const breaker = yield* internal.makeBreaker(resolved, Infinity)
+      return internal.facade(breaker, breaker.table.circuit(undefined, yield* Clock.currentTimeMillis))
     }))
 
 /**
@@ -574,12 +573,7 @@ export const keyed = (options: KeyedCircuitBreakerOptions = {}): Effect.Effect<K
       return { resolved, idleMillis }
     }),
     ({ idleMillis, resolved }) =>
-      Effect.gen(function*() {
-        const complete = yield* internal.withFirstOpen(resolved)
-        const hub = yield* internal.makeHub()
-        const now = yield* Effect.clockWith((clock) => Effect.sync(() => clock.currentTimeMillisUnsafe()))
-        return internal.makeKeyed(new internal.Registry(complete, hub, idleMillis, now))
-      })
+      Effect.map(internal.makeBreaker(resolved, idleMillis), internal.makeKeyed)
   )
 
 /**
@@ -602,6 +596,103 @@ export const layerKeyed = <I>(
   tag: Context.Key<I, KeyedCircuitBreaker>,
   options: KeyedCircuitBreakerOptions = {}
 ): Layer.Layer<I, InvalidConfigError> => Layer.effect(tag, keyed(options))
+
+// -----------------------------------------------------------------------------
+// stores
+// -----------------------------------------------------------------------------
+
+/**
+ * A store of circuit states: what a breaker's circuits share with other
+ * breakers (a remote store: with other processes). `table` is called once
+ * per breaker, when it is made; every operation of the returned table is
+ * synchronous, so the Closed-state path makes no Effect round trip.
+ *
+ * **Contract** (docs/circuit-breaker.md, "Stores"; checked for every store
+ * by `test/CircuitBreakerStoreSuite.ts`)
+ *
+ * - `circuit(key, now)` returns the circuit of `key` (`undefined`: the one
+ *   circuit of a plain breaker), made Closed on first use and marked used.
+ *   Its `state` is the local view the breaker reads on every call.
+ * - `admit`, `record` and `update` apply the machine's decisions
+ *   (`internal/circuitBreakerMachine.ts`) and return the state after; a
+ *   remote store applies them to its local view and sends outcomes in
+ *   batches, merging the shared state back in the background.
+ * - `sweep(now)` drops circuits idle for `idleMillis` unless that would let
+ *   traffic through early (probing, forced open, disabled, still open).
+ *
+ * **Example** (Breakers built under an explicit memory store)
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const breaker = yield* CircuitBreaker.make({ name: "payments" })
+ *   return yield* Effect.succeed(1).pipe(breaker.execute)
+ * }).pipe(Effect.provide(CircuitBreaker.layerStoreMemory))
+ * ```
+ *
+ * @category store
+ * @since 0.2.0
+ */
+export class CircuitBreakerStore extends Context.Service<CircuitBreakerStore, CircuitBreakerStore.Shape>()(
+  "effect-resilience/CircuitBreaker/Store"
+) {}
+
+/**
+ * @category store
+ * @since 0.2.0
+ */
+export declare namespace CircuitBreakerStore {
+  /**
+   * The service: one table of circuits per breaker.
+   *
+   * @category store
+   * @since 0.2.0
+   */
+  export interface Shape {
+    readonly table: (options: store.TableOptions) => Effect.Effect<store.Table>
+  }
+  /**
+   * The circuits of one breaker (see {@link CircuitBreakerStore} for the contract).
+   *
+   * @category store
+   * @since 0.2.0
+   */
+  export type Table = store.Table
+  /**
+   * What a breaker tells its store: name, decision config, idle time-to-live, time.
+   *
+   * @category store
+   * @since 0.2.0
+   */
+  export type TableOptions = store.TableOptions
+  /**
+   * One circuit: its local view (`state`), rejection count and last use.
+   *
+   * @category store
+   * @since 0.2.0
+   */
+  export type Circuit = store.Cell
+}
+
+/**
+ * The in-memory {@link CircuitBreakerStore}: each breaker's circuits live in
+ * its process. It is what a breaker uses when no store is provided.
+ *
+ * **Example** (Providing it explicitly)
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * const program = CircuitBreaker.keyed({ name: "hosts" }).pipe(Effect.provide(CircuitBreaker.layerStoreMemory))
+ * ```
+ *
+ * @category store
+ * @since 0.2.0
+ */
+export const layerStoreMemory: Layer.Layer<CircuitBreakerStore> = Layer.succeed(CircuitBreakerStore, store.memory)
 
 // -----------------------------------------------------------------------------
 // errors and guards

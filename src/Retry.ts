@@ -476,8 +476,8 @@ export const budget = (input?: BudgetOptions): Effect.Effect<RetryBudget, Invali
           Effect.map(Ref.get(ref), (s) => {
             const current = budgetMachine.advance(s, now)
             return {
-              calls: current.totals[budgetMachine.CALLS]!,
-              retries: current.totals[budgetMachine.RETRIES]!,
+              calls: current.total(budgetMachine.CALLS),
+              retries: current.total(budgetMachine.RETRIES),
               allowance: budgetMachine.allowance(config, current)
             }
           }))

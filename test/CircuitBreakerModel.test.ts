@@ -12,6 +12,8 @@ import { TestClock } from "effect/testing"
 import { CircuitBreaker } from "../src/index.ts"
 import * as machine from "../src/internal/circuitBreakerMachine.ts"
 import { CountWindow, TimeWindow } from "../src/internal/circuitBreakerWindow.ts"
+import * as budget from "../src/internal/retryBudget.ts"
+import { TimeWindow as SlidingWindow } from "../src/internal/timeWindow.ts"
 
 type Policy =
   | { readonly kind: "consecutive"; readonly failures: number }
@@ -274,6 +276,57 @@ describe("CircuitBreaker: windows, driven directly", () => {
   })
 })
 
+describe("The one sliding time window (breaker and retry budget)", () => {
+  it("the breaker's time window and the retry budget are the same implementation", () => {
+    assert.instanceOf(new TimeWindow(100, 3), SlidingWindow)
+    assert.instanceOf(budget.initial({ ratio: 0.1, minPerSecond: 1, windowMillis: 1000 }), SlidingWindow)
+  })
+
+  it("counts stay exact when the ring of buckets is allocated late (the counts leave their first bucket)", () => {
+    const w = new SlidingWindow(100, 3, 2)
+    w.add(10, 0)
+    w.add(20, 1, 2)
+    assert.deepStrictEqual([w.total(0), w.total(1)], [1, 2])
+    w.add(110, 0) // the first bucket now has a slot of its own
+    w.add(220, 1)
+    assert.deepStrictEqual([w.total(0), w.total(1)], [2, 3])
+    w.advance(300) // bucket [0, 100) goes
+    assert.deepStrictEqual([w.total(0), w.total(1)], [1, 1])
+    w.advance(450) // and [100, 200)
+    assert.deepStrictEqual([w.total(0), w.total(1)], [0, 1])
+    w.clear()
+    w.add(1000, 1)
+    w.advance(1100)
+    assert.deepStrictEqual([w.total(0), w.total(1)], [0, 1])
+    w.advance(1300)
+    assert.deepStrictEqual([w.total(0), w.total(1)], [0, 0])
+  })
+
+  it("the retry budget's window slides: deposits of calls expire with their bucket", () => {
+    const config = { ratio: 0.5, minPerSecond: 0, windowMillis: 1000 }
+    let state = budget.initial(config)
+    for (let i = 0; i < 4; i++) state = budget.recordCall(state, 0)
+    const [first, s1] = budget.tryWithdraw(config, state, 10)
+    const [second, s2] = budget.tryWithdraw(config, s1, 20)
+    const [third, s3] = budget.tryWithdraw(config, s2, 30)
+    assert.deepStrictEqual([first, second, third], [true, true, false])
+    // A window later the calls are gone and so is their allowance.
+    assert.strictEqual(budget.allowance(config, budget.advance(s3, 1000)), 0)
+  })
+
+  it("a count window allocates its ring on the first failure and keeps exact counts after a wrap", () => {
+    const w = new CountWindow(3)
+    for (let i = 0; i < 5; i++) w.record(0, false, false)
+    w.record(0, true, false)
+    assert.deepStrictEqual([w.calls, w.failures, w.slow], [3, 1, 0])
+    w.record(0, false, true)
+    w.record(0, false, false)
+    assert.deepStrictEqual([w.calls, w.failures, w.slow], [3, 1, 1])
+    w.record(0, false, false) // the failure leaves the window
+    assert.deepStrictEqual([w.calls, w.failures, w.slow], [3, 0, 1])
+  })
+})
+
 describe("CircuitBreaker: the machine, driven directly", () => {
   const at = (millis: number): machine.Time => ({ currentTimeMillisUnsafe: () => millis })
 
@@ -282,14 +335,17 @@ describe("CircuitBreaker: the machine, driven directly", () => {
     halfOpenMaxCalls: 2,
     successThreshold: 1,
     slowCallMillis: Infinity,
-    slowCallRate: 1,
-    firstOpenMillis: 1_000,
-    resetMillis: undefined
+    slowCallRate: 1
+  }
+  /** Opens on a failure and hands in the opening's length, as the shell does after replaying the schedule. */
+  const failOpen = (s: machine.State, now: number, millis = 1_000): machine.State => {
+    const open = machine.complete(config, s, s.generation, machine.FAILURE, false, at(now))
+    return machine.opened(open, open.generation, millis)
   }
 
   it("admission: Open rejects until openUntil, then admits probes up to halfOpenMaxCalls", () => {
     let s = machine.initial(config, 0)
-    s = machine.complete(config, s, s.generation, machine.FAILURE, false, at(10))
+    s = failOpen(s, 10)
     assert.strictEqual(s._tag, "Open")
     assert.strictEqual(machine.admit(config, s, 1_009)[1], machine.REJECT)
     assert.strictEqual(machine.retryAfterMillis(s, 1_009), 1)
@@ -302,6 +358,20 @@ describe("CircuitBreaker: the machine, driven directly", () => {
     assert.deepStrictEqual([freed._tag, freed.probes], ["HalfOpen", 1])
   })
 
+  it("rejects agrees with admit in every state (the rejection fast path decides as admission would)", () => {
+    const closed = machine.initial(config, 0)
+    const pendingOpen = machine.complete(config, closed, closed.generation, machine.FAILURE, false, at(0))
+    const open = failOpen(closed, 0)
+    const [half] = machine.admit(config, open, 1_000)
+    const [full] = machine.admit(config, half, 1_000)
+    const states = [closed, pendingOpen, open, half, full, machine.forceOpen(config, closed, 0), machine.disable(config, closed, 0)]
+    for (const state of states) {
+      for (const now of [0, 999, 1_000, 5_000]) {
+        assert.strictEqual(machine.rejects(config, state, now), machine.admit(config, state, now)[1] === machine.REJECT)
+      }
+    }
+  })
+
   it("generations fence late outcomes", () => {
     const closed = machine.initial(config, 0)
     const open = machine.complete(config, closed, closed.generation, machine.FAILURE, false, at(0))
@@ -309,15 +379,18 @@ describe("CircuitBreaker: the machine, driven directly", () => {
     assert.strictEqual(late, open)
   })
 
-  it("a schedule's next opening is handed in for one epoch and number of openings only", () => {
-    let s = machine.initial(config, 0)
-    s = machine.complete(config, s, s.generation, machine.FAILURE, false, at(0))
-    assert.strictEqual(s.nextOpenMillis, 1_000) // until refreshed, the next opening lasts as long
-    const refreshed = machine.withNextOpen(s, s.epoch, s.openings, 2_000)
-    assert.strictEqual(refreshed.nextOpenMillis, 2_000)
-    assert.strictEqual(machine.withNextOpen(s, s.epoch, s.openings + 1, 9_000), s)
-    assert.strictEqual(machine.withNextOpen(s, s.epoch + 1, s.openings, 9_000), s)
-    const closed = machine.reset(config, refreshed, 5)
-    assert.deepStrictEqual([closed._tag, closed.nextOpenMillis, closed.openings], ["Closed", 1_000, 0])
+  it("an opening is pending (rejects, no retryAfter) until its length is handed in, for its generation only", () => {
+    const s = machine.initial(config, 0)
+    const open = machine.complete(config, s, s.generation, machine.FAILURE, false, at(5))
+    assert.isTrue(machine.pending(open))
+    assert.strictEqual(machine.admit(config, open, 1e15)[1], machine.REJECT)
+    assert.strictEqual(machine.retryAfterMillis(open, 5), 0)
+    assert.strictEqual(machine.opened(open, open.generation + 1, 2_000), open)
+    const timed = machine.opened(open, open.generation, 2_000)
+    assert.deepStrictEqual([timed.openUntil, timed.openMillis, timed.openings], [2_005, 2_000, 1])
+    assert.isFalse(machine.pending(timed))
+    assert.strictEqual(machine.opened(timed, timed.generation, 9_000), timed)
+    const closed = machine.reset(config, timed, 10)
+    assert.deepStrictEqual([closed._tag, closed.openings], ["Closed", 0])
   })
 })

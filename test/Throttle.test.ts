@@ -4,7 +4,6 @@ import { TestClock } from "effect/testing"
 import { Bulkhead, CircuitBreaker, Events, Throttle } from "../src/index.ts"
 import * as defaults from "../src/internal/defaults.ts"
 import * as machine from "../src/internal/throttle.ts"
-import * as TimeWindow from "../src/internal/timeWindow.ts"
 import { throwsInvalid } from "./helpers.ts"
 
 const settle = Effect.gen(function*() {
@@ -13,8 +12,8 @@ const settle = Effect.gen(function*() {
 
 /** A window holding `requests` requests of which `accepts` were accepted, all at time 0. */
 const windowOf = (requests: number, accepts: number) => {
-  let w = TimeWindow.make(120_000, 12, 2)
-  for (let i = 0; i < requests; i++) w = machine.record(w, 0, i < accepts)
+  const w = machine.initial({ windowMillis: 120_000, buckets: 12 }).window
+  for (let i = 0; i < requests; i++) machine.record(w, 0, i < accepts)
   return w
 }
 
@@ -39,12 +38,13 @@ describe("Throttle: machine", () => {
   })
 
   it("counts over a sliding 2-minute window of 10-second buckets", () => {
-    let w = TimeWindow.make(120_000, 12, 2)
-    for (let i = 0; i < 10; i++) w = machine.record(w, 0, false)
-    for (let i = 0; i < 10; i++) w = machine.record(w, 60_000, false)
+    const w = machine.initial({ windowMillis: 120_000, buckets: 12 }).window
+    for (let i = 0; i < 10; i++) machine.record(w, 0, false)
+    for (let i = 0; i < 10; i++) machine.record(w, 60_000, false)
+    // the window is mutable and only moves forward: read it at increasing times
     const at = (now: number) => {
-      const advanced = TimeWindow.advance(w, now)
-      return [advanced.totals[machine.REQUESTS], machine.probability(2, advanced)]
+      w.advance(now)
+      return [w.total(machine.REQUESTS), machine.probability(2, w)]
     }
     assert.deepStrictEqual(at(119_999), [20, 20 / 21])
     assert.deepStrictEqual(at(120_000), [10, 10 / 11]) // the first bucket left the window

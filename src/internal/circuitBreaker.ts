@@ -8,7 +8,7 @@
  * reads the clock only when the time matters (a time window, slow calls, a
  * transition), builds no event and touches no PubSub.
  */
-import { Clock, Duration, Effect, Exit, type Fiber, Option, PubSub, Ref, Schedule, Scope, Stream } from "effect"
+import { Clock, Duration, Effect, Exit, type Fiber, Option, PubSub, Schedule, Scope, Stream } from "effect"
 import type * as Cause from "effect/Cause"
 import { dual } from "effect/Function"
 import type {
@@ -20,14 +20,16 @@ import type {
   Transition,
   TripPolicy
 } from "../CircuitBreaker.ts"
-import { CircuitOpenError } from "../CircuitBreaker.ts"
-import { ResilienceEvent } from "../Events.ts"
+import { CircuitBreakerStore, CircuitOpenError } from "../CircuitBreaker.ts"
+import { ResilienceEvent, ResilienceEvents } from "../Events.ts"
 import type { InvalidConfigError } from "../Errors.ts"
 import * as classify from "./classify.ts"
 import * as defaults from "./defaults.ts"
 import { emit } from "./events.ts"
 import * as instrument from "./instrument.ts"
 import * as machine from "./circuitBreakerMachine.ts"
+import * as store from "./circuitBreakerStore.ts"
+import type { Cell } from "./circuitBreakerStore.ts"
 import * as validate from "./validate.ts"
 
 export const TypeId = "~effect-resilience/CircuitBreaker"
@@ -133,8 +135,9 @@ export interface Resolved {
   readonly config: machine.Config
   /** What a typed failure (other than a rejection) counts as: `isFailure` if set, else the classifier. */
   readonly outcomeOf: (error: unknown) => machine.Outcome
-  /** The reset timeout when it is a schedule (stepped per opening). */
-  readonly schedule: ResetSchedule | undefined
+  /** The reset timeout as a schedule, replayed for each opening (a duration is one). */
+  readonly schedule: ResetSchedule
+  /** Caps every delay of the schedule (`maxResetTimeout`); `Infinity` when unset. */
   readonly maxResetMillis: number
   /** Slow calls are detected: the start time is read when a call is admitted. */
   readonly timesCalls: boolean
@@ -186,9 +189,7 @@ export const resolve = (source: string, options: CircuitBreakerOptions): Resolve
     ? Infinity
     : validate.positiveDurationMillis(source, "maxResetTimeout", options.maxResetTimeout)
   const input = options.resetTimeout ?? d.resetTimeoutMillis
-  let schedule: ResetSchedule | undefined
-  let resetMillis: ((openings: number) => number) | undefined
-  let firstOpenMillis = 0
+  let schedule: ResetSchedule
   if (Schedule.isSchedule(input)) {
     schedule = input as ResetSchedule
   } else {
@@ -196,15 +197,13 @@ export const resolve = (source: string, options: CircuitBreakerOptions): Resolve
     if (maxResetMillis < base) {
       throw validate.invalid(source, "maxResetTimeout", `a duration >= resetTimeout (${base} ms)`, options.maxResetTimeout)
     }
-    firstOpenMillis = base
-    resetMillis = maxResetMillis === Infinity
-      ? () => base
-      : (openings) => Math.min(maxResetMillis, base * Math.pow(2, openings - 1))
+    // A duration is a schedule too: constant, or doubling up to `maxResetTimeout` (the cap of every delay).
+    schedule = maxResetMillis === Infinity ? Schedule.spaced(base) : Schedule.exponential(base, 2)
   }
   return {
     source,
     name,
-    config: { trip, halfOpenMaxCalls, successThreshold, slowCallMillis, slowCallRate, firstOpenMillis, resetMillis },
+    config: { trip, halfOpenMaxCalls, successThreshold, slowCallMillis, slowCallRate },
     outcomeOf: classifyError,
     schedule,
     maxResetMillis,
@@ -213,79 +212,50 @@ export const resolve = (source: string, options: CircuitBreakerOptions): Resolve
 }
 
 /**
- * Steps a schedule to the length of its first opening (the fallback of every
- * fresh epoch). A first delay that is infinite with no `maxResetTimeout` to
- * cap it has no length to fall back to: it is refused.
+ * Checks the reset schedule once, at construction: a first delay that is
+ * infinite with no `maxResetTimeout` to cap it has no length to fall back
+ * to, and is refused.
  */
-export const withFirstOpen = (resolved: Resolved): Effect.Effect<Resolved, InvalidConfigError> => {
-  const schedule = resolved.schedule
-  if (schedule === undefined) return Effect.succeed(resolved)
-  return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-    Effect.flatMap(stepTo(schedule, resolved.maxResetMillis, now, 1), (stepper) =>
-      stepper.infinite && stepper.taken === 0
+export const checkSchedule = (resolved: Resolved): Effect.Effect<Resolved, InvalidConfigError> =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    Effect.flatMap(replay(resolved, 1, now), (millis) =>
+      millis === undefined
         ? Effect.fail(validate.invalid(
           resolved.source,
           "resetTimeout",
           "a Schedule whose first delay is finite (or a maxResetTimeout to cap it)",
           Duration.infinity
         ))
-        : Effect.succeed({ ...resolved, config: { ...resolved.config, firstOpenMillis: stepper.last } })))
-}
+        : Effect.succeed(resolved)))
 
 // -----------------------------------------------------------------------------
-// the reset-timeout schedule
+// the reset schedule
 // -----------------------------------------------------------------------------
 
-interface Stepper {
-  readonly epoch: number
-  readonly step: (now: number, input: number) => Effect.Effect<[unknown, Duration.Duration], unknown>
-  /** Simulated time: the schedule sees the time spent open, not wall time. */
-  at: number
-  taken: number
-  last: number
-  done: boolean
-  /** The schedule yielded an infinite delay with no `maxResetTimeout` to cap it. */
-  infinite: boolean
-}
-
-const stepTo = (
-  schedule: ResetSchedule,
-  maxMillis: number,
-  now: number,
-  target: number,
-  epoch = -1,
-  current?: Stepper
-): Effect.Effect<Stepper> =>
+/**
+ * The length of the `openings`-th consecutive opening: the schedule replayed
+ * from its start (as Effect's `effect/persistence` breaker does), against a
+ * simulated clock that starts at `now`, so `upTo`/`during` measure time spent
+ * open. Once the schedule ends (or fails) its last delay repeats; an
+ * uncapped infinite delay counts as its end, never as 0 ms. Every delay is
+ * capped at `maxResetTimeout`. `undefined` when not even the first delay is
+ * finite.
+ */
+const replay = (resolved: Resolved, openings: number, now: number): Effect.Effect<number | undefined> =>
   Effect.gen(function*() {
-    const stepper: Stepper = current ?? {
-      epoch,
-      step: (yield* Schedule.toStep(schedule)) as Stepper["step"],
-      at: now,
-      taken: 0,
-      last: 0,
-      done: false,
-      infinite: false
-    }
-    while (stepper.taken < target && !stepper.done) {
-      const result = yield* Effect.exit(stepper.step(stepper.at, stepper.taken + 1))
-      if (Exit.isFailure(result)) {
-        // The schedule ended (or failed): its last delay repeats.
-        stepper.done = true
-        break
-      }
+    const step = yield* Schedule.toStep(resolved.schedule)
+    const max = resolved.maxResetMillis
+    let at = now
+    let last: number | undefined
+    for (let attempt = 1; attempt <= openings; attempt++) {
+      const result = yield* Effect.exit(step(at, attempt))
+      if (Exit.isFailure(result)) break
       const millis = Duration.toMillis(result.value[1])
-      if (millis === Infinity && maxMillis === Infinity) {
-        // Uncapped infinity: treated as the schedule's end (its last finite delay repeats),
-        // never as 0 ms, which would admit a probe at once.
-        stepper.done = true
-        stepper.infinite = true
-        break
-      }
-      stepper.last = Math.min(maxMillis, millis > 0 ? millis : 0)
-      stepper.at += stepper.last
-      stepper.taken++
+      if (millis === Infinity && max === Infinity) break
+      last = Math.min(max, millis > 0 ? millis : 0)
+      at += last
     }
-    return stepper
+    return last
   })
 
 // -----------------------------------------------------------------------------
@@ -296,31 +266,16 @@ export interface Hub {
   readonly pubsub: PubSub.PubSub<Transition>
 }
 
-export class Circuit {
-  readonly ref: Ref.Ref<machine.State>
-  rejected = 0
-  lastUsed: number
-  stepper: Stepper | undefined = undefined
-  constructor(
-    readonly resolved: Resolved,
-    readonly key: string | undefined,
-    readonly hub: Hub,
-    now: number
-  ) {
-    this.ref = Ref.makeUnsafe(machine.initial(resolved.config, now))
-    this.lastUsed = now
-  }
-  /** `name`, or `name/key` for a circuit of a keyed breaker (built when needed, not stored). */
-  get name(): string {
-    return this.key === undefined ? this.resolved.name : `${this.resolved.name}/${this.key}`
-  }
-  get state(): machine.State {
-    return this.ref.ref.current
-  }
-  set state(next: machine.State) {
-    this.ref.ref.current = next
-  }
+/** What the circuits of one breaker share; their states live in the store's `table`. */
+export interface Breaker {
+  readonly resolved: Resolved
+  readonly hub: Hub
+  readonly table: store.Table
 }
+
+/** `name`, or `name/key` for a circuit of a keyed breaker (built when needed, not stored). */
+const nameOf = (breaker: Breaker, cell: Cell): string =>
+  cell.key === undefined ? breaker.resolved.name : `${breaker.resolved.name}/${cell.key}`
 
 const nowOf = (fiber: Fiber.Fiber<unknown, unknown>): number => fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
 
@@ -354,84 +309,105 @@ export const isRejection = (error: unknown): boolean =>
  * Runs `self` through the circuit. Closed and Disabled calls take no slot, so
  * they need no interruption mask: an interrupted call records nothing.
  */
-export const execute = <A, E, R>(circuit: Circuit, self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpenError, R> =>
-  Effect.withFiber((fiber) => runTraced(circuit, self, fiber))
+export const execute = <A, E, R>(
+  breaker: Breaker,
+  cell: Cell,
+  self: Effect.Effect<A, E, R>
+): Effect.Effect<A, E | CircuitOpenError, R> => Effect.withFiber((fiber) => runTraced(breaker, cell, self, fiber))
 
 /** `run`, in a `resilience.circuit_breaker` span when telemetry is installed (read in the fiber `run` needs anyway). */
 const runTraced = <A, E, R>(
-  circuit: Circuit,
+  breaker: Breaker,
+  cell: Cell,
   self: Effect.Effect<A, E, R>,
   fiber: Fiber.Fiber<unknown, unknown>
 ): Effect.Effect<A, E | CircuitOpenError, R> => {
   const instrumentation = instrument.of(fiber)
-  if (instrumentation === undefined) return run(circuit, self, fiber)
+  if (instrumentation === undefined) return run(breaker, cell, self, fiber)
   const attributes: Record<string, unknown> = {
-    "resilience.circuit_breaker.state": instrument.breakerStateLabel(circuit.state._tag)
+    "resilience.circuit_breaker.state": instrument.breakerStateLabel(cell.state._tag)
   }
-  if (circuit.key !== undefined) attributes["resilience.circuit_breaker.key"] = circuit.key
+  if (cell.key !== undefined) attributes["resilience.circuit_breaker.key"] = cell.key
   return instrumentation.span(
-    Effect.withFiber((inner) => run(circuit, self, inner)),
+    Effect.withFiber((inner) => run(breaker, cell, self, inner)),
     "circuit_breaker",
-    circuit.resolved.name,
+    breaker.resolved.name,
     attributes
   )
 }
 
 const run = <A, E, R>(
-  circuit: Circuit,
+  breaker: Breaker,
+  cell: Cell,
   self: Effect.Effect<A, E, R>,
   fiber: Fiber.Fiber<unknown, unknown>
 ): Effect.Effect<A, E | CircuitOpenError, R> => {
-  const state = circuit.state
-  if (state._tag !== "Closed" && state._tag !== "Disabled") return guarded(circuit, self)
-  const start = circuit.resolved.timesCalls ? nowOf(fiber) : 0
+  // The store's local view, read synchronously: no round trip on the Closed path.
+  const state = cell.state
+  if (state._tag !== "Closed" && state._tag !== "Disabled") {
+    // A rejection takes no slot: it needs no mask and no store round trip.
+    const now = nowOf(fiber)
+    if (machine.rejects(breaker.resolved.config, state, now)) return reject(breaker, cell, state, now, fiber)
+    return guarded(breaker, cell, self)
+  }
+  const start = breaker.resolved.timesCalls ? nowOf(fiber) : 0
   // The handler may run interruptibly: a success or failure is recorded
   // synchronously, and a transition's report masks itself.
-  return Effect.onExitPrimitive(self, settle(circuit, state.generation, start, fiber), true)
+  return Effect.onExitPrimitive(self, settle(breaker, cell, state.generation, start, fiber), true)
 }
 
 /** Open, HalfOpen and ForcedOpen: admission may take a probe slot, so it is masked until the slot's release is registered. */
-const guarded = <A, E, R>(circuit: Circuit, self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpenError, R> =>
+const guarded = <A, E, R>(breaker: Breaker, cell: Cell, self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpenError, R> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.withFiber<A, E | CircuitOpenError, R>((fiber) => {
       const now = nowOf(fiber)
-      const state = circuit.state
-      const [next, admission] = machine.admit(circuit.resolved.config, state, now)
-      if (admission === machine.REJECT) return reject(circuit, state, now)
-      circuit.state = next
-      const probe = next._tag === state._tag ? restore(self) : Effect.andThen(transitioned(circuit, state, next, now), restore(self))
-      return Effect.onExitPrimitive(probe, settle(circuit, next.generation, now, fiber))
+      const state = cell.state
+      const admission = breaker.table.admit(cell, now)
+      if (admission === machine.REJECT) return reject(breaker, cell, state, now, fiber)
+      const next = cell.state
+      const probe = next._tag === state._tag
+        ? restore(self)
+        : Effect.andThen(transitioned(breaker, cell, state, next, now), restore(self))
+      return Effect.onExitPrimitive(probe, settle(breaker, cell, next.generation, now, fiber))
     })
   )
 
-const reject = (circuit: Circuit, state: machine.State, now: number): Effect.Effect<never, CircuitOpenError> => {
-  circuit.rejected++
+const reject = (
+  breaker: Breaker,
+  cell: Cell,
+  state: machine.State,
+  now: number,
+  fiber: Fiber.Fiber<unknown, unknown>
+): Effect.Effect<never, CircuitOpenError> => {
+  cell.rejected++
+  const name = nameOf(breaker, cell)
   const retryAfter = Duration.millis(machine.retryAfterMillis(state, now))
   const rejectedIn = state._tag as "Open" | "HalfOpen" | "ForcedOpen"
-  const error = new CircuitOpenError({ policy: circuit.name, retryAfter, state: rejectedIn, key: circuit.key })
+  const error = new CircuitOpenError({ policy: name, retryAfter, state: rejectedIn, key: cell.key })
+  // With no listener (the default) the event is not built at all.
+  if (fiber.getRef(ResilienceEvents) === undefined) return Effect.fail(error)
   return Effect.andThen(
-    emit((timestamp) => ResilienceEvent.BreakerRejected({ name: circuit.name, timestamp, state: rejectedIn, retryAfter })),
+    emit((timestamp) => ResilienceEvent.BreakerRejected({ name, timestamp, state: rejectedIn, retryAfter })),
     Effect.fail(error)
   )
 }
 
 /**
- * The machine's time source when the shell has not read the clock: the
- * completing fiber's `Clock`, looked up only if the step needs the time
- * (machine steps are synchronous, so one instance serves every call).
+ * The time of a fiber's `Clock`, read only if a machine step needs it (a
+ * Closed success under `consecutive` or `countWindow` never does): one small
+ * object per completed call, cheaper than looking the clock up every time.
  */
 class FiberTime implements machine.Time {
-  fiber: Fiber.Fiber<unknown, unknown> | undefined = undefined
+  constructor(readonly fiber: Fiber.Fiber<unknown, unknown>) {}
   currentTimeMillisUnsafe(): number {
-    return nowOf(this.fiber!)
+    return nowOf(this.fiber)
   }
 }
-const fiberTime = new FiberTime()
 
-/** The exit handler: classifies the outcome and steps the machine. */
-const settle = (circuit: Circuit, generation: number, start: number, fiber: Fiber.Fiber<unknown, unknown>) =>
+/** The exit handler: classifies the outcome and has the store record it. */
+const settle = (breaker: Breaker, cell: Cell, generation: number, start: number, fiber: Fiber.Fiber<unknown, unknown>) =>
 (exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined => {
-  const resolved = circuit.resolved
+  const resolved = breaker.resolved
   let outcome: machine.Outcome
   let thrown: Effect.Effect<void> | undefined
   try {
@@ -442,67 +418,56 @@ const settle = (circuit: Circuit, generation: number, start: number, fiber: Fibe
     thrown = Effect.die(defect)
   }
   let slow = false
-  let time: machine.Time = fiberTime
+  // The completing fiber's clock, looked up only if the step needs the time.
+  let time: machine.Time = new FiberTime(fiber)
   if (resolved.timesCalls && outcome !== machine.IGNORED) {
-    const now = nowOf(fiber)
+    const now = time.currentTimeMillisUnsafe()
     slow = now - start > resolved.config.slowCallMillis
     time = new machine.FixedTime(now)
   }
-  const state = circuit.state
-  fiberTime.fiber = fiber
-  let next: machine.State
-  try {
-    next = machine.complete(resolved.config, state, generation, outcome, slow, time)
-  } finally {
-    fiberTime.fiber = undefined
-  }
-  let transition: Effect.Effect<void> | undefined
-  if (next !== state) {
-    circuit.state = next
-    if (next._tag !== state._tag) transition = transitioned(circuit, state, next, next.since)
-  }
+  const state = cell.state
+  const next = breaker.table.record(cell, generation, outcome, slow, time)
+  const transition = next._tag === state._tag
+    ? undefined
+    : machine.pending(next)
+    ? opening(breaker, cell, state, next)
+    : transitioned(breaker, cell, state, next, next.since)
   if (thrown === undefined) return transition
   return transition === undefined ? thrown : Effect.andThen(transition, thrown)
 }
 
 /** Reports a transition (event, `changes`) and refreshes the next opening's length from the schedule. */
-const transitioned = (circuit: Circuit, from: machine.State, to: machine.State, now: number): Effect.Effect<void> => {
-  const name = circuit.name
+const transitioned = (breaker: Breaker, cell: Cell, from: machine.State, to: machine.State, now: number): Effect.Effect<void> => {
+  const name = nameOf(breaker, cell)
   const retryAfter = to._tag === "Open" ? Duration.millis(to.openMillis) : undefined
-  const transition: Transition = { name, key: circuit.key, from: from._tag, to: to._tag, timestamp: now, retryAfter }
+  const transition: Transition = { name, key: cell.key, from: from._tag, to: to._tag, timestamp: now, retryAfter }
   const report = Effect.andThen(
     emit((timestamp) => ResilienceEvent.BreakerTransition({ name, timestamp, from: from._tag, to: to._tag })),
-    PubSub.publish(circuit.hub.pubsub, transition)
+    PubSub.publish(breaker.hub.pubsub, transition)
   )
-  const schedule = circuit.resolved.schedule
-  if (schedule === undefined || (to._tag !== "Open" && to.epoch === from.epoch)) return Effect.uninterruptible(Effect.asVoid(report))
-  return Effect.uninterruptible(Effect.andThen(report, refreshNextOpen(circuit, schedule, to.epoch, to.openings, now)))
+  return Effect.uninterruptible(Effect.asVoid(report))
 }
 
-const refreshNextOpen = (
-  circuit: Circuit,
-  schedule: ResetSchedule,
-  epoch: number,
-  openings: number,
-  now: number
-): Effect.Effect<void> => {
-  const current = circuit.stepper?.epoch === epoch ? circuit.stepper : undefined
-  return Effect.map(stepTo(schedule, circuit.resolved.maxResetMillis, now, openings + 1, epoch, current), (stepper) => {
-    circuit.stepper = stepper
-    circuit.state = machine.withNextOpen(circuit.state, epoch, openings, stepper.last)
-  })
-}
+/**
+ * The failure path that opened the circuit: replays the reset schedule for
+ * this opening, hands its length to the store, then reports the transition.
+ * Until the length lands the opening rejects every call (it is pending).
+ */
+const opening = (breaker: Breaker, cell: Cell, from: machine.State, to: machine.State): Effect.Effect<void> =>
+  Effect.uninterruptible(Effect.flatMap(replay(breaker.resolved, to.openings, to.since), (millis) => {
+    // Refused at construction when even the first delay is infinite, so a later one repeats the last finite one.
+    const next = breaker.table.update(cell, (state) => machine.opened(state, to.generation, millis ?? 0))
+    return transitioned(breaker, cell, from, next.generation === to.generation ? next : to, to.since)
+  }))
 
 /** Applies an admin change now and reports it. */
-export const admin = (circuit: Circuit, f: typeof machine.forceOpen): Effect.Effect<void> =>
+export const admin = (breaker: Breaker, cell: Cell, f: typeof machine.forceOpen): Effect.Effect<void> =>
   Effect.clockWith((clock) =>
     Effect.suspend(() => {
       const now = clock.currentTimeMillisUnsafe()
-      const state = circuit.state
-      const next = f(circuit.resolved.config, state, now)
-      if (next === state) return Effect.void
-      circuit.state = next
-      return next._tag === state._tag ? Effect.void : transitioned(circuit, state, next, now)
+      const state = cell.state
+      const next = breaker.table.update(cell, (current) => f(breaker.resolved.config, current, now))
+      return next === state || next._tag === state._tag ? Effect.void : transitioned(breaker, cell, state, next, now)
     })
   )
 
@@ -528,19 +493,19 @@ export const publicState = (state: machine.State, now: number): State => {
   }
 }
 
-export const stateOf = (circuit: Circuit): Effect.Effect<State> =>
-  Effect.clockWith((clock) => Effect.sync(() => publicState(circuit.state, clock.currentTimeMillisUnsafe())))
+export const stateOf = (cell: Cell): Effect.Effect<State> =>
+  Effect.clockWith((clock) => Effect.sync(() => publicState(cell.state, clock.currentTimeMillisUnsafe())))
 
-export const statsOf = (circuit: Circuit): Effect.Effect<Stats> =>
+export const statsOf = (breaker: Breaker, cell: Cell): Effect.Effect<Stats> =>
   Effect.clockWith((clock) =>
     Effect.sync(() => {
       const now = clock.currentTimeMillisUnsafe()
-      const state = circuit.state
+      const state = cell.state
       const window = state.window
       window.advance(now)
       const calls = window.calls
       return {
-        name: circuit.name,
+        name: nameOf(breaker, cell),
         state: publicState(state, now),
         calls,
         failures: window.failures,
@@ -548,13 +513,13 @@ export const statsOf = (circuit: Circuit): Effect.Effect<Stats> =>
         failureRate: calls === 0 ? 0 : window.failures / calls,
         slowCallRate: calls === 0 ? 0 : window.slow / calls,
         consecutiveFailures: state.streak,
-        rejected: circuit.rejected
+        rejected: cell.rejected
       }
     })
   )
 
 // -----------------------------------------------------------------------------
-// the public object of one circuit
+// the public objects
 // -----------------------------------------------------------------------------
 
 /**
@@ -571,96 +536,44 @@ export const makeHub = (): Effect.Effect<Hub> =>
     return { pubsub }
   })
 
-export const facade = (circuit: Circuit): CircuitBreaker => ({
+export const facade = (breaker: Breaker, cell: Cell): CircuitBreaker => ({
   [TypeId]: TypeId,
-  name: circuit.name,
-  execute: <A, E, R>(self: Effect.Effect<A, E, R>) => execute(circuit, self),
-  state: stateOf(circuit),
-  stats: statsOf(circuit),
-  changes: Stream.fromPubSub(circuit.hub.pubsub),
-  forceOpen: admin(circuit, machine.forceOpen),
-  disable: admin(circuit, machine.disable),
-  reset: admin(circuit, machine.reset)
+  name: nameOf(breaker, cell),
+  execute: <A, E, R>(self: Effect.Effect<A, E, R>) => execute(breaker, cell, self),
+  state: stateOf(cell),
+  stats: statsOf(breaker, cell),
+  changes: Stream.fromPubSub(breaker.hub.pubsub),
+  forceOpen: admin(breaker, cell, machine.forceOpen),
+  disable: admin(breaker, cell, machine.disable),
+  reset: admin(breaker, cell, machine.reset)
 })
 
-// -----------------------------------------------------------------------------
-// keyed circuits
-// -----------------------------------------------------------------------------
-
-export class Registry {
-  readonly circuits = new Map<string, Circuit>()
-  lastSweep: number
-  readonly sweepEvery: number
-  constructor(
-    readonly resolved: Resolved,
-    readonly hub: Hub,
-    readonly idleMillis: number,
-    now: number
-  ) {
-    this.lastSweep = now
-    this.sweepEvery = idleMillis / 4
-  }
-  /** The circuit of `key`, made on first use; marks it used now. Sweeps idle circuits when one is due. */
-  circuitFor(key: string, now: number): Circuit {
-    if (now - this.lastSweep >= this.sweepEvery) this.sweep(now)
-    let circuit = this.circuits.get(key)
-    if (circuit === undefined) {
-      circuit = new Circuit(this.resolved, key, this.hub, now)
-      this.circuits.set(key, circuit)
-    }
-    circuit.lastUsed = now
-    return circuit
-  }
-  /**
-   * Drops circuits idle for the TTL. A circuit running probes, forced open,
-   * disabled, or open until less than a TTL ago is kept: dropping it would
-   * let traffic through (or lose an admin decision) early.
-   */
-  sweep(now: number): number {
-    this.lastSweep = now
-    const limit = now - this.idleMillis
-    let evicted = 0
-    for (const [key, circuit] of this.circuits) {
-      if (circuit.lastUsed > limit) continue
-      const state = circuit.state
-      const keep = state._tag === "ForcedOpen" || state._tag === "Disabled" ||
-        (state._tag === "HalfOpen" && state.probes > 0) ||
-        (state._tag === "Open" && state.openUntil > limit)
-      if (keep) continue
-      this.circuits.delete(key)
-      evicted++
-    }
-    return evicted
-  }
-}
-
-
-export const makeKeyed = (registry: Registry): KeyedCircuitBreaker => {
-  const { hub, resolved } = registry
+export const makeKeyed = (breaker: Breaker): KeyedCircuitBreaker => {
+  const { hub, resolved, table } = breaker
   const executeKey = <A, E, R>(self: Effect.Effect<A, E, R>, key: string): Effect.Effect<A, E | CircuitOpenError, R> =>
-    Effect.withFiber((fiber) => runTraced(registry.circuitFor(key, nowOf(fiber)), self, fiber))
+    Effect.withFiber((fiber) => runTraced(breaker, table.circuit(key, nowOf(fiber)), self, fiber))
   /** Runs `f` on the circuit of `key`, made if absent and marked used. */
-  const withCircuit = <A>(key: string, f: (circuit: Circuit) => Effect.Effect<A>): Effect.Effect<A> =>
-    Effect.withFiber((fiber) => f(registry.circuitFor(key, nowOf(fiber))))
+  const withCircuit = <A>(key: string, f: (cell: Cell) => Effect.Effect<A>): Effect.Effect<A> =>
+    Effect.withFiber((fiber) => f(table.circuit(key, nowOf(fiber))))
   const stateOfKey = (key: string): Effect.Effect<State> =>
     Effect.withFiber((fiber) => {
-      const circuit = registry.circuits.get(key)
+      const cell = table.find(key)
       const now = nowOf(fiber)
-      return Effect.succeed(circuit === undefined ? { _tag: "Closed", since: now } : publicState(circuit.state, now))
+      return Effect.succeed(cell === undefined ? { _tag: "Closed", since: now } : publicState(cell.state, now))
     })
   const changes = Stream.fromPubSub(hub.pubsub)
-  // A view of one key: every operation goes through the registry, so a view
+  // A view of one key: every operation goes through the store, so a view
   // kept by the caller keeps its circuit alive and never acts on a dropped one.
   const get = (key: string): CircuitBreaker => ({
     [TypeId]: TypeId,
     name: `${resolved.name}/${key}`,
     execute: <A, E, R>(self: Effect.Effect<A, E, R>) => executeKey(self, key),
     state: stateOfKey(key),
-    stats: withCircuit(key, statsOf),
+    stats: withCircuit(key, (cell) => statsOf(breaker, cell)),
     changes: Stream.filter(changes, (transition) => transition.key === key),
-    forceOpen: withCircuit(key, (circuit) => admin(circuit, machine.forceOpen)),
-    disable: withCircuit(key, (circuit) => admin(circuit, machine.disable)),
-    reset: withCircuit(key, (circuit) => admin(circuit, machine.reset))
+    forceOpen: withCircuit(key, (cell) => admin(breaker, cell, machine.forceOpen)),
+    disable: withCircuit(key, (cell) => admin(breaker, cell, machine.disable)),
+    reset: withCircuit(key, (cell) => admin(breaker, cell, machine.reset))
   })
   return {
     [KeyedTypeId]: KeyedTypeId,
@@ -668,8 +581,25 @@ export const makeKeyed = (registry: Registry): KeyedCircuitBreaker => {
     execute: dual(2, executeKey),
     get: (key) => Effect.sync(() => get(key)),
     state: stateOfKey,
-    keys: Effect.sync(() => Array.from(registry.circuits.keys())),
+    keys: Effect.sync(() => table.keys()),
     changes,
-    evictIdle: Effect.withFiber((fiber) => Effect.succeed(registry.sweep(nowOf(fiber))))
+    evictIdle: Effect.withFiber((fiber) => Effect.succeed(table.sweep(nowOf(fiber))))
   }
 }
+
+/** The store of the context, or a fresh memory store. */
+export const tableFor = (options: store.TableOptions): Effect.Effect<store.Table> =>
+  Effect.flatMap(
+    Effect.serviceOption(CircuitBreakerStore),
+    (service) => Option.isSome(service) ? service.value.table(options) : store.memory.table(options)
+  )
+
+/** Builds a breaker's shared parts (the reset schedule checked, the hub, the store's table). */
+export const makeBreaker = (resolved: Resolved, idleMillis: number): Effect.Effect<Breaker, InvalidConfigError> =>
+  Effect.gen(function*() {
+    const complete = yield* checkSchedule(resolved)
+    const hub = yield* makeHub()
+    const now = yield* Clock.currentTimeMillis
+    const table = yield* tableFor({ name: complete.name, config: complete.config, idleMillis, now })
+    return { resolved: complete, hub, table }
+  })

@@ -43,14 +43,6 @@ export interface Config {
   /** Calls slower than this are slow; `Infinity` turns slow-call detection off. */
   readonly slowCallMillis: number
   readonly slowCallRate: number
-  /** Length of the first opening after the circuit closed. */
-  readonly firstOpenMillis: number
-  /**
-   * Length of the n-th consecutive opening (n >= 1) when it is a pure function
-   * of n; `undefined` when it comes from a `Schedule`, stepped by the shell
-   * and handed in through {@link withNextOpen}.
-   */
-  readonly resetMillis: ((openings: number) => number) | undefined
 }
 
 export interface State {
@@ -59,16 +51,12 @@ export interface State {
   readonly since: number
   /** Bumped on every transition; fences outcomes of calls admitted earlier. */
   readonly generation: number
-  /** Bumped each time the circuit closes; fences schedule refreshes. */
-  readonly epoch: number
   /** Consecutive openings since the circuit last closed. */
   readonly openings: number
-  /** Open: probes may start at this time. */
+  /** Open: probes may start at this time; `Infinity` while the opening's length is {@link pending}. */
   readonly openUntil: number
-  /** Open: the length of this opening. */
+  /** Open: the length of this opening; `NaN` while {@link pending}. */
   readonly openMillis: number
-  /** The length the next opening will have. */
-  readonly nextOpenMillis: number
   /** HalfOpen: probes running. */
   readonly probes: number
   /** HalfOpen: probe successes in a row. */
@@ -101,23 +89,21 @@ export const makeWindow = (trip: Trip): Window => {
   }
 }
 
-/** A fresh Closed state over `window`, at `generation` and `epoch`. */
-const closed = (config: Config, now: number, generation: number, epoch: number, window: Window): State => ({
+/** A fresh Closed state over `window`, at `generation`. */
+const closed = (now: number, generation: number, window: Window): State => ({
   _tag: "Closed",
   since: now,
   generation,
-  epoch,
   openings: 0,
   openUntil: 0,
   openMillis: 0,
-  nextOpenMillis: config.firstOpenMillis,
   probes: 0,
   successes: 0,
   streak: 0,
   window
 })
 
-export const initial = (config: Config, now: number): State => closed(config, now, 0, 0, makeWindow(config.trip))
+export const initial = (config: Config, now: number): State => closed(now, 0, makeWindow(config.trip))
 
 /**
  * Admits or rejects a call. `Closed` and `Disabled` admit every call without
@@ -141,9 +127,23 @@ export const admit = (config: Config, self: State, now: number): readonly [State
   }
 }
 
-/** How long a rejected caller should wait, in ms: the rest of the opening, 0 when unknown. */
+/** Whether {@link admit} would reject now: a read-only check, for a rejection path that changes nothing. */
+export const rejects = (config: Config, self: State, now: number): boolean => {
+  switch (self._tag) {
+    case "Open":
+      return now < self.openUntil
+    case "HalfOpen":
+      return self.probes >= config.halfOpenMaxCalls
+    case "ForcedOpen":
+      return true
+    default:
+      return false
+  }
+}
+
+/** How long a rejected caller should wait, in ms: the rest of the opening, 0 when unknown (or {@link pending}). */
 export const retryAfterMillis = (self: State, now: number): number =>
-  self._tag === "Open" ? Math.max(0, self.openUntil - now) : 0
+  self._tag === "Open" && self.openUntil !== Infinity ? Math.max(0, self.openUntil - now) : 0
 
 /** Whether the window's failure rate (or slow-call rate) trips the circuit. */
 export const judge = (config: Config, window: Window): boolean => {
@@ -216,33 +216,44 @@ export const complete = (
   }
 }
 
-/** Opens the circuit: the next consecutive opening, for `nextOpenMillis`. */
-export const open = (config: Config, self: State, now: number): State => {
-  const openings = self.openings + 1
-  const openMillis = self.nextOpenMillis
+/**
+ * Opens the circuit: the next consecutive opening. Its length comes from the
+ * reset schedule, replayed by the shell for `openings` (an effect): until it
+ * is handed in with {@link opened} the opening is pending, and rejects every
+ * call.
+ */
+export const open = (_config: Config, self: State, now: number): State => {
   self.window.clear()
   return {
     ...self,
     _tag: "Open",
     since: now,
     generation: self.generation + 1,
-    openings,
-    openUntil: now + openMillis,
-    openMillis,
-    // A schedule's next delay is handed in by `withNextOpen`; until then the
-    // next opening lasts as long as this one.
-    nextOpenMillis: config.resetMillis === undefined ? openMillis : config.resetMillis(openings + 1),
+    openings: self.openings + 1,
+    openUntil: Infinity,
+    openMillis: NaN,
     probes: 0,
     successes: 0,
     streak: 0
   }
 }
 
-/** Closes the circuit: a fresh window, and the reset timeout starts over. */
-export const close = (config: Config, self: State, now: number): State => {
+/** Closes the circuit: a fresh window, and the reset schedule starts over. */
+export const close = (_config: Config, self: State, now: number): State => {
   self.window.clear()
-  return closed(config, now, self.generation + 1, self.epoch + 1, self.window)
+  return closed(now, self.generation + 1, self.window)
 }
+
+/** Whether `self` is an opening whose length has not been handed in yet. */
+export const pending = (self: State): boolean => self._tag === "Open" && self.openUntil === Infinity
+
+/**
+ * Hands in the length of the opening of `generation` (the reset schedule's
+ * delay for its number of openings). A length for a state that has moved on
+ * is dropped.
+ */
+export const opened = (self: State, generation: number, millis: number): State =>
+  pending(self) && self.generation === generation ? { ...self, openUntil: self.since + millis, openMillis: millis } : self
 
 /** Admin: reject every call until `reset` (or `disable`). */
 export const forceOpen = (_config: Config, self: State, now: number): State => {
@@ -260,13 +271,3 @@ export const disable = (_config: Config, self: State, now: number): State => {
 
 /** Admin: back to a fresh `Closed` state, whatever the current one. */
 export const reset = (config: Config, self: State, now: number): State => close(config, self, now)
-
-/**
- * Hands in the length of the next opening, computed by the shell from a
- * schedule for the state of `epoch` after `openings` openings. A value for a
- * state that has moved on is dropped.
- */
-export const withNextOpen = (self: State, epoch: number, openings: number, millis: number): State =>
-  self.epoch === epoch && self.openings === openings && self.nextOpenMillis !== millis
-    ? { ...self, nextOpenMillis: millis }
-    : self

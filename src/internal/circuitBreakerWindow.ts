@@ -13,8 +13,13 @@
  * - `CountWindow`: the last `size` calls, as a ring of outcome bits.
  * - `TimeWindow`: the calls of the last `window`, in `buckets` buckets; as the
  *   clock passes a bucket the whole bucket is dropped, so the window spans
- *   between `window - bucket` and `window` of time.
+ *   between `window - bucket` and `window` of time. It is the time window
+ *   the retry budget uses too (`timeWindow.ts`).
+ *
+ * Both allocate their rings lazily, so an idle circuit carries little.
  */
+
+import { TimeWindow as SlidingWindow } from "./timeWindow.ts"
 
 /** Outcome bits stored per call. */
 const FAILED = 1
@@ -50,27 +55,32 @@ export class Tally implements Window {
   }
 }
 
-/** The last `size` calls. */
+/**
+ * The last `size` calls. The ring of outcome bits is allocated on the first
+ * failed or slow call: until then every call in the window is a plain
+ * success (bits 0), so an idle, healthy circuit carries no ring.
+ */
 export class CountWindow implements Window {
   calls = 0
   failures = 0
   slow = 0
   private next = 0
-  private readonly ring: Uint8Array
-  constructor(readonly size: number) {
-    this.ring = new Uint8Array(size)
-  }
+  private ring: Uint8Array | undefined = undefined
+  constructor(readonly size: number) {}
   record(_now: number, failed: boolean, slow: boolean): void {
-    const ring = this.ring
+    const bits = (failed ? FAILED : 0) | (slow ? SLOW : 0)
+    let ring = this.ring
+    if (ring === undefined && bits !== 0) ring = this.ring = new Uint8Array(this.size)
     const i = this.next
-    if (this.calls === this.size) {
-      const old = ring[i]!
-      if ((old & FAILED) !== 0) this.failures--
-      if ((old & SLOW) !== 0) this.slow--
-    } else {
-      this.calls++
+    if (ring !== undefined) {
+      if (this.calls === this.size) {
+        const old = ring[i]!
+        if ((old & FAILED) !== 0) this.failures--
+        if ((old & SLOW) !== 0) this.slow--
+      }
+      ring[i] = bits
     }
-    ring[i] = (failed ? FAILED : 0) | (slow ? SLOW : 0)
+    if (this.calls !== this.size) this.calls++
     if (failed) this.failures++
     if (slow) this.slow++
     this.next = i + 1 === this.size ? 0 : i + 1
@@ -81,72 +91,39 @@ export class CountWindow implements Window {
     this.failures = 0
     this.slow = 0
     this.next = 0
+    this.ring = undefined
   }
 }
 
-/** The calls of the last `buckets` buckets of `bucketMillis` each. */
-export class TimeWindow implements Window {
-  calls = 0
-  failures = 0
-  slow = 0
-  /** Index (floor(time / bucketMillis)) of the newest bucket; -Infinity when empty. */
-  private head = -Infinity
-  /** Offset in `counts` of the newest bucket. */
-  private headAt = 0
-  /** Per bucket: calls, failures, slow, at 3·slot, 3·slot+1, 3·slot+2. */
-  private readonly counts: Float64Array
-  constructor(readonly bucketMillis: number, readonly buckets: number) {
-    this.counts = new Float64Array(buckets * 3)
+/**
+ * The calls of the last `buckets` buckets of `bucketMillis` each: the
+ * library's one time window (`timeWindow.ts`) with three counters.
+ */
+export class TimeWindow extends SlidingWindow implements Window {
+  constructor(bucketMillis: number, buckets: number) {
+    super(bucketMillis, buckets, 3)
   }
-  advance(now: number): void {
-    const index = Math.floor(now / this.bucketMillis)
-    const head = this.head
-    if (index <= head) return
-    const n = this.buckets
-    if (index - head >= n) {
-      if (this.calls !== 0) this.clearCounts()
-      this.headAt = (((index % n) + n) % n) * 3
-    } else {
-      const counts = this.counts
-      const end = n * 3
-      let at = this.headAt
-      for (let i = head; i < index; i++) {
-        at = at + 3 === end ? 0 : at + 3
-        this.calls -= counts[at]!
-        this.failures -= counts[at + 1]!
-        this.slow -= counts[at + 2]!
-        counts[at] = 0
-        counts[at + 1] = 0
-        counts[at + 2] = 0
-      }
-      this.headAt = at
-    }
-    this.head = index
+  get calls(): number {
+    return this.c0
+  }
+  get failures(): number {
+    return this.c1
+  }
+  get slow(): number {
+    return this.c2
   }
   record(now: number, failed: boolean, slow: boolean): void {
-    // A clock that stepped back records into the newest bucket.
+    // One advance for the three counters.
     this.advance(now)
-    const at = this.headAt
-    const counts = this.counts
-    counts[at]!++
-    this.calls++
-    if (failed) {
-      counts[at + 1]!++
-      this.failures++
+    const ring = this.ring
+    if (ring !== undefined) {
+      const at = this.slot(this.head)
+      ring[at]!++
+      if (failed) ring[at + 1]!++
+      if (slow) ring[at + 2]!++
     }
-    if (slow) {
-      counts[at + 2]!++
-      this.slow++
-    }
-  }
-  clear(): void {
-    this.clearCounts()
-    this.head = -Infinity
-  }
-  private clearCounts(): void {
-    this.counts.fill(0)
-    this.calls = 0
-    this.failures = 0
-    this.slow = 0
+    this.c0++
+    if (failed) this.c1++
+    if (slow) this.c2++
   }
 }

@@ -11,20 +11,27 @@ export interface BudgetConfig {
   readonly windowMillis: number
 }
 
-export const CALLS = 0
-export const RETRIES = 1
+export const CALLS = 0 as const
+export const RETRIES = 1 as const
 
 export const BUCKETS = 10
 
 export const initial = (config: BudgetConfig): TimeWindow.TimeWindow =>
-  TimeWindow.make(config.windowMillis, BUCKETS, 2)
+  new TimeWindow.TimeWindow(config.windowMillis / BUCKETS, BUCKETS, 2)
 
-export const recordCall = (state: TimeWindow.TimeWindow, now: number): TimeWindow.TimeWindow =>
-  TimeWindow.add(state, now, CALLS)
+/**
+ * The window is updated in place (the library's one sliding window is
+ * mutable); the budget's `Ref` hands the same window back, so every step
+ * still goes through `Ref.update`/`Ref.modify`.
+ */
+export const recordCall = (state: TimeWindow.TimeWindow, now: number): TimeWindow.TimeWindow => {
+  state.add(now, CALLS)
+  return state
+}
 
-/** How many retries the window allows in all, as of now. */
+/** How many retries the window allows in all, as of its last update. */
 export const allowance = (config: BudgetConfig, state: TimeWindow.TimeWindow): number =>
-  config.minPerSecond * (config.windowMillis / 1000) + config.ratio * state.totals[CALLS]!
+  config.minPerSecond * (config.windowMillis / 1000) + config.ratio * state.total(CALLS)
 
 /** Takes one retry from the budget if it has one. */
 export const tryWithdraw = (
@@ -32,9 +39,13 @@ export const tryWithdraw = (
   state: TimeWindow.TimeWindow,
   now: number
 ): [allowed: boolean, state: TimeWindow.TimeWindow] => {
-  const current = TimeWindow.advance(state, now)
-  if (current.totals[RETRIES]! + 1 > allowance(config, current)) return [false, current]
-  return [true, TimeWindow.add(current, now, RETRIES)]
+  state.advance(now)
+  if (state.total(RETRIES) + 1 > allowance(config, state)) return [false, state]
+  state.add(now, RETRIES)
+  return [true, state]
 }
 
-export const advance = TimeWindow.advance
+export const advance = (state: TimeWindow.TimeWindow, now: number): TimeWindow.TimeWindow => {
+  state.advance(now)
+  return state
+}

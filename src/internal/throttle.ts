@@ -7,8 +7,9 @@
  * more, the client sends less, and locally rejected requests still count as
  * requests, so the rate that reaches the backend settles near `k · accepts`.
  *
- * A pure machine over a bucketed time window; the executor holds it in one
- * `Ref`.
+ * The decision is a pure function of the library's sliding time window
+ * (mutable, updated in place by its owner, like the retry budget's); the
+ * executor holds the window and the local-rejection count in one `Ref`.
  */
 import { type Cause, Clock, Effect, type Exit, Random, Ref } from "effect"
 import { isRejection } from "./circuitBreaker.ts"
@@ -32,20 +33,21 @@ export interface State {
 }
 
 export const initial = (config: Pick<Config, "windowMillis" | "buckets">): State => ({
-  window: TimeWindow.make(config.windowMillis, config.buckets, 2),
+  window: new TimeWindow.TimeWindow(config.windowMillis / config.buckets, config.buckets, 2),
   rejected: 0
 })
 
 /** The probability of rejecting the next request locally, given a window already advanced to now. */
 export const probability = (k: number, window: TimeWindow.TimeWindow): number => {
-  const requests = window.totals[REQUESTS]!
-  return Math.max(0, (requests - k * window.totals[ACCEPTS]!) / (requests + 1))
+  const requests = window.total(REQUESTS)
+  return Math.max(0, (requests - k * window.total(ACCEPTS)) / (requests + 1))
 }
 
 /** One request, accepted by the backend or not (rejected by it, or locally), at `now`. */
 export const record = (window: TimeWindow.TimeWindow, now: number, accepted: boolean): TimeWindow.TimeWindow => {
-  const counted = TimeWindow.add(window, now, REQUESTS)
-  return accepted ? TimeWindow.add(counted, now, ACCEPTS) : counted
+  window.add(now, REQUESTS)
+  if (accepted) window.add(now, ACCEPTS)
+  return window
 }
 
 export interface Stats {
@@ -60,10 +62,11 @@ export interface Stats {
 }
 
 export const stats = (config: Config, state: State, now: number): Stats => {
-  const window = TimeWindow.advance(state.window, now)
+  const window = state.window
+  window.advance(now)
   return {
-    requests: window.totals[REQUESTS]!,
-    accepts: window.totals[ACCEPTS]!,
+    requests: window.total(REQUESTS),
+    accepts: window.total(ACCEPTS),
     probability: probability(config.k, window),
     rejected: state.rejected
   }
@@ -105,11 +108,7 @@ export const make = <E>(config: Config, reject: (probability: number) => Effect.
   const settle = (exit: Exit.Exit<unknown, unknown>, clock: Clock.Clock): undefined => {
     const outcome = classify(config.isRejected, exit)
     if (outcome === IGNORED) return undefined
-    const s = state.ref.current
-    state.ref.current = {
-      window: record(s.window, clock.currentTimeMillisUnsafe(), outcome === ACCEPTED),
-      rejected: s.rejected
-    }
+    record(Ref.getUnsafe(state).window, clock.currentTimeMillisUnsafe(), outcome === ACCEPTED)
     return undefined
   }
 
@@ -117,20 +116,19 @@ export const make = <E>(config: Config, reject: (probability: number) => Effect.
     Effect.withFiber((fiber) => {
       const clock = fiber.getRef(Clock.Clock)
       const now = clock.currentTimeMillisUnsafe()
-      const s = state.ref.current
-      const window = TimeWindow.advance(s.window, now)
+      const window = Ref.getUnsafe(state).window
+      window.advance(now)
       const p = probability(k, window)
       // Randomness is drawn only when a rejection is possible: a healthy backend costs no draw.
       if (p > 0 && fiber.getRef(Random.Random).nextDoubleUnsafe() < p) {
-        state.ref.current = { window: record(window, now, false), rejected: s.rejected + 1 }
-        return reject(p)
+        record(window, now, false)
+        return Effect.andThen(Ref.update(state, (s) => ({ window: s.window, rejected: s.rejected + 1 })), reject(p))
       }
-      if (window !== s.window) state.ref.current = { window, rejected: s.rejected }
       return Effect.onExitPrimitive(self, (exit) => settle(exit, clock), true)
     })
 
   return {
     execute,
-    stats: Effect.clockWith((clock) => Effect.sync(() => stats(config, state.ref.current, clock.currentTimeMillisUnsafe())))
+    stats: Effect.clockWith((clock) => Effect.sync(() => stats(config, Ref.getUnsafe(state), clock.currentTimeMillisUnsafe())))
   }
 }

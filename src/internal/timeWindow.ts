@@ -1,66 +1,104 @@
 /**
- * A sliding time window of counters, aggregated in buckets so memory is
- * O(buckets), not O(events). Pure and immutable: every operation returns a
- * new window, so a `Ref` can hold it and tests can drive it directly.
+ * The one sliding time window of the library: up to three counters summed
+ * over the last `buckets` intervals of `bucketMillis`, in O(buckets) memory
+ * and O(1) time per add (amortised over the buckets the clock passes). As the
+ * clock passes a bucket the whole bucket is dropped (the resolution is one
+ * bucket). The retry budget (calls, retries) and the circuit breaker's time
+ * window (calls, failures, slow calls) both use it.
  *
- * A window of `windowMillis` split in `buckets` keeps the counts of the last
- * `buckets` bucket intervals; as the clock passes a bucket, the whole bucket
- * is dropped (the resolution is one bucket).
+ * It is mutable: its owner (a breaker state, a budget's `Ref`) updates it in
+ * place, because copying a ring on every call would cost more than the
+ * policy itself.
+ *
+ * Memory is allocated lazily: while every count lies in the newest bucket
+ * (an idle keyed circuit called once, a budget used in one burst) the totals
+ * are all there is; the ring of buckets is allocated when the clock first
+ * leaves a bucket that holds counts.
  */
 
-export interface TimeWindow {
-  readonly bucketMillis: number
-  readonly width: number
-  /** Index (time / bucketMillis) of the newest bucket. */
-  readonly head: number
-  /** Ring of buckets; bucket for index i lives at i % buckets.length. */
-  readonly buckets: ReadonlyArray<ReadonlyArray<number>>
-  readonly totals: ReadonlyArray<number>
-}
+export type Counter = 0 | 1 | 2
 
-export const make = (windowMillis: number, buckets: number, width: number): TimeWindow => {
-  const zero = new Array<number>(width).fill(0)
-  return {
-    bucketMillis: windowMillis / buckets,
-    width,
-    head: -Infinity,
-    buckets: new Array(buckets).fill(zero),
-    totals: zero
+export class TimeWindow {
+  /** Totals over the window, per counter, as of the last `add`/`advance`. */
+  c0 = 0
+  c1 = 0
+  c2 = 0
+  /** Index (floor(time / bucketMillis)) of the newest bucket; -Infinity when empty. */
+  protected head = -Infinity
+  /** Per bucket, `width` counts; `undefined` while every count is in the newest bucket. */
+  protected ring: Float64Array | undefined = undefined
+  constructor(readonly bucketMillis: number, readonly buckets: number, readonly width: 1 | 2 | 3) {}
+
+  /** The sum of `counter` over the window as of the last `add`/`advance`. */
+  total(counter: Counter): number {
+    return counter === 0 ? this.c0 : counter === 1 ? this.c1 : this.c2
+  }
+
+  /** Offset in the ring of the bucket of `index`. */
+  protected slot(index: number): number {
+    const n = this.buckets
+    return (((index % n) + n) % n) * this.width
+  }
+
+  /** Drops every bucket the clock has passed. A clock that stepped back changes nothing. */
+  advance(now: number): void {
+    const index = Math.floor(now / this.bucketMillis)
+    const head = this.head
+    if (index <= head) return
+    this.head = index
+    if (this.c0 === 0 && this.c1 === 0 && this.c2 === 0) {
+      // Nothing to drop (and, with a ring, every bucket is zero).
+      return
+    }
+    if (index - head >= this.buckets) {
+      this.clearCounts()
+      return
+    }
+    let ring = this.ring
+    if (ring === undefined) {
+      // The counts leave the newest bucket: they get a slot of their own.
+      ring = this.ring = new Float64Array(this.buckets * this.width)
+      const at = this.slot(head)
+      ring[at] = this.c0
+      if (this.width > 1) ring[at + 1] = this.c1
+      if (this.width > 2) ring[at + 2] = this.c2
+    }
+    const width = this.width
+    for (let i = head + 1; i <= index; i++) {
+      const at = this.slot(i)
+      this.c0 -= ring[at]!
+      ring[at] = 0
+      if (width > 1) {
+        this.c1 -= ring[at + 1]!
+        ring[at + 1] = 0
+      }
+      if (width > 2) {
+        this.c2 -= ring[at + 2]!
+        ring[at + 2] = 0
+      }
+    }
+  }
+
+  /** Adds `amount` to `counter` in the bucket of `now` (a clock that stepped back adds to the newest bucket). */
+  add(now: number, counter: Counter, amount = 1): void {
+    this.advance(now)
+    const ring = this.ring
+    if (ring !== undefined) ring[this.slot(this.head) + counter]! += amount
+    if (counter === 0) this.c0 += amount
+    else if (counter === 1) this.c1 += amount
+    else this.c2 += amount
+  }
+
+  clear(): void {
+    this.clearCounts()
+    this.head = -Infinity
+  }
+
+  private clearCounts(): void {
+    // Dropping the ring frees its memory; it is allocated again if needed.
+    this.ring = undefined
+    this.c0 = 0
+    this.c1 = 0
+    this.c2 = 0
   }
 }
-
-/** Drops every bucket the clock has passed. */
-export const advance = (self: TimeWindow, now: number): TimeWindow => {
-  const index = Math.floor(now / self.bucketMillis)
-  if (index <= self.head) return self
-  const size = self.buckets.length
-  const zero = new Array<number>(self.width).fill(0)
-  if (index - self.head >= size) {
-    return { ...self, head: index, buckets: new Array(size).fill(zero), totals: zero }
-  }
-  const buckets = self.buckets.slice()
-  const totals = self.totals.slice()
-  for (let i = self.head + 1; i <= index; i++) {
-    const slot = i % size
-    const old = buckets[slot]!
-    for (let c = 0; c < self.width; c++) totals[c]! -= old[c]!
-    buckets[slot] = zero
-  }
-  return { ...self, head: index, buckets, totals }
-}
-
-/** Adds `amount` to `counter` in the bucket of `now` (advancing first). */
-export const add = (self: TimeWindow, now: number, counter: number, amount = 1): TimeWindow => {
-  const w = advance(self, now)
-  const slot = w.head % w.buckets.length
-  const buckets = w.buckets.slice()
-  const bucket = buckets[slot]!.slice()
-  bucket[counter]! += amount
-  buckets[slot] = bucket
-  const totals = w.totals.slice()
-  totals[counter]! += amount
-  return { ...w, buckets, totals }
-}
-
-/** The sum of `counter` over the window as of `now`. */
-export const total = (self: TimeWindow, now: number, counter: number): number => advance(self, now).totals[counter]!

@@ -1,0 +1,131 @@
+/**
+ * The in-memory circuit breaker store, and the contract every store keeps.
+ *
+ * A store owns the state of the circuits of one breaker (a `Table`). The
+ * breaker never writes a state itself: it reads a circuit's local view
+ * (`Cell.state`, synchronously, on every call) and asks the table to admit,
+ * record and update, all synchronously, so the Closed-state success path
+ * makes no Effect round trip. Decisions come from the pure machine
+ * (`circuitBreakerMachine.ts`); the memory store applies them in place.
+ *
+ * A remote store (Redis) keeps the same synchronous surface local-first: its
+ * cells are a local view of the shared state, `record` steps the local view
+ * and queues the outcome for a batched write, and a background fiber of the
+ * store's layer merges the shared state back into the views (docs/circuit-breaker.md,
+ * "Stores").
+ */
+import { Effect } from "effect"
+import * as machine from "./circuitBreakerMachine.ts"
+
+/** One circuit as its store keeps it. */
+export class Cell {
+  /** Calls rejected by this circuit (`stats.rejected`). */
+  rejected = 0
+  constructor(
+    /** `undefined` for the single circuit of a plain breaker. */
+    readonly key: string | undefined,
+    /** The local view: the breaker reads it; only the store writes it. */
+    public state: machine.State,
+    /**
+     * Last use, in ms since the store's table was made: a small integer,
+     * which V8 keeps in the object instead of a boxed double per circuit.
+     */
+    public lastUsed: number
+  ) {}
+}
+
+export interface TableOptions {
+  /** The breaker's name (keys of a keyed breaker are its circuits). */
+  readonly name: string
+  readonly config: machine.Config
+  /** Keyed breakers: a circuit unused this long may be dropped. `Infinity` for a plain breaker. */
+  readonly idleMillis: number
+  readonly now: number
+}
+
+/** The circuits of one breaker in a store. Every operation is synchronous. */
+export interface Table {
+  /** The circuit of `key`, made on first use and marked used at `now`. */
+  readonly circuit: (key: string | undefined, now: number) => Cell
+  /** The circuit of `key` if there is one; marks nothing. */
+  readonly find: (key: string | undefined) => Cell | undefined
+  /** Admits or rejects a call on a circuit that is not Closed or Disabled; the cell's state is the state after. */
+  readonly admit: (cell: Cell, now: number) => machine.Admission
+  /** Records the outcome of a call admitted in `generation`; returns the state after. */
+  readonly record: (
+    cell: Cell,
+    generation: number,
+    outcome: machine.Outcome,
+    slow: boolean,
+    time: machine.Time
+  ) => machine.State
+  /** Applies a change decided by the breaker (admin, the length of an opening); returns the state after. */
+  readonly update: (cell: Cell, f: (state: machine.State) => machine.State) => machine.State
+  readonly keys: () => Array<string>
+  /** Drops circuits idle since `now - idleMillis` whose dropping lets no traffic through early; returns how many. */
+  readonly sweep: (now: number) => number
+}
+
+/**
+ * A circuit idle since `limit` may be dropped unless it runs probes, is
+ * forced open or disabled, or stays open past `limit`: dropping it would let
+ * traffic through (or lose an admin decision) early.
+ */
+export const droppable = (state: machine.State, limit: number): boolean =>
+  !(state._tag === "ForcedOpen" || state._tag === "Disabled" ||
+    (state._tag === "HalfOpen" && state.probes > 0) ||
+    (state._tag === "Open" && state.openUntil > limit))
+
+export const makeMemoryTable = (options: TableOptions): Table => {
+  const { config, idleMillis } = options
+  const circuits = new Map<string, Cell>()
+  let single: Cell | undefined
+  const base = options.now
+  let lastSweep = base
+  const sweepEvery = idleMillis / 4
+  const sweep = (now: number): number => {
+    lastSweep = now
+    const limit = now - idleMillis
+    const limitUsed = limit - base
+    let evicted = 0
+    for (const [key, cell] of circuits) {
+      if (cell.lastUsed > limitUsed || !droppable(cell.state, limit)) continue
+      circuits.delete(key)
+      evicted++
+    }
+    return evicted
+  }
+  return {
+    circuit: (key, now) => {
+      if (key === undefined) {
+        if (single === undefined) single = new Cell(undefined, machine.initial(config, now), now - base)
+        return single
+      }
+      if (now - lastSweep >= sweepEvery) sweep(now)
+      let cell = circuits.get(key)
+      if (cell === undefined) {
+        cell = new Cell(key, machine.initial(config, now), now - base)
+        circuits.set(key, cell)
+      } else {
+        cell.lastUsed = now - base
+      }
+      return cell
+    },
+    find: (key) => key === undefined ? single : circuits.get(key),
+    admit: (cell, now) => {
+      const [next, admission] = machine.admit(config, cell.state, now)
+      cell.state = next
+      return admission
+    },
+    record: (cell, generation, outcome, slow, time) =>
+      cell.state = machine.complete(config, cell.state, generation, outcome, slow, time),
+    update: (cell, f) => cell.state = f(cell.state),
+    keys: () => Array.from(circuits.keys()),
+    sweep
+  }
+}
+
+/** The memory store's service: a fresh table per breaker. */
+export const memory = {
+  table: (options: TableOptions): Effect.Effect<Table> => Effect.sync(() => makeMemoryTable(options))
+}
