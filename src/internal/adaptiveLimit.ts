@@ -4,12 +4,12 @@
  * one `Ref`, updated synchronously: a slot is taken only after its release
  * is registered, so no in-flight slot can leak.
  */
-import { type Cause, Clock, Effect, type Exit, Ref } from "effect"
+import { Clock, Effect, type Exit, Ref } from "effect"
 import * as Aimd from "./adaptiveLimitAimd.ts"
 import * as Gradient2 from "./adaptiveLimitGradient2.ts"
 import type { Sample } from "./adaptiveLimitSample.ts"
 import * as Window from "./adaptiveLimitWindow.ts"
-import { isRejection } from "./circuitBreaker.ts"
+import { answerOf, IGNORED, REFUSED } from "./exitAnswer.ts"
 
 export type { Sample }
 
@@ -79,29 +79,6 @@ export interface Stats {
 
 export const stats = (s: State): Stats => ({ limit: s.limit, inFlight: s.inFlight, rejected: s.rejected })
 
-const IGNORED = 0
-const ANSWERED = 1
-const DROPPED = 2
-
-/**
- * What an exit says about the dependency. Interruption and defects say
- * nothing (the call was cancelled, or the program is broken), nor does a
- * rejection by a policy inside the limiter; a typed failure is a drop when
- * `isDropped` says so, else the dependency answered.
- */
-const classify = (isDropped: (error: unknown) => boolean, exit: Exit.Exit<unknown, unknown>): number => {
-  if (exit._tag === "Success") return ANSWERED
-  const reasons = exit.cause.reasons
-  let fail: Cause.Fail<unknown> | undefined
-  for (let i = 0; i < reasons.length; i++) {
-    const reason = reasons[i]!
-    if (reason._tag === "Die") return IGNORED
-    if (reason._tag === "Fail" && fail === undefined) fail = reason
-  }
-  if (fail === undefined || isRejection(fail.error)) return IGNORED
-  return isDropped(fail.error) ? DROPPED : ANSWERED
-}
-
 /**
  * Monotonic time in fractional milliseconds: it measures elapsed time
  * whatever the wall clock does, and costs a fraction of the wall-clock
@@ -137,13 +114,13 @@ export const make = <E>(
 
   const settle = (exit: Exit.Exit<unknown, unknown>, clock: Clock.Clock, start: number, inFlight: number) => {
     const s = state.ref.current
-    const outcome = classify(isDropped, exit)
+    const outcome = answerOf(isDropped, exit)
     if (outcome === IGNORED) {
       state.ref.current = { algorithm: s.algorithm, limit: s.limit, inFlight: s.inFlight - 1, rejected: s.rejected }
       return undefined
     }
     const end = nowMillis(clock)
-    const algorithm = machine.update(s.algorithm, { rttMillis: end - start, inFlight, dropped: outcome === DROPPED, atMillis: end })
+    const algorithm = machine.update(s.algorithm, { rttMillis: end - start, inFlight, dropped: outcome === REFUSED, atMillis: end })
     const limit = machine.limit(algorithm)
     state.ref.current = { algorithm, limit, inFlight: s.inFlight - 1, rejected: s.rejected }
     return limit === s.limit ? undefined : changed(s.limit, limit)

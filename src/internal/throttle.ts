@@ -11,8 +11,8 @@
  * (mutable, updated in place by its owner, like the retry budget's); the
  * executor holds the window and the local-rejection count in one `Ref`.
  */
-import { type Cause, Clock, Effect, type Exit, Random, Ref } from "effect"
-import { isRejection } from "./circuitBreaker.ts"
+import { Clock, Effect, type Exit, Random, Ref } from "effect"
+import { ANSWERED, answerOf, IGNORED } from "./exitAnswer.ts"
 import * as TimeWindow from "./timeWindow.ts"
 
 export interface Config {
@@ -72,29 +72,6 @@ export const stats = (config: Config, state: State, now: number): Stats => {
   }
 }
 
-const IGNORED = 0
-const ACCEPTED = 1
-const REFUSED = 2
-
-/**
- * Only answers count. A success or a typed failure the backend gave is a
- * request, accepted unless `isRejected` says the backend refused it.
- * Interruption and defects say nothing about the backend, nor does a
- * rejection by a policy inside the throttle (the request never left).
- */
-const classify = (isRejected: (error: unknown) => boolean, exit: Exit.Exit<unknown, unknown>): number => {
-  if (exit._tag === "Success") return ACCEPTED
-  const reasons = exit.cause.reasons
-  let fail: Cause.Fail<unknown> | undefined
-  for (let i = 0; i < reasons.length; i++) {
-    const reason = reasons[i]!
-    if (reason._tag === "Die") return IGNORED
-    if (reason._tag === "Fail" && fail === undefined) fail = reason
-  }
-  if (fail === undefined || isRejection(fail.error)) return IGNORED
-  return isRejected(fail.error) ? REFUSED : ACCEPTED
-}
-
 export interface Executor<E> {
   readonly execute: <A, E1, R>(self: Effect.Effect<A, E1, R>) => Effect.Effect<A, E1 | E, R>
   readonly stats: Effect.Effect<Stats>
@@ -106,9 +83,9 @@ export const make = <E>(config: Config, reject: (probability: number) => Effect.
   const k = config.k
 
   const settle = (exit: Exit.Exit<unknown, unknown>, clock: Clock.Clock): undefined => {
-    const outcome = classify(config.isRejected, exit)
+    const outcome = answerOf(config.isRejected, exit)
     if (outcome === IGNORED) return undefined
-    record(Ref.getUnsafe(state).window, clock.currentTimeMillisUnsafe(), outcome === ACCEPTED)
+    record(Ref.getUnsafe(state).window, clock.currentTimeMillisUnsafe(), outcome === ANSWERED)
     return undefined
   }
 
