@@ -121,9 +121,7 @@ const fromPromise = async () => {
   target(
     "open-breaker rejection / cockatiel's",
     ratio(rows, "Effect.runPromise(breaker.execute), open", "cockatiel open breaker rejects"),
-    1.2,
-    "×",
-    { pending: "the breaker's own work (store, reset schedule) follows in issue 12's second part" }
+    1.2
   )
   console.log(
     `open-breaker rejection / opossum's: ${
