@@ -101,15 +101,7 @@ export const isInjection: (u: unknown) => u is Injection<unknown, unknown> = int
  * @category models
  * @since 0.1.0
  */
-export interface FaultOptions<E> {
-  /** Share of calls that fail, in [0, 1]. Default 1. */
-  readonly rate?: number | undefined
-  /** The error, or a function making a fresh one per call. Default a `ChaosError`. */
-  readonly error?: E | (() => E) | undefined
-  readonly enabled?: Enabled | undefined
-  /** Reported as the `policy` of a `ChaosError`. Default `"chaos"`. */
-  readonly name?: string | undefined
-}
+export interface FaultOptions<E> extends internal.FaultOptions<E> {}
 
 /**
  * Fails a share of calls with an error, without running them.
@@ -146,14 +138,7 @@ export const fault: <E = ChaosError>(options?: FaultOptions<E>) => Injection<E> 
  * @category models
  * @since 0.1.0
  */
-export interface LatencyOptions {
-  /** Share of calls delayed, in [0, 1]. Default 1. */
-  readonly rate?: number | undefined
-  /** A fixed delay, or a {@link Distribution} sampled per call. */
-  readonly delay: Duration.Input | Distribution
-  readonly enabled?: Enabled | undefined
-  readonly name?: string | undefined
-}
+export interface LatencyOptions extends internal.LatencyOptions {}
 
 /**
  * Delays a share of calls before they run (`Effect.sleep`, so `TestClock`
@@ -182,14 +167,7 @@ export const latency: (options: LatencyOptions) => Injection = internal.latency
  * @category models
  * @since 0.1.0
  */
-export interface OutcomeOptions<B> {
-  /** Share of calls answered with `value`, in [0, 1]. Default 1. */
-  readonly rate?: number | undefined
-  /** The wrong but valid answer, or an effect computing it. */
-  readonly value: B | Effect.Effect<B>
-  readonly enabled?: Enabled | undefined
-  readonly name?: string | undefined
-}
+export interface OutcomeOptions<B> extends internal.OutcomeOptions<B> {}
 
 /**
  * Answers a share of calls with a wrong but valid value instead of running
@@ -218,15 +196,7 @@ export const outcome: <B>(options: OutcomeOptions<B>) => Injection<never, B> = i
  * @category models
  * @since 0.1.0
  */
-export interface OutageOptions<E> {
-  /** Start of the window (inclusive). Default: the epoch. */
-  readonly from?: Instant | undefined
-  /** End of the window (exclusive). Default: never. */
-  readonly until?: Instant | undefined
-  readonly error?: E | (() => E) | undefined
-  readonly enabled?: Enabled | undefined
-  readonly name?: string | undefined
-}
+export interface OutageOptions<E> extends internal.OutageOptions<E> {}
 
 /**
  * Fails every call during a window of time, as a network partition or a
@@ -254,14 +224,7 @@ export const outage: <E = ChaosError>(options: OutageOptions<E>) => Injection<E>
  * @category models
  * @since 0.1.0
  */
-export interface BehaviorOptions {
-  /** Share of calls that trigger it, in [0, 1]. Default 1. */
-  readonly rate?: number | undefined
-  /** The side effect, run before the call. */
-  readonly behavior: Effect.Effect<void>
-  readonly enabled?: Enabled | undefined
-  readonly name?: string | undefined
-}
+export interface BehaviorOptions extends internal.BehaviorOptions {}
 
 /**
  * Runs a side effect before a share of calls: restart a connection pool,

@@ -46,7 +46,9 @@ export const isInjection = (u: unknown): u is Injection<unknown, unknown> => Pre
 // -----------------------------------------------------------------------------
 
 interface GateOptions {
+  /** Share of calls the injection fires on, in [0, 1]. Default 1. */
   readonly rate?: number | undefined
+  /** A constant, or an `Effect<boolean>` read on every call. Default on. */
   readonly enabled?: Enabled | undefined
 }
 
@@ -103,7 +105,9 @@ export const instantMillis = (source: string, field: string, instant: Instant): 
 // -----------------------------------------------------------------------------
 
 export interface FaultOptions<E> extends GateOptions {
+  /** The error, or a function making a fresh one per call. Default a `ChaosError`. */
   readonly error?: E | (() => E) | undefined
+  /** Reported as the `policy` of a `ChaosError`. Default `"chaos"`. */
   readonly name?: string | undefined
 }
 
@@ -122,6 +126,7 @@ export const fault = <E = ChaosError>(options: FaultOptions<E> = {}): Injection<
 }
 
 export interface LatencyOptions extends GateOptions {
+  /** A fixed delay, or a `Distribution` sampled per call. */
   readonly delay: Duration.Input | Distribution
   readonly name?: string | undefined
 }
@@ -136,6 +141,7 @@ export const latency = (options: LatencyOptions): Injection => {
 }
 
 export interface OutcomeOptions<B> extends GateOptions {
+  /** The wrong but valid answer, or an effect computing it. */
   readonly value: B | Effect.Effect<B>
   readonly name?: string | undefined
 }
@@ -152,7 +158,9 @@ export const outcome = <B>(options: OutcomeOptions<B>): Injection<never, B> => {
 }
 
 export interface OutageOptions<E> {
+  /** Start of the window (inclusive). Default: the epoch. */
   readonly from?: Instant | undefined
+  /** End of the window (exclusive). Default: never. */
   readonly until?: Instant | undefined
   readonly error?: E | (() => E) | undefined
   readonly enabled?: Enabled | undefined
@@ -179,6 +187,7 @@ export const outage = <E = ChaosError>(options: OutageOptions<E>): Injection<E> 
 }
 
 export interface BehaviorOptions extends GateOptions {
+  /** The side effect, run before the call. */
   readonly behavior: Effect.Effect<void>
   readonly name?: string | undefined
 }
