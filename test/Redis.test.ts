@@ -6,12 +6,13 @@ import { assert, describe, it } from "@effect/vitest"
 import { readFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Context, Duration, Effect, Exit, Fiber, Layer, Logger } from "effect"
+import { Context, Duration, Effect, Exit, Fiber, Layer } from "effect"
 import { RateLimiter, Redis as EffectRedis } from "effect/persistence"
 import { TestClock } from "effect/testing"
 import { Errors, Events, Policy } from "../src/index.ts"
 import * as Redis from "../src/Redis.ts"
 import { describeRedis, layerRedis, measureAccuracy, port, startRedisServer, uniquePrefix } from "./redis/helpers.ts"
+import { captureLogs } from "./helpers.ts"
 
 const ok = Effect.succeed("ok")
 
@@ -192,10 +193,7 @@ describe("effect-resilience/Redis is optional", () => {
 
 describeRedis("Redis rate-limit store: faults (a redis-server of the test's own, stopped and restarted)", () => {
   it.live("killed mid-run: each replica falls back to its own limit within the timeout, logs a warning, and shares again after a restart", () => {
-    const logs: Array<string> = []
-    const capture = Logger.make(({ logLevel, message }) => {
-      logs.push(`${logLevel} ${JSON.stringify(message)}`)
-    })
+    const { lines: logs, layer: captured } = captureLogs()
     return Effect.gen(function*() {
       const server = yield* ownServer
       const prefix = uniquePrefix()
@@ -242,14 +240,11 @@ describeRedis("Redis rate-limit store: faults (a redis-server of the test's own,
 
       const after = yield* alternate("after")
       assert.strictEqual(after.filter((c) => c.admitted).length, 3, "shared again: 3 of 8 over both replicas")
-    }).pipe(Effect.scoped, Effect.provide(Logger.layer([capture])))
+    }).pipe(Effect.scoped, Effect.provide(captured))
   }, 30_000)
 
   it.live("a caller interrupted while Redis is slow to answer is not taken for Redis being down", () => {
-    const logs: Array<string> = []
-    const capture = Logger.make(({ logLevel, message }) => {
-      logs.push(`${logLevel} ${JSON.stringify(message)}`)
-    })
+    const { lines: logs, layer: captured } = captureLogs()
     return Effect.gen(function*() {
       const server = yield* ownServer
       const prefix = uniquePrefix()
@@ -270,14 +265,11 @@ describeRedis("Redis rate-limit store: faults (a redis-server of the test's own,
       // Counted in Redis (not by the local fallback), and no warning.
       assert.strictEqual(Number(yield* redis.send<string>("GET", keys[0]!)), before + 1)
       assert.isFalse(logs.some((line) => line.includes("Redis unavailable")), logs.join("\n"))
-    }).pipe(Effect.scoped, Effect.provide(Logger.layer([capture])))
+    }).pipe(Effect.scoped, Effect.provide(captured))
   }, 30_000)
 
   it.live("onUnavailable \"reject\": calls are rate limited at once until Redis answers; an interrupted probe does not stop recovery", () => {
-    const logs: Array<string> = []
-    const capture = Logger.make(({ logLevel, message }) => {
-      logs.push(`${logLevel} ${JSON.stringify(message)}`)
-    })
+    const { lines: logs, layer: captured } = captureLogs()
     return Effect.gen(function*() {
       const server = yield* ownServer
       const replica = yield* buildReplica(server.port, {
@@ -316,7 +308,7 @@ describeRedis("Redis rate-limit store: faults (a redis-server of the test's own,
       }
       assert.isTrue(admitted, "admitted again within 10 s of the restart")
       assert.isTrue(logs.some((line) => line.startsWith("Warn") && line.includes("Redis unavailable") && line.includes("reject")), logs.join("\n"))
-    }).pipe(Effect.scoped, Effect.provide(Logger.layer([capture])))
+    }).pipe(Effect.scoped, Effect.provide(captured))
   }, 30_000)
 })
 

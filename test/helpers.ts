@@ -1,6 +1,6 @@
 /** Assertions shared by the test files. */
 import { assert } from "@effect/vitest"
-import { Effect, Layer, type Scope } from "effect"
+import { Effect, Layer, Logger, type Scope } from "effect"
 import { Errors } from "../src/index.ts"
 
 /** Runs `f`, which must throw an `InvalidConfigError`, and returns it. */
@@ -59,3 +59,12 @@ export const invalidFrom = (report: Report, build: () => unknown): Effect.Effect
     if (!Errors.isInvalidConfigError(error)) return assert.fail(`expected an InvalidConfigError, got ${String(error)}`)
     return error
   })
+
+/** A logger layer that keeps every line as `LEVEL <message as JSON>`, for assertions on logs. */
+export const captureLogs = (): { readonly lines: Array<string>; readonly layer: Layer.Layer<never> } => {
+  const lines: Array<string> = []
+  const logger = Logger.make(({ logLevel, message }) => {
+    lines.push(`${logLevel} ${JSON.stringify(message)}`)
+  })
+  return { lines, layer: Logger.layer([logger]) }
+}
