@@ -118,9 +118,12 @@ export interface LinearOptions {
  * **Example** (1 s, 2 s, 3 s, ... up to 10 s)
  *
  * ```ts
+ * import { Duration, Effect } from "effect"
  * import { Backoff } from "effect-resilience"
  *
- * const backoff = Backoff.linear({ base: "1 second", max: "10 seconds" })
+ * const backoff = Backoff.linear({ base: "1 second", max: "3 seconds" })
+ * const millis = Backoff.delays(backoff, 4).pipe(Effect.map((ds) => ds.map(Duration.toMillis)))
+ * console.log(Effect.runSync(millis)) // => [1000, 2000, 3000, 3000]
  * ```
  *
  * @category constructors
@@ -144,9 +147,12 @@ export const linear = (input: LinearOptions): Backoff => {
  * **Example** (Retry every 500 ms)
  *
  * ```ts
+ * import { Duration, Effect } from "effect"
  * import { Backoff } from "effect-resilience"
  *
  * const backoff = Backoff.constant("500 millis")
+ * const millis = Backoff.delays(backoff, 3).pipe(Effect.map((ds) => ds.map(Duration.toMillis)))
+ * console.log(Effect.runSync(millis)) // => [500, 500, 500]
  * ```
  *
  * @category constructors
@@ -188,9 +194,13 @@ export const decorrelated = (input: { readonly base: Duration.Input; readonly ma
  * **Example** (1 s, 2 s, then 4 s)
  *
  * ```ts
+ * import { Duration, Effect } from "effect"
  * import { Backoff } from "effect-resilience"
  *
  * const backoff = Backoff.fromDelays(["1 second", "2 seconds", "4 seconds"])
+ * // Asked for five, it gives its three: the list also bounds the retries.
+ * const millis = Backoff.delays(backoff, 5).pipe(Effect.map((ds) => ds.map(Duration.toMillis)))
+ * console.log(Effect.runSync(millis)) // => [1000, 2000, 4000]
  * ```
  *
  * @category constructors
@@ -210,10 +220,12 @@ export const fromDelays = (delays: ReadonlyArray<Duration.Input>): Backoff => {
  * **Example** (Cap Effect's own exponential schedule)
  *
  * ```ts
- * import { Schedule } from "effect"
+ * import { Duration, Effect, Schedule } from "effect"
  * import { Backoff } from "effect-resilience"
  *
- * const backoff = Schedule.exponential("100 millis").pipe(Backoff.capped("30 seconds"))
+ * const backoff = Schedule.exponential("100 millis").pipe(Backoff.capped("300 millis"))
+ * const millis = Backoff.delays(backoff, 4).pipe(Effect.map((ds) => ds.map(Duration.toMillis)))
+ * console.log(Effect.runSync(millis)) // => [100, 200, 300, 300]
  * ```
  *
  * @category combinators
@@ -270,8 +282,9 @@ export const jittered: {
  * import { Backoff } from "effect-resilience"
  *
  * const preview = Backoff.delays(Backoff.exponential({ base: "100 millis", max: "1 second" }), 5).pipe(
- *   Effect.map((ds) => ds.map(Duration.toMillis)) // [100, 200, 400, 800, 1000]
+ *   Effect.map((ds) => ds.map(Duration.toMillis))
  * )
+ * console.log(Effect.runSync(preview)) // => [100, 200, 400, 800, 1000]
  * ```
  *
  * @category destructors
