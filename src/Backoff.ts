@@ -23,6 +23,18 @@ import * as validate from "./internal/validate.ts"
 /**
  * A delay schedule: its output is the delay before the next attempt.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schedule } from "effect"
+ * import { Backoff } from "effect-resilience"
+ *
+ * declare const call: Effect.Effect<string, Error>
+ *
+ * // Any Backoff works with Effect's own retry too.
+ * const backoff: Backoff.Backoff = Backoff.exponential({ base: "100 millis", max: "2 seconds" })
+ * const retried = call.pipe(Effect.retry(Schedule.max([backoff, Schedule.recurs(3)])))
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -35,6 +47,14 @@ export type Backoff = Schedule.Schedule<Duration.Duration>
  * - `"equal"`: d/2 + uniform in [0, d/2] (never shorter than half);
  * - `"decorrelated"` (exponential only): min(max, uniform in [base, previous·3]).
  *
+ * @example
+ * ```ts
+ * import { Backoff } from "effect-resilience"
+ *
+ * const jitter: Backoff.Jitter = "full"
+ * const backoff = Backoff.linear({ base: "200 millis", jitter })
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -42,6 +62,14 @@ export type Jitter = "none" | "full" | "equal" | "decorrelated"
 
 /**
  * Options of {@link exponential}.
+ *
+ * @example
+ * ```ts
+ * import { Backoff } from "effect-resilience"
+ *
+ * const options: Backoff.ExponentialOptions = { base: "50 millis", factor: 3, max: "10 seconds", jitter: "equal" }
+ * const backoff = Backoff.exponential(options)
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -97,6 +125,14 @@ export const exponential = (input: ExponentialOptions): Backoff => {
 
 /**
  * Options of {@link linear}.
+ *
+ * @example
+ * ```ts
+ * import { Backoff } from "effect-resilience"
+ *
+ * const options: Backoff.LinearOptions = { base: "1 second", increment: "500 millis", max: "5 seconds" }
+ * const backoff = Backoff.linear(options)
+ * ```
  *
  * @category models
  * @since 0.1.0
