@@ -218,13 +218,12 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
       ? options.retry?.budget ?? options.hedge?.budget
       : yield* validate.nestedEffect(source, "budget", Retry.makeBudget(options.budget))
     if (options.retry !== undefined) {
-      const retryOptions = options.retry
-      const built = yield* validate.attempt(() =>
-        Retry.isRetryPolicy(retryOptions)
-          ? retryOptions
-          : validate.nested(source, "retry", () => Retry.make({ ...retryOptions, classify: retryOptions.classify ?? classify, name }))
+      const r = options.retry
+      const policy = yield* component(
+        "retry",
+        budget,
+        () => Retry.isRetryPolicy(r) ? r : Retry.make({ ...r, classify: r.classify ?? classify, name })
       )
-      const policy = built.budget === undefined && budget !== undefined ? { ...built, budget } : built
       stages.push({
         kind: "retry",
         wrap: retryStage(policy, totalMillis, undefined),
@@ -261,12 +260,11 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
     }
     if (options.hedge !== undefined) {
       const h = options.hedge
-      const built = yield* validate.attempt(() =>
-        Hedge.isHedgePolicy(h)
-          ? h
-          : validate.nested(source, "hedge", () => Hedge.make({ ...h, classify: h.classify ?? classify, name }))
+      const hedge = yield* component(
+        "hedge",
+        budget,
+        () => Hedge.isHedgePolicy(h) ? h : Hedge.make({ ...h, classify: h.classify ?? classify, name })
       )
-      const hedge = built.budget === undefined && budget !== undefined ? { ...built, budget } : built
       const config = hedgeInternal.makeConfig(name, hedge.maxAttempts, Duration.toMillis(hedge.delay), hedge.classify, hedge.budget)
       stages.push({
         kind: "hedge",
@@ -310,6 +308,20 @@ const retryStage = (
       Effect.flatMap(Clock.currentTimeMillis, (start) => retryInternal.retry(self, policy, start + totalMillis, instrumentation))
 
 const source = "Policy.make"
+
+/**
+ * A retry or hedge policy, given or built from its block (its errors named
+ * by the block's path), drawing on the policy's budget unless it has its own.
+ */
+const component = <P extends { readonly budget: Retry.RetryBudget<unknown> | undefined }>(
+  block: "retry" | "hedge",
+  budget: Retry.RetryBudget<unknown> | undefined,
+  build: () => P
+): Effect.Effect<P, InvalidConfigError> =>
+  Effect.map(
+    validate.attempt(() => validate.nested(source, block, build)),
+    (built) => built.budget === undefined && budget !== undefined ? { ...built, budget } : built
+  )
 
 /** The whole call's bound in millis, never shorter than one attempt's (which could then never run in full). */
 const checkTotal = (total: Duration.Input, attempt: Duration.Input | undefined): number => {

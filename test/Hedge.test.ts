@@ -328,6 +328,18 @@ describe("Hedge: one budget with retries", () => {
       assert.strictEqual((yield* budget.stats).tokens, 2.5) // the success gave back 0.5
     }))
 
+  it.effect("interrupting a hedged call reports no outcome: the token budget is unchanged, every attempt interrupted", () =>
+    Effect.gen(function*() {
+      const budget = yield* Retry.tokenBudget({ maxTokens: 4, tokenRatio: 0.5 })
+      yield* budget.recordOutcome!(false) // 3 tokens: hedges allowed
+      const { effect, log } = yield* backend([{ latency: Infinity }, { latency: Infinity }])
+      const fiber = yield* Effect.forkChild(Events.collect(effect.pipe(Hedge.hedge({ delay: 10, maxAttempts: 2, budget }))))
+      yield* TestClock.adjust(20)
+      yield* Fiber.interrupt(fiber)
+      assert.deepStrictEqual(log.filter((l) => l === "interrupted").length, 2)
+      assert.deepStrictEqual(yield* budget.stats, { kind: "tokens", tokens: 3, maxTokens: 4, allows: true })
+    }))
+
   it.effect("a hedge inside a retry with the same budget: the call is counted once, retries and hedges draw on it together", () =>
     Effect.gen(function*() {
       const budget = yield* Retry.budget({ ratio: 0, minPerSecond: 0.2, window: "10 seconds" }) // 2 in all
