@@ -16,6 +16,10 @@
  * calls are duplicated, and their latency drops to about `delay` plus a
  * typical call. Only hedge idempotent calls: a hedged write runs twice.
  *
+ * A hedged attempt is one more call to the dependency: with a `budget`
+ * (shared with the retry: `Retry.budget`, `Retry.tokenBudget`), every hedge
+ * draws on it, and none is launched once it is spent.
+ *
  * @since 0.1.0
  */
 import { Duration, Effect, Predicate } from "effect"

@@ -403,6 +403,18 @@ export const retryOnHttpStatus = (error: unknown): boolean => classify.defaultCl
  * What a ratio budget ({@link budget}) reports: calls and retries in the
  * current window, and how many retries it allows in all.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Retry } from "effect-resilience"
+ *
+ * const spent = Effect.gen(function*() {
+ *   const budget = yield* Retry.budget()
+ *   const stats: Retry.RatioBudgetStats = yield* budget.stats
+ *   return stats.retries >= stats.allowance
+ * })
+ * ```
+ *
  * @category budget
  * @since 0.1.0
  */
@@ -418,6 +430,18 @@ export interface RatioBudgetStats {
  * What a token budget ({@link tokenBudget}) reports: the tokens left, the
  * most it holds, and whether a retry or hedge may start now
  * (`tokens > maxTokens / 2`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Retry } from "effect-resilience"
+ *
+ * const throttled = Effect.gen(function*() {
+ *   const budget = yield* Retry.tokenBudget()
+ *   const stats: Retry.TokenBudgetStats = yield* budget.stats
+ *   return !stats.allows
+ * })
+ * ```
  *
  * @category budget
  * @since 0.3.0
@@ -558,6 +582,13 @@ export const budget = (input?: BudgetOptions): Effect.Effect<RetryBudget<RatioBu
 /**
  * Options of {@link tokenBudget}, as gRPC's `retryThrottling`.
  *
+ * @example
+ * ```ts
+ * import type { Retry } from "effect-resilience"
+ *
+ * const grpcExample: Retry.TokenBudgetOptions = { maxTokens: 10, tokenRatio: 0.1 }
+ * ```
+ *
  * @category models
  * @since 0.3.0
  */
@@ -643,6 +674,14 @@ export const tokenBudget = (input?: TokenBudgetOptions): Effect.Effect<RetryBudg
 /**
  * Options of either budget, told apart by their keys: `maxTokens` or
  * `tokenRatio` make a {@link tokenBudget}, anything else a {@link budget}.
+ *
+ * @example
+ * ```ts
+ * import type { Retry } from "effect-resilience"
+ *
+ * const ratio: Retry.AnyBudgetOptions = { ratio: 0.1 }
+ * const tokens: Retry.AnyBudgetOptions = { maxTokens: 10 }
+ * ```
  *
  * @category models
  * @since 0.3.0
