@@ -67,6 +67,7 @@ export type Priority = "critical" | "normal" | "sheddable"
  * - `FallbackUsed`: the primary failed with `error`; the answer came from `source`.
  * - `HedgeLaunched`: hedged attempt `attempt` (2, 3, ...) started.
  * - `HedgeWon`: attempt `attempt` produced the result; the others were interrupted.
+ * - `HedgeBudgetDenied`: the retry budget refused hedged attempt `attempt`; no further hedge starts.
  * - `Shed`: a call of `priority` was rejected by a load shedder.
  * - `Degraded`: the degraded variant ran instead of the full one.
  * - `DeadLettered`: item `id` failed at `stage` and was stored in a dead-letter queue.
@@ -111,6 +112,7 @@ export type ResilienceEvent = Data.TaggedEnum<{
   FallbackUsed: EventBase & { readonly source: string; readonly error: unknown }
   HedgeLaunched: EventBase & { readonly attempt: number }
   HedgeWon: EventBase & { readonly attempt: number }
+  HedgeBudgetDenied: EventBase & { readonly attempt: number }
   Shed: EventBase & { readonly priority: Priority }
   Degraded: EventBase & {}
   DeadLettered: EventBase & { readonly stage: string; readonly id: string }

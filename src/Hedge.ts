@@ -16,6 +16,10 @@
  * calls are duplicated, and their latency drops to about `delay` plus a
  * typical call. Only hedge idempotent calls: a hedged write runs twice.
  *
+ * A hedged attempt is one more call to the dependency: with a `budget`
+ * (shared with the retry: `Retry.budget`, `Retry.tokenBudget`), every hedge
+ * draws on it, and none is launched once it is spent.
+ *
  * @since 0.1.0
  */
 import { Duration, Effect, Predicate } from "effect"
@@ -24,6 +28,7 @@ import * as defaults from "./internal/defaults.ts"
 import { dualPrepared } from "./internal/dual.ts"
 import * as internal from "./internal/hedge.ts"
 import * as validate from "./internal/validate.ts"
+import { isRetryBudget, type RetryBudget } from "./Retry.ts"
 
 const TypeId = "~effect-resilience/Hedge"
 
@@ -51,6 +56,14 @@ export interface HedgeOptions {
    * Default `Retry.defaultClassifier`; a `Policy` passes its own.
    */
   readonly classify?: classify.Classifier | classify.ClassifierOptions | undefined
+  /**
+   * A retry budget (`Retry.budget`, `Retry.tokenBudget`) every hedged
+   * attempt must draw on, like a retry: with the budget spent, no hedge is
+   * launched (`HedgeBudgetDenied`) and the attempts already running go on.
+   * Give the same budget to the retry around the hedge (a `Policy` does it
+   * for you): a storm of hedges is a storm of retries. Default: none.
+   */
+  readonly budget?: RetryBudget<unknown> | undefined
 }
 
 /**
@@ -66,6 +79,7 @@ export interface HedgePolicy {
   readonly delay: Duration.Duration
   readonly maxAttempts: number
   readonly classify: classify.Classifier
+  readonly budget: RetryBudget<unknown> | undefined
 }
 
 /**
@@ -111,7 +125,10 @@ export const make = (options: HedgeOptions): HedgePolicy => {
     validate.limits.hedgeMaxAttempts
   )
   const classifier = classify.make(source, "classify", options.classify)
-  return { [TypeId]: TypeId, name, delay: Duration.millis(delayMillis), maxAttempts, classify: classifier }
+  if (options.budget !== undefined && !isRetryBudget(options.budget)) {
+    throw validate.invalid(source, "budget", "a RetryBudget (see Retry.budget, Retry.tokenBudget)", options.budget)
+  }
+  return { [TypeId]: TypeId, name, delay: Duration.millis(delayMillis), maxAttempts, classify: classifier, budget: options.budget }
 }
 
 /**
@@ -131,7 +148,7 @@ export const isHedgePolicy = (u: unknown): u is HedgePolicy => Predicate.hasProp
 
 const toConfig = (policy: HedgePolicy | HedgeOptions): internal.HedgeConfig => {
   const valid = isHedgePolicy(policy) ? policy : make(policy)
-  return internal.makeConfig(valid.name, valid.maxAttempts, Duration.toMillis(valid.delay), valid.classify)
+  return internal.makeConfig(valid.name, valid.maxAttempts, Duration.toMillis(valid.delay), valid.classify, valid.budget)
 }
 
 /**
@@ -150,7 +167,9 @@ const toConfig = (policy: HedgePolicy | HedgeOptions): internal.HedgeConfig => {
  *   the last one to fail, typed, not a wrapper.
  * - Interrupting the hedged effect interrupts every attempt.
  * - Emits `HedgeLaunched { attempt }` for each hedge (attempt 2, 3, ...) and
- *   `HedgeWon { attempt }` when a hedge was launched. A primary that answers
+ *   `HedgeWon { attempt }` when a hedge was launched. With a `budget`, each
+ *   hedge draws on it first; refused, it emits `HedgeBudgetDenied { attempt }`
+ *   and no further hedge starts. A primary that answers
  *   within `delay` emits nothing and launches nothing.
  * - `maxAttempts: 1` returns `self` unchanged.
  *
@@ -241,6 +260,7 @@ const raceConfig = (effects: NonEmptyEffects, options: RaceOptions): internal.He
     validate.nonEmptyName(source, "name", options.name ?? defaults.hedge.name),
     effects.length,
     validate.durationMillis(source, "delay", options.delay),
+    undefined,
     undefined
   )
 }

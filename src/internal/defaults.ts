@@ -39,6 +39,12 @@ export const retryBudget = {
   windowMillis: 10_000
 } as const
 
+/** `Retry.tokenBudget`: gRPC's own example (proposal A6, `retryThrottling`). */
+export const tokenBudget = {
+  maxTokens: 10,
+  tokenRatio: 0.1
+} as const
+
 export const timeout = {
   name: "timeout"
 } as const
