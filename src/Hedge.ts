@@ -35,6 +35,14 @@ const TypeId = "~effect-resilience/Hedge"
 /**
  * Options of {@link make} and {@link hedge}.
  *
+ * @example
+ * ```ts
+ * import { Hedge } from "effect-resilience"
+ *
+ * const options: Hedge.HedgeOptions = { name: "search", delay: "50 millis", maxAttempts: 3 }
+ * const policy = Hedge.make(options)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -69,6 +77,15 @@ export interface HedgeOptions {
 /**
  * A validated hedging policy. Stateless: one policy serves any number of
  * calls.
+ *
+ * @example
+ * ```ts
+ * import { Duration } from "effect"
+ * import { Hedge } from "effect-resilience"
+ *
+ * const policy: Hedge.HedgePolicy = Hedge.make({ delay: "100 millis" })
+ * console.log(Duration.toMillis(policy.delay)) // => 100
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -234,6 +251,18 @@ export const hedgeWithWinner: {
 
 /**
  * Options of {@link race}.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Hedge } from "effect-resilience"
+ *
+ * declare const primary: Effect.Effect<string>
+ * declare const replica: Effect.Effect<string>
+ *
+ * const options: Hedge.RaceOptions = { name: "read", delay: "30 millis" }
+ * const fastest = Hedge.race([primary, replica], options)
+ * ```
  *
  * @category models
  * @since 0.1.0

@@ -36,6 +36,18 @@ const BudgetTypeId = "~effect-resilience/Retry/Budget"
  * What a retry hook receives: the attempt that failed (1 = the first call),
  * the delay before the next one, and the error.
  *
+ * @example
+ * ```ts
+ * import { Duration, Effect } from "effect"
+ * import { Retry } from "effect-resilience"
+ *
+ * const policy = Retry.make<Error>({
+ *   maxAttempts: 4,
+ *   onRetry: (info: Retry.RetryInfo<Error>) =>
+ *     Effect.logInfo(`${info.name}: attempt ${info.attempt} failed (${info.error.message}), next in ${Duration.format(info.delay)}`)
+ * })
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -171,6 +183,20 @@ export type PolicyRejection =
 /**
  * Options of {@link make}.
  *
+ * @example
+ * ```ts
+ * import { Backoff, Retry } from "effect-resilience"
+ *
+ * const options: Retry.RetryOptions = {
+ *   name: "inventory",
+ *   maxAttempts: 5,
+ *   backoff: Backoff.exponential({ base: "100 millis", max: "5 seconds", jitter: "full" }),
+ *   classify: { permanentStatus: [409] }, // a conflict will not change on retry
+ *   maxRetryAfter: "30 seconds"
+ * }
+ * const policy = Retry.make(options)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -215,6 +241,18 @@ export interface RetryOptions<E = unknown> {
 /**
  * A validated retry policy. Stateless (its budget, if any, holds the shared
  * state), so one policy can serve any number of calls.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Retry } from "effect-resilience"
+ *
+ * const call = Effect.fail(new Error("unavailable"))
+ *
+ * const policy: Retry.RetryPolicy<Error> = Retry.make({ maxAttempts: 3 })
+ * const retried = call.pipe(Retry.retry(policy))
+ * console.log(policy.maxAttempts) // => 3
+ * ```
  *
  * @category models
  * @since 0.1.0
