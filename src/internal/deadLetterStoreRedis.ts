@@ -185,7 +185,10 @@ export const make = Effect.fnUntraced(function*(options: RedisDeadLetterStoreOpt
         duration: config.timeoutMillis,
         orElse: () => Effect.fail(`Redis did not answer within ${config.timeoutMillis} ms`)
       }),
-      Effect.mapError((cause) => new DeadLetterStoreError({ policy: name, operation, cause }))
+      // the client's own error says what happened ("The client is closed"); RedisError only wraps it
+      Effect.mapError((error) =>
+        new DeadLetterStoreError({ policy: name, operation, cause: typeof error === "string" ? error : error.cause })
+      )
     )
 
   const parse = (name: string, operation: string, json: string) =>
