@@ -13,6 +13,7 @@ import { Redis as EffectRedis } from "effect/persistence"
 import { DeadLetterQueue } from "../src/index.ts"
 import * as Redis from "../src/Redis.ts"
 import { input, suite } from "./DeadLetterStoreSuite.ts"
+import { failsInvalid } from "./helpers.ts"
 import { deadLetters, fails } from "./redis/deadLetterPipeline.ts"
 import { describeRedis, layerRedis, port, startRedisServer, uniquePrefix } from "./redis/helpers.ts"
 
@@ -22,6 +23,23 @@ const layerStore = (prefix = uniquePrefix(), options?: Redis.RedisDeadLetterStor
 
 describeRedis("Redis dead-letter store", () => {
   suite("Redis", () => layerStore(), { test: it.live })
+
+  it.live("bad options fail with InvalidConfigError naming the field", () =>
+    Effect.gen(function*() {
+      const build = (options: Redis.RedisDeadLetterStoreOptions) =>
+        Effect.scoped(Layer.build(Redis.layerDeadLetterStore(options).pipe(Layer.provide(layerRedis(port())))))
+      yield* failsInvalid(
+        build({ timeout: 0 }),
+        "timeout",
+        "Redis.layerDeadLetterStore: timeout must be a finite duration > 0 (e.g. 100, \"2 seconds\"), got 0"
+      )
+      yield* failsInvalid(
+        build({ recoveryWindow: "forever" as never }),
+        "recoveryWindow",
+        "Redis.layerDeadLetterStore: recoveryWindow must be a finite duration > 0 (e.g. 100, \"2 seconds\"), got \"forever\""
+      )
+      yield* failsInvalid(build({ prefix: 1 as never }), "prefix", "Redis.layerDeadLetterStore: prefix must be a string, got 1")
+    }))
 
   it.live("Redis away: every operation fails with DeadLetterStoreError within its timeout, then works again", () =>
     Effect.gen(function*() {

@@ -148,15 +148,19 @@ return 1
 const decode = (options: RedisDeadLetterStoreOptions) =>
   validate.attempt(() => {
     const source = "Redis.layerDeadLetterStore"
-    const prefix = options.prefix ?? defaults.redisDeadLetterStore.prefix
+    const config = defaults.redisDeadLetterStore
+    const prefix = options.prefix ?? config.prefix
     if (typeof prefix !== "string") throw validate.invalid(source, "prefix", "a string", prefix)
-    const timeoutMillis = options.timeout === undefined
-      ? defaults.redisDeadLetterStore.timeoutMillis
-      : validate.positiveDurationMillis(source, "timeout", options.timeout)
-    const recoveryWindowMillis = options.recoveryWindow === undefined
-      ? defaults.redisDeadLetterStore.recoveryWindowMillis
-      : validate.positiveDurationMillis(source, "recoveryWindow", options.recoveryWindow)
-    return { prefix, timeoutMillis, recoveryWindowMillis }
+    return {
+      prefix,
+      timeoutMillis: validate.positiveDurationMillisOr(source, "timeout", options.timeout, config.timeoutMillis),
+      recoveryWindowMillis: validate.positiveDurationMillisOr(
+        source,
+        "recoveryWindow",
+        options.recoveryWindow,
+        config.recoveryWindowMillis
+      )
+    }
   })
 
 export const make = Effect.fnUntraced(function*(options: RedisDeadLetterStoreOptions = {}) {
