@@ -158,11 +158,11 @@ export const makeDeadLetterStore: (
  *
  * **Details**
  *
- * Delivery is at-least-once: an entry is removed only after `take` or
- * `drain` handed it over, or after `replay`'s handler succeeded with it, so
- * a crash can repeat a replay (handlers must be idempotent) but never loses
- * an entry. Offers with the producer's `id` are idempotent, also across
- * processes. Every call is bounded by `timeout`: while Redis does not
+ * Delivery is at-least-once through `replay`: an entry leaves Redis only
+ * after the handler succeeded with it, so a crash can repeat a handler
+ * (handlers must be idempotent) but never loses an entry. (`take` and `drain`
+ * hand entries to the calling process, which may crash with them.) Offers
+ * with the producer's `id` are idempotent, also across processes. Every call is bounded by `timeout`: while Redis does not
  * answer, offers and reads fail with `DeadLetterStoreError`, never hang.
  * The queue's `capacity` counts in each process (docs/dead-letter-queue.md).
  *

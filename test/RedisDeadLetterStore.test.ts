@@ -105,6 +105,14 @@ describeRedis("Redis dead-letter store", () => {
         }
         assert.deepStrictEqual(left, ["a", "b"])
         assert.strictEqual((yield* dlq.take).item, "a")
+        // an answered remove deletes the copy it kept: nothing piles up in Redis
+        const redis = yield* EffectRedis.Redis
+        let kept: ReadonlyArray<string> = ["?"]
+        for (let i = 0; i < 100 && kept.length > 0; i++) {
+          yield* Effect.sleep("10 millis")
+          kept = yield* redis.send<ReadonlyArray<string>>("KEYS", `${prefix}*removed*`)
+        }
+        assert.deepStrictEqual(kept, [])
       }).pipe(Effect.provide(Redis.layerDeadLetterStore({ prefix, timeout: "300 millis" })), Effect.provide(lossy))
     }))
 
@@ -117,6 +125,12 @@ describeRedis("Redis dead-letter store", () => {
       assert.isNull(first.code, `the first run was killed: ${first.out}`)
       assert.isAtLeast(first.dead.length, 20)
       assert.isBelow(first.dead.length, items / 3, "killed mid-stream, not after the end")
+      // in Redis: every dead letter it reported, and at most the 4 offers it had in flight (stored, not yet reported)
+      const afterKill = yield* Effect.flatMap(deadLetters, (dlq) => dlq.entries).pipe(Effect.provide(layerStore(prefix)))
+      const ids = afterKill.map((e) => e.id)
+      for (const id of first.dead) assert.include(ids, id)
+      assert.isAtMost(ids.length - first.dead.length, 4)
+      assert.strictEqual(new Set(ids).size, ids.length)
       // a new process runs the same source again (an at-least-once source redelivers it): items that
       // fail again find their dead letter (same id) and store nothing
       const second = yield* runChild(prefix, items, undefined)

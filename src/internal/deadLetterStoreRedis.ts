@@ -7,8 +7,9 @@
  * - `<prefix>{<name>}:order`: a sorted set of the ids, scored by position
  *   (`append` takes the next value of `<prefix>{<name>}:seq`, `putBack` goes
  *   below the lowest score), so `remove` of any entry is O(log n);
- * - `<prefix>{<name>}:removed:<id>:<token>`: a removed entry, kept for
- *   `recoveryWindow` (see below).
+ * - `<prefix>{<name>}:removed:<id>:<token>`: a removed entry, kept until
+ *   the remove's answer arrives (then deleted), at most `recoveryWindow`
+ *   (see below).
  *
  * Every operation is one Lua script (or one read), hence atomic for every
  * replica. Every call is bounded by `timeout` and made interruptible: the
@@ -201,17 +202,18 @@ export const make = Effect.fnUntraced(function*(options: RedisDeadLetterStoreOpt
       catch: (cause) => new DeadLetterStoreError({ policy: name, operation: "decode", cause: `${operation}: ${cause}` })
     })
 
-  /** Retries `undo` in the background (in the store's scope) until it succeeds or the recovery window passes. */
+  /** Runs `effect` in the background, in the store's scope. */
+  const forget = (effect: Effect.Effect<unknown>) => Effect.asVoid(Effect.forkIn(effect, scope))
+
+  /** Retries `undo` in the background until it succeeds or the recovery window passes. */
   const recover = (name: string, what: string, undo: Effect.Effect<unknown, DeadLetterStoreError>) =>
-    undo.pipe(
+    forget(undo.pipe(
       Effect.retry(Schedule.spaced(config.timeoutMillis).pipe(Schedule.upTo({ duration: config.recoveryWindowMillis }))),
       Effect.tapError((error) =>
         Effect.logError(`Redis dead-letter store: could not ${what} of "${name}" within the recovery window`, error)
       ),
-      Effect.ignore,
-      Effect.forkIn(scope),
-      Effect.asVoid
-    )
+      Effect.ignore
+    ))
 
   const store: DeadLetterStoreShape = {
     durable: true,
@@ -242,12 +244,17 @@ export const make = Effect.fnUntraced(function*(options: RedisDeadLetterStoreOpt
       Effect.suspend(() => {
         const k = keys(name)
         const removed = `${k.removed}${id}:${token}-${++tokens}`
-        return Effect.map(call(name, "remove", remove(k.entries, k.order, removed, id, config.recoveryWindowMillis)), (n) =>
-          n === 1).pipe(
-            Effect.tapError(() =>
-              recover(name, `undo a failed remove of "${id}"`, call(name, "restore", restore(k.entries, k.order, removed, id)))
-            )
-          )
+        return call(name, "remove", remove(k.entries, k.order, removed, id, config.recoveryWindowMillis)).pipe(
+          Effect.matchEffect({
+            // answered: nothing to undo, so the kept copy goes at once (not awaited; its TTL covers a lost DEL)
+            onSuccess: (n) => Effect.as(forget(Effect.ignore(call(name, "remove", redis.send("DEL", removed)))), n === 1),
+            onFailure: (error) =>
+              Effect.andThen(
+                recover(name, `undo a failed remove of "${id}"`, call(name, "restore", restore(k.entries, k.order, removed, id))),
+                Effect.fail(error)
+              )
+          })
+        )
       }),
     putBack: (name, entries) => {
       if (entries.length === 0) return Effect.void
