@@ -9,7 +9,7 @@ import { DeadLetterQueue } from "../src/index.ts"
 import * as Redis from "../src/Redis.ts"
 import { layerRedis } from "../test/redis/replica.ts"
 import { findRedisServer, installCommand, startRedisServer } from "../test/redis/server.ts"
-import { byName, suite } from "./harness.ts"
+import { median } from "./harness.ts"
 
 /** Entries per iteration. */
 const N = 200
@@ -42,25 +42,50 @@ export const run = async (): Promise<void> => {
         (i) => dlq.offer({ item: { id: `order-${i}`, amount: i }, stage: "payment", cause }),
         { concurrency, discard: true }
       )
-    const append = (store: "memory" | "redis", concurrency: number) => () =>
-      Effect.runPromise(Effect.flatMap(fresh(store), (dlq) => offers(dlq, concurrency)))
-    const appendAndReplay = (store: "memory" | "redis") => () =>
-      Effect.runPromise(Effect.flatMap(fresh(store), (dlq) =>
-        Effect.andThen(offers(dlq, 1), dlq.replay(() => Effect.void))))
+    /** ns per entry of `effect`, which handles N entries. */
+    const timed = (effect: Effect.Effect<unknown, unknown>) =>
+      Effect.gen(function*() {
+        const start = process.hrtime.bigint()
+        yield* effect
+        return Number(process.hrtime.bigint() - start) / N
+      })
+    /** One round on `store`: N offers (`concurrency` at once) into a fresh queue, then a replay of them. */
+    const round = (store: "memory" | "redis", concurrency: number) =>
+      Effect.gen(function*() {
+        const dlq = yield* fresh(store)
+        const append = yield* timed(offers(dlq, concurrency))
+        const replay = yield* timed(dlq.replay(() => Effect.void))
+        return { append, replay }
+      })
 
-    const rows = await suite(`Dead letters: memory store vs Redis store (loopback), per entry (${N} per run)`, [
-      { name: "memory: offer", fn: append("memory", 1), units: N },
-      { name: "memory: offer + replay", fn: appendAndReplay("memory"), units: N },
-      { name: "Redis: offer", fn: append("redis", 1), units: N },
-      { name: "Redis: offer, 16 concurrent", fn: append("redis", 16), units: N },
-      { name: "Redis: offer + replay", fn: appendAndReplay("redis"), units: N }
-    ], { baseline: "memory: offer" })
+    // Interleaved rounds (memory, Redis, Redis concurrent, ...) so that load changes hit every case alike;
+    // the setup of a replay (its offers) is not in its time. Medians over the rounds.
+    const rounds = process.env.BENCH_QUICK === "1" ? 5 : 25
+    const cases = [["memory", 1], ["redis", 1], ["redis", 16]] as const
+    const results = cases.map(() => ({ append: [] as Array<number>, replay: [] as Array<number> }))
+    // replay is sequential whatever the producers were: shown once per store
+    await Effect.runPromise(Effect.gen(function*() {
+      yield* round("redis", 16) // warm-up: connection, scripts loaded
+      for (let r = 0; r < rounds; r++) {
+        for (const [i, [store, concurrency]] of cases.entries()) {
+          const { append, replay } = yield* round(store, concurrency)
+          results[i]!.append.push(append)
+          results[i]!.replay.push(replay)
+        }
+      }
+    }))
+    const base = median(results[0]!.append)
     const perSecond = (ns: number) => Math.round(1e9 / ns).toLocaleString("en-US")
-    const ns = (name: string) => byName(rows, name).nsPerUnit
-    console.log(`\nRedis append: ${perSecond(ns("Redis: offer"))} entries/s sequential, ` +
-      `${perSecond(ns("Redis: offer, 16 concurrent"))} entries/s with 16 producers; ` +
-      `replay: ${perSecond(ns("Redis: offer + replay") - ns("Redis: offer"))} entries/s ` +
-      `(memory: ${perSecond(ns("memory: offer + replay") - ns("memory: offer"))} entries/s)`)
+    console.log(`\n## Dead letters: memory store vs Redis store (loopback), per entry (${N} per round, median of ${rounds} rounds)\n`)
+    console.log("| case | append ns/entry | append entries/s | × memory append | replay ns/entry | replay entries/s |")
+    console.log("|---|---:|---:|---:|---:|---:|")
+    for (const [i, [store, concurrency]] of cases.entries()) {
+      const append = median(results[i]!.append)
+      const replay = median(results[i]!.replay)
+      const name = `${store === "memory" ? "memory" : "Redis"}${concurrency > 1 ? `, ${concurrency} producers` : ""}`
+      const replayCells = concurrency > 1 ? "— | —" : `${replay.toFixed(0)} | ${perSecond(replay)}`
+      console.log(`| ${name} | ${append.toFixed(0)} | ${perSecond(append)} | ${(append / base).toFixed(2)} | ${replayCells} |`)
+    }
   } finally {
     await Effect.runPromise(Scope.close(scope, Exit.void))
     await server.dispose()
