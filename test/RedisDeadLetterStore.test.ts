@@ -8,7 +8,7 @@ import { assert, it } from "@effect/vitest"
 import { spawn } from "node:child_process"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Data, Effect, Layer, Schedule, Schema } from "effect"
+import { Data, Effect, Fiber, Layer, Schedule, Schema } from "effect"
 import { Redis as EffectRedis } from "effect/persistence"
 import { DeadLetterQueue } from "../src/index.ts"
 import * as Redis from "../src/Redis.ts"
@@ -69,51 +69,80 @@ describeRedis("Redis dead-letter store", () => {
       )
     }).pipe(Effect.scoped), 30_000)
 
+  /**
+   * The client as a lost connection or a slow answer leaves it: the remove script runs in Redis, then its
+   * caller gets an error (`"lose"`) or waits 200 ms for the answer (`"delay"`).
+   */
+  const layerRemoveAnswer = (answer: { current: "lose" | "delay" | "normal" }) =>
+    Layer.effect(
+      EffectRedis.Redis,
+      Effect.gen(function*() {
+        const redis = yield* EffectRedis.Redis
+        return EffectRedis.Redis.of({
+          ...redis,
+          eval: (script) => {
+            const run = redis.eval(script)
+            return (...params) =>
+              !script.lua.includes("ZREM") || answer.current === "normal"
+                ? run(...params)
+                : answer.current === "lose"
+                ? Effect.andThen(run(...params), Effect.fail(new EffectRedis.RedisError({ cause: "connection reset" })))
+                : Effect.andThen(run(...params), Effect.as(Effect.sleep("200 millis"), 1))
+          }
+        })
+      })
+    ).pipe(Layer.provide(layerRedis(port())))
+
+  /** Polls until `check` holds or 1 s passed; answers its last value. */
+  const eventually = <A>(read: Effect.Effect<A, unknown>, check: (a: A) => boolean) =>
+    Effect.gen(function*() {
+      let value = yield* read
+      for (let i = 0; i < 100 && !check(value); i++) {
+        yield* Effect.sleep("10 millis")
+        value = yield* read
+      }
+      return value
+    })
+
   it.live("a remove that ran in Redis but whose answer was lost is undone: the entry comes back in front", () =>
     Effect.gen(function*() {
       const prefix = uniquePrefix()
-      let loseRemoveAnswer = true
-      // The client as a lost connection leaves it: the script ran, the caller got an error.
-      const lossy = Layer.effect(
-        EffectRedis.Redis,
-        Effect.gen(function*() {
-          const redis = yield* EffectRedis.Redis
-          return EffectRedis.Redis.of({
-            ...redis,
-            eval: (script) => {
-              const run = redis.eval(script)
-              return (...params) =>
-                script.lua.includes("ZREM") && loseRemoveAnswer
-                  ? Effect.andThen(run(...params), Effect.fail(new EffectRedis.RedisError({ cause: "connection reset" })))
-                  : run(...params)
-            }
-          })
-        })
-      ).pipe(Layer.provide(layerRedis(port())))
+      const answer = { current: "lose" as "lose" | "delay" | "normal" }
       yield* Effect.gen(function*() {
         const dlq = yield* DeadLetterQueue.make({ name: "q", item: Schema.String })
         yield* dlq.offer(input("a"))
         yield* dlq.offer(input("b"))
         const error = yield* Effect.flip(dlq.take)
         assert.strictEqual(error.operation, "remove")
-        loseRemoveAnswer = false
+        answer.current = "normal"
         // the undo runs in the background, at once
-        let left: ReadonlyArray<string> = []
-        for (let i = 0; i < 100 && left.length < 2; i++) {
-          yield* Effect.sleep("10 millis")
-          left = (yield* dlq.entries).map((e) => e.item)
-        }
+        const left = yield* eventually(Effect.map(dlq.entries, (all) => all.map((e) => e.item)), (l) => l.length === 2)
         assert.deepStrictEqual(left, ["a", "b"])
         assert.strictEqual((yield* dlq.take).item, "a")
         // an answered remove deletes the copy it kept: nothing piles up in Redis
         const redis = yield* EffectRedis.Redis
-        let kept: ReadonlyArray<string> = ["?"]
-        for (let i = 0; i < 100 && kept.length > 0; i++) {
-          yield* Effect.sleep("10 millis")
-          kept = yield* redis.send<ReadonlyArray<string>>("KEYS", `${prefix}*removed*`)
-        }
+        const kept = yield* eventually(redis.send<ReadonlyArray<string>>("KEYS", `${prefix}*removed*`), (k) => k.length === 0)
         assert.deepStrictEqual(kept, [])
-      }).pipe(Effect.provide(Redis.layerDeadLetterStore({ prefix, timeout: "300 millis" })), Effect.provide(lossy))
+      }).pipe(Effect.provide(Redis.layerDeadLetterStore({ prefix, timeout: "300 millis" })), Effect.provide(layerRemoveAnswer(answer)))
+    }))
+
+  it.live("a remove interrupted while it waits for its answer is undone too", () =>
+    Effect.gen(function*() {
+      const answer = { current: "delay" as "lose" | "delay" | "normal" }
+      yield* Effect.gen(function*() {
+        const store = yield* DeadLetterQueue.DeadLetterStore
+        const entry = { id: "a", item: "a", stage: "s", error: { cause: [], message: "" }, attempts: 1, firstFailedAt: 0, lastFailedAt: 0 }
+        yield* store.append("q", entry)
+        const remove = yield* Effect.forkChild(store.remove("q", "a"))
+        // the script has run by now; its answer is 200 ms away
+        yield* eventually(store.count("q"), (n) => n === 0)
+        yield* Fiber.interrupt(remove)
+        answer.current = "normal"
+        assert.deepStrictEqual(yield* eventually(store.list("q"), (l) => l.length === 1), [entry])
+      }).pipe(
+        Effect.provide(Redis.layerDeadLetterStore({ prefix: uniquePrefix(), timeout: "1 second" })),
+        Effect.provide(layerRemoveAnswer(answer))
+      )
     }))
 
   it.live("a pipeline killed with SIGKILL mid-stream: every dead letter it wrote is there, once, and replayable", () =>

@@ -21,7 +21,8 @@
  * retried offer with its id is a no-op; an entry at worst counts one more
  * failure). A `remove` that runs after its caller gave up would lose an
  * entry the queue kept, so `remove` stores what it removed under a token, and
- * a `remove` that failed is followed by a restore of that token: sent after
+ * a `remove` that failed or was interrupted (a caller that did not wait for
+ * the answer) is followed by a restore of that token: sent after
  * the remove on the same client, it runs after it, puts the entry back in
  * front when the remove did happen, and finds nothing when it did not. A
  * failed `putBack` is retried likewise (it skips ids that are stored). Both
@@ -245,15 +246,13 @@ export const make = Effect.fnUntraced(function*(options: RedisDeadLetterStoreOpt
         const k = keys(name)
         const removed = `${k.removed}${id}:${token}-${++tokens}`
         return call(name, "remove", remove(k.entries, k.order, removed, id, config.recoveryWindowMillis)).pipe(
-          Effect.matchEffect({
-            // answered: nothing to undo, so the kept copy goes at once (not awaited; its TTL covers a lost DEL)
-            onSuccess: (n) => Effect.as(forget(Effect.ignore(call(name, "remove", redis.send("DEL", removed)))), n === 1),
-            onFailure: (error) =>
-              Effect.andThen(
-                recover(name, `undo a failed remove of "${id}"`, call(name, "restore", restore(k.entries, k.order, removed, id))),
-                Effect.fail(error)
-              )
-          })
+          // failed or interrupted, it may have run (or still run) in Redis: undo it, whatever happened
+          Effect.onError(() =>
+            recover(name, `undo a failed remove of "${id}"`, call(name, "restore", restore(k.entries, k.order, removed, id)))
+          ),
+          // answered: nothing to undo, so the kept copy goes at once (not awaited; its TTL covers a lost DEL)
+          Effect.tap(() => forget(Effect.ignore(call(name, "remove", redis.send("DEL", removed))))),
+          Effect.map((n) => n === 1)
         )
       }),
     putBack: (name, entries) => {
@@ -261,7 +260,7 @@ export const make = Effect.fnUntraced(function*(options: RedisDeadLetterStoreOpt
       const k = keys(name)
       const pairs = entries.flatMap((entry) => [entry.id, JSON.stringify(entry)])
       const once = call(name, "putBack", putBack(k.entries, k.order, pairs))
-      return once.pipe(Effect.tapError(() => recover(name, "put entries back", once)))
+      return once.pipe(Effect.onError(() => recover(name, "put entries back", once)))
     },
     count: (name) => call(name, "count", redis.send<number>("ZCARD", keys(name).order))
   }
