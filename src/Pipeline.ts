@@ -263,6 +263,12 @@ export interface RunOptions<A> {
   readonly overloaded?: Effect.Effect<boolean> | undefined
   /** Keep the input order in the output. Default `true`. */
   readonly ordered?: boolean | undefined
+  /**
+   * The id of an item's dead letter (e.g. the message id): an item that fails
+   * again (a redelivery, a rerun after a crash) finds its entry there and
+   * stores nothing. Default: a counter id per entry.
+   */
+  readonly deadLetterId?: ((item: A) => string) | undefined
 }
 
 /**
@@ -479,7 +485,10 @@ export const run: {
         : signals.length === 1
         ? signals[0]!
         : Effect.flatMap(signals[0]!, (over) => over ? Effect.succeed(true) : signals[1]!)
-      return { name, deadLetters: options.deadLetters, overloaded, ordered: options.ordered ?? true }
+      const deadLetterId = options.deadLetterId === undefined
+        ? undefined
+        : validate.predicate(source_, "deadLetterId", options.deadLetterId)
+      return { name, deadLetters: options.deadLetters, overloaded, ordered: options.ordered ?? true, deadLetterId }
     })
     const compiled: Array<internal.CompiledStage<A, RS>> = []
     for (const s of stages) {
