@@ -7,36 +7,20 @@
 import { ConsecutiveBreaker, circuitBreaker, handleAll } from "cockatiel"
 import { Effect, Layer, Scope } from "effect"
 import { CircuitBreaker as EffectCircuitBreaker } from "effect/persistence"
-import { setFlagsFromString } from "node:v8"
-import { runInNewContext } from "node:vm"
 import { CircuitBreaker } from "../src/index.ts"
-import { ratio, suite, target } from "./harness.ts"
+import { ratio, retainedMemory, suite, target } from "./harness.ts"
 
 const KEYS = 100_000
 const call = Effect.succeed(1)
 
-const gc: () => void = (() => {
-  const exposed = (globalThis as { gc?: () => void }).gc
-  if (exposed !== undefined) return exposed
-  setFlagsFromString("--expose-gc")
-  return runInNewContext("gc") as () => void
-})()
-
-/** Heap plus external memory (typed arrays live there), after full collections. */
-const used = (): number => {
-  for (let i = 0; i < 4; i++) gc()
-  const m = process.memoryUsage()
-  return m.heapUsed + m.external
-}
-
 /** Bytes per idle circuit: `KEYS` keys each called once (a success), then left alone; the breaker stays reachable. */
 const perCircuit = (build: () => (key: string) => Effect.Effect<unknown, unknown>): { total: number; perKey: number } => {
-  const before = used()
+  const before = retainedMemory()
   const execute = build()
   Effect.runSync(Effect.gen(function*() {
     for (let i = 0; i < KEYS; i++) yield* execute(`host-${i}.example.com`)
   }))
-  const total = used() - before
+  const total = retainedMemory() - before
   // Read after the measurement, so the breaker (and its circuits) is alive during it.
   if (typeof execute !== "function") throw new Error("unreachable")
   return { total, perKey: total / KEYS }

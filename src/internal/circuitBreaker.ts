@@ -501,7 +501,7 @@ export const statsOf = (breaker: Breaker, cell: Cell): Effect.Effect<Stats> =>
     Effect.sync(() => {
       const now = clock.currentTimeMillisUnsafe()
       const state = cell.state
-      const window = state.window
+      const window = cell.window
       window.advance(now)
       const calls = window.calls
       return {
