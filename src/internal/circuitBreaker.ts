@@ -141,6 +141,8 @@ export interface Resolved {
   readonly maxResetMillis: number
   /** Slow calls are detected: the start time is read when a call is admitted. */
   readonly timesCalls: boolean
+  /** Every recorded call needs the time (a time window): the clock is looked up at once, not deferred. */
+  readonly timesRecords: boolean
 }
 
 const byOutcome = { transient: machine.FAILURE, permanent: machine.SUCCESS, ignored: machine.IGNORED } as const
@@ -207,7 +209,8 @@ export const resolve = (source: string, options: CircuitBreakerOptions): Resolve
     outcomeOf: classifyError,
     schedule,
     maxResetMillis,
-    timesCalls: slowCallMillis !== Infinity
+    timesCalls: slowCallMillis !== Infinity,
+    timesRecords: trip._tag === "TimeWindow"
   }
 }
 
@@ -418,8 +421,9 @@ const settle = (breaker: Breaker, cell: Cell, generation: number, start: number,
     thrown = Effect.die(defect)
   }
   let slow = false
-  // The completing fiber's clock, looked up only if the step needs the time.
-  let time: machine.Time = new FiberTime(fiber)
+  // The completing fiber's clock: a time window reads it on every record, so
+  // it is looked up at once; otherwise only if a step needs the time.
+  let time: machine.Time = resolved.timesRecords ? fiber.getRef(Clock.Clock) : new FiberTime(fiber)
   if (resolved.timesCalls && outcome !== machine.IGNORED) {
     const now = time.currentTimeMillisUnsafe()
     slow = now - start > resolved.config.slowCallMillis
