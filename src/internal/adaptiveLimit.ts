@@ -11,7 +11,8 @@
  * the rejections and the algorithm's state, as the bulkhead's `Line` does;
  * every limit decision is the algorithm's pure step, tested directly.
  */
-import { Clock, Effect, type Exit } from "effect"
+import { type Clock, Effect, type Exit } from "effect"
+import { ClockCache } from "./clockCache.ts"
 import * as Aimd from "./adaptiveLimitAimd.ts"
 import * as Gradient2 from "./adaptiveLimitGradient2.ts"
 import type { Sample } from "./adaptiveLimitSample.ts"
@@ -119,6 +120,7 @@ export const make = <E>(
   const machine = machineOf(config.algorithm)
   const slots = new Slots(machine.initial, machine.limit(machine.initial))
   const isDropped = config.isDropped
+  const clocks = new ClockCache()
 
   const settle = (exit: Exit.Exit<unknown, unknown>, clock: Clock.Clock, start: number, inFlight: number) => {
     // Released first: a throwing `isDropped` must not keep the slot.
@@ -143,7 +145,7 @@ export const make = <E>(
    */
   const execute = <A, E1, R>(self: Effect.Effect<A, E1, R>): Effect.Effect<A, E1 | E, R> =>
     Effect.withFiber((fiber) => {
-      const clock = fiber.getRef(Clock.Clock)
+      const clock = clocks.of(fiber)
       let start = -1
       let inFlight = 0
       return Effect.onExitPrimitive(
