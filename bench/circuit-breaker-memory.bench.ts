@@ -1,14 +1,13 @@
 /**
  * Issue 12: what a keyed circuit costs when idle (heap + external memory,
  * after GC) against Effect's `effect/persistence` breaker with the same trip
- * policy, and the cost of an open breaker's rejection called from a Promise
- * (`Effect.runPromise` per call) against cockatiel's.
+ * policy. (The open breaker's rejection against cockatiel's and opossum's is
+ * in circuit-breaker.bench.ts.)
  */
-import { ConsecutiveBreaker, circuitBreaker, handleAll } from "cockatiel"
 import { Effect, Layer, Scope } from "effect"
 import { CircuitBreaker as EffectCircuitBreaker } from "effect/persistence"
 import { CircuitBreaker } from "../src/index.ts"
-import { ratio, retainedMemory, suite, target } from "./harness.ts"
+import { retainedMemory, target } from "./harness.ts"
 
 const KEYS = 100_000
 const call = Effect.succeed(1)
@@ -69,16 +68,4 @@ export const run = async (): Promise<void> => {
     1
   )
   target("100,000 idle timeWindow circuits", bytes["ours timeWindow(10 s, 10 buckets)"]!.total / 1e6, 60, " MB")
-
-  // Open-breaker rejection, one Promise per call on both sides.
-  const breaker = Effect.runSync(CircuitBreaker.make({ name: "down" }))
-  Effect.runSync(breaker.forceOpen)
-  const cockatiel = circuitBreaker(handleAll, { halfOpenAfter: 60_000, breaker: new ConsecutiveBreaker(5) })
-  cockatiel.isolate()
-  const ignore = () => undefined
-  const rows = await suite("Open breaker rejects a call (runPromise / execute per call)", [
-    { name: "cockatiel isolated breaker", fn: () => cockatiel.execute(() => 1).then(ignore, ignore) },
-    { name: "ours forced open", fn: () => Effect.runPromise(breaker.execute(call)).then(ignore, ignore) }
-  ], { baseline: "cockatiel isolated breaker" })
-  target("open-breaker rejection / cockatiel's", ratio(rows, "ours forced open", "cockatiel isolated breaker"), 1.2)
 }
