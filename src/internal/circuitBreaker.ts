@@ -142,8 +142,6 @@ export interface Resolved {
   readonly maxResetMillis: number
   /** Slow calls are detected: the start time is read when a call is admitted. */
   readonly timesCalls: boolean
-  /** Every recorded call needs the time (a time window): the clock is looked up at once, not deferred. */
-  readonly timesRecords: boolean
 }
 
 const byOutcome = { transient: machine.FAILURE, permanent: machine.SUCCESS, ignored: machine.IGNORED } as const
@@ -210,8 +208,7 @@ export const resolve = (source: string, options: CircuitBreakerOptions): Resolve
     outcomeOf: classifyError,
     schedule,
     maxResetMillis,
-    timesCalls: slowCallMillis !== Infinity,
-    timesRecords: trip._tag === "TimeWindow"
+    timesCalls: slowCallMillis !== Infinity
   }
 }
 
@@ -398,18 +395,6 @@ const reject = (
   )
 }
 
-/**
- * The time of a fiber's `Clock`, read only if a machine step needs it (a
- * Closed success under `consecutive` or `countWindow` never does): one small
- * object per completed call, cheaper than looking the clock up every time.
- */
-class FiberTime implements machine.Time {
-  constructor(readonly breaker: Breaker, readonly fiber: Fiber.Fiber<unknown, unknown>) {}
-  currentTimeMillisUnsafe(): number {
-    return nowOf(this.breaker, this.fiber)
-  }
-}
-
 /** The exit handler: classifies the outcome and has the store record it. */
 const settle = (breaker: Breaker, cell: Cell, generation: number, start: number, fiber: Fiber.Fiber<unknown, unknown>) =>
 (exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined => {
@@ -424,9 +409,9 @@ const settle = (breaker: Breaker, cell: Cell, generation: number, start: number,
     thrown = Effect.die(defect)
   }
   let slow = false
-  // The completing fiber's clock: a time window reads it on every record, so
-  // it is looked up at once; otherwise only if a step needs the time.
-  let time: machine.Time = resolved.timesRecords ? breaker.clocks.of(fiber) : new FiberTime(breaker, fiber)
+  // The completing fiber's clock (its lookup is cached per context), read
+  // only if the step needs the time.
+  let time: machine.Time = breaker.clocks.of(fiber)
   if (resolved.timesCalls && outcome !== machine.IGNORED) {
     const now = time.currentTimeMillisUnsafe()
     slow = now - start > resolved.config.slowCallMillis
