@@ -305,6 +305,21 @@ describe("AdaptiveLimit: admission", () => {
       assert.strictEqual((yield* limiter.stats).inFlight, 0)
     }))
 
+  it.effect("a throwing isDropped keeps no slot: the call fails with the defect and its slot is released", () =>
+    Effect.gen(function*() {
+      const limiter = yield* AdaptiveLimit.make({
+        name: "db",
+        algorithm: AdaptiveLimit.aimd({ initialLimit: 1, minLimit: 1, maxLimit: 1 }),
+        isDropped: () => {
+          throw new Error("bad predicate")
+        }
+      })
+      const exit = yield* Effect.exit(limiter.execute(Effect.fail("boom")))
+      assert.strictEqual(Exit.isFailure(exit) && exit.cause.reasons.some((r) => r._tag === "Die"), true)
+      assert.deepStrictEqual(yield* limiter.stats, { limit: 1, inFlight: 0, rejected: 0 })
+      assert.strictEqual(yield* limiter.execute(Effect.succeed(1)), 1)
+    }))
+
   it.effect("every change of the limit emits LimitChanged { from, to }", () =>
     Effect.gen(function*() {
       const limiter = yield* AdaptiveLimit.make({
