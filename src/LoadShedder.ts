@@ -17,6 +17,7 @@ import { Context, Effect, Layer, Predicate } from "effect"
 import type { InvalidConfigError } from "./Errors.ts"
 import { type Priority as EventPriority, ResilienceEvent } from "./Events.ts"
 import * as defaults from "./internal/defaults.ts"
+import { dualPrepared } from "./internal/dual.ts"
 import { emit } from "./internal/events.ts"
 import * as internal from "./internal/loadShedder.ts"
 import * as validate from "./internal/validate.ts"
@@ -62,35 +63,6 @@ export interface ExecuteOptions {
 }
 
 /**
- * The type of `shedder.execute`: given an effect (and options), the guarded
- * effect; given options only, a function to pipe an effect through.
- *
- * **Details**
- *
- * One generic signature rather than overloads, so that the bare form
- * `effect.pipe(shedder.execute)` keeps the effect's types (TypeScript does
- * not infer through an overloaded function passed as an argument).
- *
- * @category models
- * @since 0.1.0
- */
-export interface Execute {
-  <T extends Effect.Effect<any, any, any> | ExecuteOptions | undefined = undefined>(
-    selfOrOptions?: T,
-    options?: ExecuteOptions
-  ): Executed<T>
-}
-
-/**
- * What `shedder.execute` returns for an argument of type `T`.
- *
- * @category models
- * @since 0.1.0
- */
-export type Executed<T> = [T] extends [Effect.Effect<infer A, infer E, infer R>] ? Effect.Effect<A, E | LoadShedError, R>
-  : <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | LoadShedError, R>
-
-/**
  * A snapshot of a load shedder.
  *
  * @category models
@@ -122,10 +94,15 @@ export interface LoadShedder {
    * Runs an effect if its priority is admitted at the current load, else
    * fails at once with `LoadShedError`. Data-first
    * `shedder.execute(effect, { priority })`, data-last
-   * `effect.pipe(shedder.execute({ priority }))`, or
-   * `effect.pipe(shedder.execute)` for a normal-priority call.
+   * `effect.pipe(shedder.execute({ priority }))`; without options the
+   * priority is `"normal"`: `effect.pipe(shedder.execute())`.
    */
-  readonly execute: Execute
+  readonly execute: {
+    // data-first comes first: `effect.pipe(shedder.execute)` (no call) is then
+    // a type error, where with `dual`'s usual order it would infer `unknown`s
+    <A, E, R>(self: Effect.Effect<A, E, R>, options?: ExecuteOptions): Effect.Effect<A, E | LoadShedError, R>
+    (options?: ExecuteOptions): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | LoadShedError, R>
+  }
   /** The current counters. */
   readonly stats: Effect.Effect<LoadShedderStats>
   /** `true` while sheddable work is being shed (in-flight >= the sheddable limit). */
@@ -182,16 +159,14 @@ export const make = (options: LoadShedderOptions): Effect.Effect<LoadShedder, In
         }
         return priority
       }
-      const execute = function(...args: ReadonlyArray<unknown>) {
-        if (Effect.isEffect(args[0])) return run(args[0], priorityOf(args[1] as ExecuteOptions | undefined))
-        const priority = priorityOf(args[0] as ExecuteOptions | undefined)
-        return <A, E, R>(self: Effect.Effect<A, E, R>) => run(self, priority)
-      } as Execute
       return {
         [TypeId]: TypeId,
         name: config.name,
         maxInFlight: config.maxInFlight,
-        execute,
+        execute: dualPrepared((options: ExecuteOptions | undefined) => {
+          const priority = priorityOf(options)
+          return <A, E, R>(self: Effect.Effect<A, E, R>) => run(self, priority)
+        }, (args) => Effect.isEffect(args[0])),
         stats: executor.stats,
         overloaded: executor.overloaded
       }

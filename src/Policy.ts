@@ -13,6 +13,7 @@
  * @since 0.1.0
  */
 import { Clock, Context, Duration, Effect, Layer, Predicate } from "effect"
+import { dual } from "effect/Function"
 import type { Scope } from "effect/Scope"
 import * as Bulkhead from "./Bulkhead.ts"
 import * as CircuitBreaker from "./CircuitBreaker.ts"
@@ -379,10 +380,7 @@ export const passthrough: Policy = {
 export const execute: {
   <F>(policy: Policy<F>): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A | F, E | PolicyError, R>
   <A, E, R, F>(self: Effect.Effect<A, E, R>, policy: Policy<F>): Effect.Effect<A | F, E | PolicyError, R>
-} = function() {
-  if (arguments.length === 1) return (arguments[0] as Policy<unknown>).execute
-  return (arguments[1] as Policy<unknown>).execute(arguments[0])
-} as any
+} = dual(2, <A, E, R, F>(self: Effect.Effect<A, E, R>, policy: Policy<F>) => policy.execute(self))
 
 /**
  * Provides a policy as a service; it lives (and stays registered) as long as
