@@ -31,8 +31,8 @@ const TypeId = "~effect-resilience/Bulkhead"
  * @since 0.1.0
  */
 export interface BulkheadOptions {
-  /** Reported in errors, events and stats. */
-  readonly name: string
+  /** Reported in errors, events and stats. Default `"bulkhead"`. */
+  readonly name?: string | undefined
   /** Calls allowed to run at once: an integer >= 1. */
   readonly maxConcurrent: number
   /** Calls allowed to wait for a permit: an integer >= 0. Default 0 (no waiting). */
@@ -139,7 +139,7 @@ const validateOptions = (options: BulkheadOptions): internal.Config => {
   validate.options(source, "options", options, true)
   const queueTimeout = options.queueTimeout
   return {
-    name: validate.nonEmptyName(source, "name", options.name),
+    name: validate.nonEmptyName(source, "name", options.name ?? defaults.bulkhead.name),
     maxConcurrent: validate.positiveInt(source, "maxConcurrent", options.maxConcurrent),
     maxQueue: validate.nonNegativeInt(source, "maxQueue", options.maxQueue ?? defaults.bulkhead.maxQueue),
     queueTimeoutMillis: queueTimeout === undefined

@@ -41,8 +41,8 @@ export type Priority = EventPriority
  * @since 0.1.0
  */
 export interface LoadShedderOptions {
-  /** Reported in errors, events and stats. */
-  readonly name: string
+  /** Reported in errors, events and stats. Default `"load-shedder"`. */
+  readonly name?: string | undefined
   /** The hard cap on calls in flight, critical ones included: an integer >= 1. */
   readonly maxInFlight: number
   /** Sheddable calls are shed once in-flight reaches this share of `maxInFlight`: in [0, 1]. Default 0.5. */
@@ -175,7 +175,7 @@ export const make = (options: LoadShedderOptions): Effect.Effect<LoadShedder, In
 const validateOptions = (options: LoadShedderOptions): internal.Config => {
   const source = "LoadShedder.make"
   validate.options(source, "options", options, true)
-  const name = validate.nonEmptyName(source, "name", options.name)
+  const name = validate.nonEmptyName(source, "name", options.name ?? defaults.loadShedder.name)
   const maxInFlight = validate.positiveInt(source, "maxInFlight", options.maxInFlight)
   const sheddableAt = validate.ratio(source, "sheddableAt", options.sheddableAt ?? defaults.loadShedder.sheddableAt)
   const normalAt = validate.ratio(source, "normalAt", options.normalAt ?? defaults.loadShedder.normalAt)

@@ -21,6 +21,7 @@ import type { InvalidConfigError } from "./Errors.ts"
 import * as Fallback from "./Fallback.ts"
 import * as Hedge from "./Hedge.ts"
 import * as classifyInternal from "./internal/classify.ts"
+import * as defaults from "./internal/defaults.ts"
 import * as hedgeInternal from "./internal/hedge.ts"
 import * as instrument from "./internal/instrument.ts"
 import * as internal from "./internal/policy.ts"
@@ -74,8 +75,8 @@ export type RateLimitedError = rateLimit.RateLimitedError
  * @since 0.1.0
  */
 export interface PolicyOptions<F = never> {
-  /** Names the policy and every component in errors, events and the registry. */
-  readonly name: string
+  /** Names the policy and every component in errors, events and the registry. Default `"policy"`. */
+  readonly name?: string | undefined
   /** Bounds each attempt (inside retry and hedging). */
   readonly timeout?: Duration.Input | undefined
   /**
@@ -285,13 +286,13 @@ const blocks = ["retry", "rateLimit", "circuitBreaker", "bulkhead", "hedge", "fa
 
 /** Refuses a missing options object and `null` blocks (which would read as "no options"); returns the name. */
 const checkOptions = (options: PolicyOptions<any>): string => {
-  if (options === null || typeof options !== "object") throw validate.invalid(source, "options", "an object with a name", options)
+  if (options === null || typeof options !== "object") throw validate.invalid(source, "options", "an object", options)
   for (const block of blocks) {
     const value = options[block]
     if (value !== undefined) validate.options(source, block, value, true, "an object, or undefined for no " + block, `${block}.`)
   }
-  validate.options(source, "options", options, true, "an object with a name")
-  return validate.nonEmptyName(source, "name", options.name)
+  validate.options(source, "options", options, true)
+  return validate.nonEmptyName(source, "name", options.name ?? defaults.policy.name)
 }
 
 /**

@@ -30,6 +30,7 @@ describe("AdaptiveLimit: defaults", () => {
   // Netflix concurrency-limits' AIMDLimit, Gradient2Limit and WindowedLimit builders.
   it("are Netflix concurrency-limits' defaults", () => {
     assert.deepStrictEqual(defaults.adaptiveLimit, {
+      name: "adaptive-limit",
       aimd: { initialLimit: 20, minLimit: 20, maxLimit: 200, backoffRatio: 0.9, timeoutMillis: 5_000, windowMillis: 0 },
       gradient2: {
         initialLimit: 20,

@@ -102,7 +102,7 @@ describe("Bulkhead: admission", () => {
 
   it.effect("maxQueue defaults to 0: a call that finds no free permit is rejected at once", () =>
     Effect.gen(function*() {
-      assert.deepStrictEqual(defaults.bulkhead, { maxQueue: 0 })
+      assert.deepStrictEqual(defaults.bulkhead, { name: "bulkhead", maxQueue: 0 })
       const bulkhead = yield* Bulkhead.make({ name: "x", maxConcurrent: 1 })
       assert.strictEqual(bulkhead.maxQueue, 0)
       assert.isUndefined(bulkhead.queueTimeout)

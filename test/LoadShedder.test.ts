@@ -164,6 +164,7 @@ describe("LoadShedder: admission by priority", () => {
 
   it("defaults: sheddable at 50%, normal at 80%, priority normal", () => {
     assert.deepStrictEqual(defaults.loadShedder, {
+      name: "load-shedder",
       sheddableAt: 0.5,
       normalAt: 0.8,
       priority: "normal",

@@ -61,11 +61,13 @@ export const hedge = {
 } as const
 
 export const bulkhead = {
+  name: "bulkhead",
   /** No waiting line: a call that finds no free permit is rejected at once. */
   maxQueue: 0
 } as const
 
 export const loadShedder = {
+  name: "load-shedder",
   /** Sheddable calls are shed once in-flight calls reach 50% of maxInFlight. */
   sheddableAt: 0.5,
   /** Normal calls are shed once in-flight calls reach 80% of maxInFlight. */
@@ -120,6 +122,7 @@ export const circuitBreaker = {
  * `Gradient2Limit` builders), so that a limiter starts where theirs does.
  */
 export const adaptiveLimit = {
+  name: "adaptive-limit",
   aimd: {
     initialLimit: 20,
     minLimit: 20,
@@ -276,3 +279,7 @@ function profile(
     bulkhead: { maxConcurrent, maxQueue }
   } as const
 }
+
+export const policy = {
+  name: "policy"
+} as const
