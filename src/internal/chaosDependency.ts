@@ -157,8 +157,8 @@ const build = <A>(
       })
     })
 
-    const serve = (n: number) =>
-      Effect.gen(function*() {
+    const serve =
+      Effect.fnUntraced(function*(n: number) {
         const now = yield* Clock.currentTimeMillis
         const window = windows.find((w) => now >= w.from && now < w.until)
         const delay = yield* (window?.latency ?? latency)

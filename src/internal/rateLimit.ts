@@ -52,8 +52,8 @@ export class RateLimitedError extends TaggedError("RateLimitedError")<{
   }
 }
 
-export const make = (name: string, options: RateLimitOptions): Effect.Effect<Wrap, InvalidConfigError> =>
-  Effect.gen(function*() {
+export const make: (name: string, options: RateLimitOptions) => Effect.Effect<Wrap, InvalidConfigError> =
+  Effect.fnUntraced(function*(name: string, options: RateLimitOptions) {
     const source = "Policy.make"
     const config = yield* validate.attempt(() => {
       validate.options(source, "rateLimit", options, true, "an object", "rateLimit.")
