@@ -20,7 +20,7 @@ import type { InvalidConfigError } from "./Errors.ts"
 import { ResilienceEvent } from "./Events.ts"
 import * as internal from "./internal/adaptiveLimit.ts"
 import * as defaults from "./internal/defaults.ts"
-import { TaggedError } from "./internal/errors.ts"
+import * as errors from "./internal/errors.ts"
 import { emit } from "./internal/events.ts"
 import * as validate from "./internal/validate.ts"
 import { retryOnHttpStatus } from "./Retry.ts"
@@ -499,15 +499,13 @@ export const isAdaptiveLimiter = (u: unknown): u is AdaptiveLimiter => Predicate
  * @category errors
  * @since 0.1.0
  */
-export class AdaptiveLimitRejectedError extends TaggedError("AdaptiveLimitRejectedError")<{
-  readonly policy: string
-  readonly limit: number
-  readonly inFlight: number
-}> {
-  override get message(): string {
-    return `adaptive limit "${this.policy}" reached (${this.inFlight} in flight, limit ${this.limit}), call rejected`
-  }
-}
+export const AdaptiveLimitRejectedError = errors.AdaptiveLimitRejectedError
+
+/**
+ * @category errors
+ * @since 0.1.0
+ */
+export type AdaptiveLimitRejectedError = errors.AdaptiveLimitRejectedError
 
 /**
  * Checks whether a value is an {@link AdaptiveLimitRejectedError}.
@@ -522,5 +520,4 @@ export class AdaptiveLimitRejectedError extends TaggedError("AdaptiveLimitReject
  * @category guards
  * @since 0.1.0
  */
-export const isAdaptiveLimitRejectedError = (u: unknown): u is AdaptiveLimitRejectedError =>
-  u instanceof AdaptiveLimitRejectedError
+export const isAdaptiveLimitRejectedError: (u: unknown) => u is AdaptiveLimitRejectedError = errors.isAdaptiveLimitRejectedError

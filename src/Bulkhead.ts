@@ -20,7 +20,7 @@ import * as internal from "./internal/bulkhead.ts"
 import * as defaults from "./internal/defaults.ts"
 import { emit } from "./internal/events.ts"
 import * as validate from "./internal/validate.ts"
-import { TaggedError } from "./internal/errors.ts"
+import * as errors from "./internal/errors.ts"
 
 const TypeId = "~effect-resilience/Bulkhead"
 
@@ -224,16 +224,13 @@ export const isBulkhead = (u: unknown): u is Bulkhead => Predicate.hasProperty(u
  * @category errors
  * @since 0.1.0
  */
-export class BulkheadRejectedError extends TaggedError("BulkheadRejectedError")<{
-  readonly policy: string
-  readonly reason: "full" | "queue-timeout"
-}> {
-  override get message(): string {
-    return this.reason === "full"
-      ? `bulkhead "${this.policy}" is full, call rejected`
-      : `call waited too long for a permit of bulkhead "${this.policy}", rejected`
-  }
-}
+export const BulkheadRejectedError = errors.BulkheadRejectedError
+
+/**
+ * @category errors
+ * @since 0.1.0
+ */
+export type BulkheadRejectedError = errors.BulkheadRejectedError
 
 /**
  * Checks whether a value is a {@link BulkheadRejectedError}.
@@ -248,4 +245,4 @@ export class BulkheadRejectedError extends TaggedError("BulkheadRejectedError")<
  * @category guards
  * @since 0.1.0
  */
-export const isBulkheadRejectedError = (u: unknown): u is BulkheadRejectedError => u instanceof BulkheadRejectedError
+export const isBulkheadRejectedError: (u: unknown) => u is BulkheadRejectedError = errors.isBulkheadRejectedError

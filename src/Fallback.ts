@@ -20,7 +20,7 @@ import { emit } from "./internal/events.ts"
 import * as internal from "./internal/fallback.ts"
 import * as Lru from "./internal/lru.ts"
 import * as validate from "./internal/validate.ts"
-import { TaggedError } from "./internal/errors.ts"
+import * as errors from "./internal/errors.ts"
 
 const LastKnownGoodTypeId = "~effect-resilience/Fallback/LastKnownGood"
 
@@ -148,14 +148,13 @@ export const orElse: {
  * @category errors
  * @since 0.1.0
  */
-export class FallbackChainError<out E = unknown> extends TaggedError("FallbackChainError")<{
-  readonly policy: string
-  readonly failures: ReadonlyArray<E>
-}> {
-  override get message(): string {
-    return `all ${this.failures.length} alternatives of "${this.policy}" failed`
-  }
-}
+export const FallbackChainError = errors.FallbackChainError
+
+/**
+ * @category errors
+ * @since 0.1.0
+ */
+export type FallbackChainError<E = unknown> = errors.FallbackChainError<E>
 
 /**
  * Checks whether a value is a {@link FallbackChainError}.
@@ -170,7 +169,7 @@ export class FallbackChainError<out E = unknown> extends TaggedError("FallbackCh
  * @category guards
  * @since 0.1.0
  */
-export const isFallbackChainError = (u: unknown): u is FallbackChainError => u instanceof FallbackChainError
+export const isFallbackChainError: (u: unknown) => u is FallbackChainError = errors.isFallbackChainError
 
 /**
  * Options of {@link chain}.

@@ -21,7 +21,7 @@ import { dualPrepared } from "./internal/dual.ts"
 import { emit } from "./internal/events.ts"
 import * as internal from "./internal/loadShedder.ts"
 import * as validate from "./internal/validate.ts"
-import { TaggedError } from "./internal/errors.ts"
+import * as errors from "./internal/errors.ts"
 
 const TypeId = "~effect-resilience/LoadShedder"
 
@@ -323,14 +323,13 @@ export const isLoadShedder = (u: unknown): u is LoadShedder => Predicate.hasProp
  * @category errors
  * @since 0.1.0
  */
-export class LoadShedError extends TaggedError("LoadShedError")<{
-  readonly policy: string
-  readonly priority: Priority
-}> {
-  override get message(): string {
-    return `load shedder "${this.policy}" shed a ${this.priority} call under load`
-  }
-}
+export const LoadShedError = errors.LoadShedError
+
+/**
+ * @category errors
+ * @since 0.1.0
+ */
+export type LoadShedError = errors.LoadShedError
 
 /**
  * Checks whether a value is a {@link LoadShedError}.
@@ -345,4 +344,4 @@ export class LoadShedError extends TaggedError("LoadShedError")<{
  * @category guards
  * @since 0.1.0
  */
-export const isLoadShedError = (u: unknown): u is LoadShedError => u instanceof LoadShedError
+export const isLoadShedError: (u: unknown) => u is LoadShedError = errors.isLoadShedError

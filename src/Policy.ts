@@ -68,6 +68,23 @@ export const RateLimitedError = rateLimit.RateLimitedError
 export type RateLimitedError = rateLimit.RateLimitedError
 
 /**
+ * Checks whether a value is a {@link RateLimitedError}.
+ *
+ * @example
+ * ```ts
+ * import { Duration } from "effect"
+ * import { Policy } from "effect-resilience"
+ *
+ * Policy.isRateLimitedError(new Policy.RateLimitedError({ policy: "api", retryAfter: Duration.seconds(1), limit: 10 })) // true
+ * Policy.isRateLimitedError(new Error("x")) // false
+ * ```
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isRateLimitedError: (u: unknown) => u is RateLimitedError = rateLimit.isRateLimitedError
+
+/**
  * Options of {@link make}. Every block is optional; a policy with none of
  * them is a passthrough.
  *

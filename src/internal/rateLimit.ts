@@ -7,7 +7,7 @@ import { Duration, Effect } from "effect"
 import { RateLimiter } from "effect/persistence"
 import type { InvalidConfigError } from "../Errors.ts"
 import { ResilienceEvent } from "../Events.ts"
-import { TaggedError } from "./errors.ts"
+import { guard, TaggedError } from "./errors.ts"
 import { emit } from "./events.ts"
 import type { Wrap } from "./policy.ts"
 import * as rateLimitStore from "./rateLimitStore.ts"
@@ -51,6 +51,8 @@ export class RateLimitedError extends TaggedError("RateLimitedError")<{
     return `rate limit of ${this.limit} calls of "${this.policy}" exceeded, retry after ${Duration.format(this.retryAfter)}`
   }
 }
+
+export const isRateLimitedError = guard<RateLimitedError>("RateLimitedError")
 
 export const make: (name: string, options: RateLimitOptions) => Effect.Effect<Wrap, InvalidConfigError> =
   Effect.fnUntraced(function*(name: string, options: RateLimitOptions) {
