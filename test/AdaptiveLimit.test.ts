@@ -8,11 +8,7 @@ import * as Gradient2 from "../src/internal/adaptiveLimitGradient2.ts"
 import * as Window from "../src/internal/adaptiveLimitWindow.ts"
 import * as defaults from "../src/internal/defaults.ts"
 import { simulate, table } from "./AdaptiveLimitSim.ts"
-import { throwsInvalid } from "./helpers.ts"
-
-const settle = Effect.gen(function*() {
-  for (let i = 0; i < 20; i++) yield* Effect.yieldNow
-})
+import { settle, throwsInvalid } from "./helpers.ts"
 
 const sample = (rttMillis: number, inFlight: number, dropped = false, atMillis = 0) => ({
   rttMillis,
@@ -263,7 +259,7 @@ describe("AdaptiveLimit: admission", () => {
       ])
       if (Exit.isFailure(exit)) {
         const error = exit.cause.reasons[0]
-        assert.isTrue(error?._tag === "Fail" && AdaptiveLimit.isAdaptiveLimitRejectedError(error.error))
+        assert.deepStrictEqual([error?._tag, error?._tag === "Fail" && AdaptiveLimit.isAdaptiveLimitRejectedError(error.error)], ["Fail", true])
         if (error?._tag === "Fail") {
           assert.strictEqual(
             (error.error as Error).message,
