@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Exit, Fiber, Ref } from "effect"
 import { TestClock } from "effect/testing"
 import { Events, Idempotency } from "../src/index.ts"
-import { failsInvalid, settle } from "./helpers.ts"
+import { countdown, failsInvalid, settle } from "./helpers.ts"
 import * as machine from "../src/internal/idempotency.ts"
 
 /** A counter of runs and an effect that counts a run and returns `value`. */
@@ -17,14 +17,16 @@ describe("Idempotency: coalescing", () => {
     Effect.gen(function*() {
       const guard = yield* Idempotency.make({ name: "scoring", ttl: "1 minute", capacity: 100 })
       const { run, runs } = yield* counted
-      const slow = (key: string) => Effect.andThen(Effect.sleep("1 second"), run(`scored:${key}`))
+      // every call arrives once: 10 runs start, 990 duplicates join them
+      const arrivals = yield* countdown(1000)
+      const slow = (key: string) => Effect.andThen(arrivals.arrive, Effect.andThen(Effect.sleep("1 second"), run(`scored:${key}`)))
       const calls = Array.from({ length: 1000 }, (_, i) => `key-${i % 10}`)
       const events: Array<Events.ResilienceEvent> = []
       const fiber = yield* Effect.forEach(calls, (key) => guard.execute(slow(key), key), { concurrency: "unbounded" }).pipe(
-        Events.withListener((e) => Effect.sync(() => void events.push(e))),
+        Events.withListener((e) => Effect.andThen(Effect.sync(() => void events.push(e)), arrivals.arrive)),
         Effect.forkChild
       )
-      yield* settle
+      yield* arrivals.arrived
       yield* TestClock.adjust("1 second")
       const results = yield* Fiber.join(fiber)
       assert.strictEqual(yield* runs, 10)
