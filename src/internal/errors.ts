@@ -6,6 +6,9 @@
 import { Data, Duration, Predicate } from "effect"
 import type { Priority } from "../Events.ts"
 
+/** The mark of the library's errors; its value is the error's tag. */
+const TypeId = "~effect-resilience/Error"
+
 /**
  * `Data.TaggedError` for the library's own errors. Two differences, both for
  * the reader of a log:
@@ -35,8 +38,6 @@ export const TaggedError = <Tag extends string>(tag: Tag): ReturnType<typeof Dat
   Object.defineProperty(Base.prototype, TypeId, { value: tag })
   return Base as unknown as ReturnType<typeof Data.TaggedError<Tag>>
 }
-
-const TypeId = "~effect-resilience/Error"
 
 /**
  * The one kind of guard of every error of the library: an error made by
