@@ -14,6 +14,7 @@
  * @since 0.1.0
  */
 import { Context, Duration, Effect, Layer, Predicate } from "effect"
+import { dual } from "effect/Function"
 import type { InvalidConfigError } from "./Errors.ts"
 import { ResilienceEvent } from "./Events.ts"
 import * as internal from "./internal/bulkhead.ts"
@@ -182,6 +183,29 @@ export const layer = <I>(
   tag: Context.Key<I, Bulkhead>,
   options: BulkheadOptions
 ): Layer.Layer<I, InvalidConfigError> => Layer.effect(tag, make(options))
+
+/**
+ * Runs an effect through a bulkhead: `Bulkhead.execute(effect, bulkhead)` or
+ * `effect.pipe(Bulkhead.execute(bulkhead))`, the same as
+ * `bulkhead.execute(effect)`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Bulkhead } from "effect-resilience"
+ *
+ * declare const bulkhead: Bulkhead.Bulkhead
+ *
+ * const guarded = Effect.succeed(1).pipe(Bulkhead.execute(bulkhead))
+ * ```
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const execute: {
+  (bulkhead: Bulkhead): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | BulkheadRejectedError, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, bulkhead: Bulkhead): Effect.Effect<A, E | BulkheadRejectedError, R>
+} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, bulkhead: Bulkhead) => bulkhead.execute(self))
 
 /**
  * Checks whether a value is a {@link Bulkhead}.

@@ -4,12 +4,9 @@ import { TestClock } from "effect/testing"
 import { Bulkhead, Errors, Events, LoadShedder } from "../src/index.ts"
 import * as defaults from "../src/internal/defaults.ts"
 import * as machine from "../src/internal/loadShedder.ts"
+import { settle } from "./helpers.ts"
 
 type Priority = LoadShedder.Priority
-
-const settle = Effect.gen(function*() {
-  for (let i = 0; i < 20; i++) yield* Effect.yieldNow
-})
 
 /** Forks one call of `priority` that holds its slot for `millis`, and returns its exit later. */
 const hold = (shedder: LoadShedder.LoadShedder, priority: Priority, millis = 1000) =>
