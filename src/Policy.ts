@@ -212,8 +212,8 @@ export interface Policy<F = never> {
  * @category constructors
  * @since 0.1.0
  */
-export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy<F>, InvalidConfigError, Scope> =>
-  Effect.gen(function*() {
+export const make: <F = never>(options: PolicyOptions<F>) => Effect.Effect<Policy<F>, InvalidConfigError, Scope> =
+  Effect.fnUntraced(function*<F>(options: PolicyOptions<F>) {
     const name = yield* validate.attempt(() => checkOptions(options))
     const classify = yield* validate.attempt(() => classifyInternal.make("Policy.make", "classify", options.classify))
     const stages: Array<internal.Stage> = []
