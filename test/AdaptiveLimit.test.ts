@@ -8,11 +8,7 @@ import * as Gradient2 from "../src/internal/adaptiveLimitGradient2.ts"
 import * as Window from "../src/internal/adaptiveLimitWindow.ts"
 import * as defaults from "../src/internal/defaults.ts"
 import { baseMillis, limitOverTime, summaryTable, table } from "../scenarios/adaptiveLimit.ts"
-import { throwsInvalid } from "./helpers.ts"
-
-const settle = Effect.gen(function*() {
-  for (let i = 0; i < 20; i++) yield* Effect.yieldNow
-})
+import { settle, throwsInvalid } from "./helpers.ts"
 
 const sample = (rttMillis: number, inFlight: number, dropped = false, atMillis = 0) => ({
   rttMillis,
@@ -30,6 +26,7 @@ describe("AdaptiveLimit: defaults", () => {
   // Netflix concurrency-limits' AIMDLimit, Gradient2Limit and WindowedLimit builders.
   it("are Netflix concurrency-limits' defaults", () => {
     assert.deepStrictEqual(defaults.adaptiveLimit, {
+      name: "adaptive-limit",
       aimd: { initialLimit: 20, minLimit: 20, maxLimit: 200, backoffRatio: 0.9, timeoutMillis: 5_000, windowMillis: 0 },
       gradient2: {
         initialLimit: 20,
@@ -262,7 +259,7 @@ describe("AdaptiveLimit: admission", () => {
       ])
       if (Exit.isFailure(exit)) {
         const error = exit.cause.reasons[0]
-        assert.isTrue(error?._tag === "Fail" && AdaptiveLimit.isAdaptiveLimitRejectedError(error.error))
+        assert.deepStrictEqual([error?._tag, error?._tag === "Fail" && AdaptiveLimit.isAdaptiveLimitRejectedError(error.error)], ["Fail", true])
         if (error?._tag === "Fail") {
           assert.strictEqual(
             (error.error as Error).message,

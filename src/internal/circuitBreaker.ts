@@ -20,7 +20,8 @@ import type {
   Transition,
   TripPolicy
 } from "../CircuitBreaker.ts"
-import { CircuitBreakerStore, CircuitOpenError } from "../CircuitBreaker.ts"
+import { CircuitBreakerStore } from "./circuitBreakerStore.ts"
+import { CircuitOpenError } from "./errors.ts"
 import { ResilienceEvent, ResilienceEvents } from "../Events.ts"
 import type { InvalidConfigError } from "../Errors.ts"
 import * as classify from "./classify.ts"

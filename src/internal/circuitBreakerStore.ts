@@ -14,7 +14,7 @@
  * store's layer merges the shared state back into the views (docs/circuit-breaker.md,
  * "Stores").
  */
-import { Effect } from "effect"
+import { Context, Effect } from "effect"
 import * as machine from "./circuitBreakerMachine.ts"
 import type { Window } from "./circuitBreakerWindow.ts"
 
@@ -151,3 +151,8 @@ export const makeMemoryTable = (options: TableOptions): Table => {
 export const memory = {
   table: (options: TableOptions): Effect.Effect<Table> => Effect.sync(() => makeMemoryTable(options))
 }
+
+/** The store service, here so that the breaker reads it without importing the public module (which re-exports it). */
+export class CircuitBreakerStore extends Context.Service<CircuitBreakerStore, {
+  readonly table: (options: TableOptions) => Effect.Effect<Table>
+}>()("effect-resilience/CircuitBreaker/Store") {}
