@@ -39,6 +39,14 @@ const TypeId = "~effect-resilience/Policy"
  * Options of {@link rateLimit}: Effect's own `effect/persistence`
  * `RateLimiter` does the counting (memory store by default).
  *
+ * @example
+ * ```ts
+ * import { Policy } from "effect-resilience"
+ *
+ * const rateLimit: Policy.RateLimitOptions = { limit: 100, window: "1 second" }
+ * const policy = Policy.make({ name: "geocoder", rateLimit })
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -88,6 +96,21 @@ export const isRateLimitedError: (u: unknown) => u is RateLimitedError = rateLim
 /**
  * Options of {@link make}. Every block is optional; a policy with none of
  * them is a passthrough.
+ *
+ * @example
+ * ```ts
+ * import { Backoff, CircuitBreaker, Policy } from "effect-resilience"
+ *
+ * const options: Policy.PolicyOptions = {
+ *   name: "inventory",
+ *   timeout: "1 second",
+ *   totalTimeout: "5 seconds",
+ *   retry: { maxAttempts: 3, backoff: Backoff.exponential({ base: "100 millis", jitter: "full" }) },
+ *   circuitBreaker: { policy: CircuitBreaker.consecutive(5), resetTimeout: "30 seconds" },
+ *   bulkhead: { maxConcurrent: 20, maxQueue: 100 }
+ * }
+ * const policy = Policy.make(options)
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -153,6 +176,17 @@ export interface PolicyOptions<F = never> {
  * Every error a policy itself can produce (the call's own errors pass
  * through beside them).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Policy } from "effect-resilience"
+ *
+ * declare const call: Effect.Effect<string, Policy.PolicyError>
+ *
+ * // Every rejection carries the policy that made it.
+ * const handled = call.pipe(Effect.catch((e: Policy.PolicyError) => Effect.succeed(`${e._tag} from ${e.policy}`)))
+ * ```
+ *
  * @category errors
  * @since 0.1.0
  */
@@ -165,6 +199,18 @@ export type PolicyError =
 
 /**
  * A composed policy.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Policy } from "effect-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const policy: Policy.Policy = yield* Policy.make({ name: "search", timeout: "1 second", retry: { maxAttempts: 3 } })
+ *   return Policy.describe(policy)
+ * })
+ * console.log(await Effect.runPromise(Effect.scoped(program))) // => ["retry", "timeout"]
+ * ```
  *
  * @category models
  * @since 0.1.0
