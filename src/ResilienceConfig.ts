@@ -1,30 +1,14 @@
 /**
  * Named policies from a config file (YAML or JSON), an object or environment
- * variables. An `effect/Schema` checks the structure and decodes each policy
- * straight into `Policy.PolicyOptions`, the options `Policy.make` takes; the
- * constructors check every range, and their errors name the config path.
- *
- * Two shapes are accepted, in the same document if need be:
- *
- * - the **native** shape: `profile` + `policies: { <name>: { timeout, retry,
- *   circuitBreaker, bulkhead, hedge, rateLimit } }`, durations written with
- *   their unit ("5 seconds");
- * - the **legacy** (seed) shape: `circuit_breakers`, `retry_policies` and
- *   `timeouts` sections keyed by name, durations in seconds.
- *
- * A native policy starts from a built-in profile (`balanced` unless the
- * document or the policy names another) and overrides it field by field.
- * Every mistake (wrong type, out-of-range value, unknown key, unparsable
- * duration, unknown profile, bad syntax) fails with a
- * {@link ResilienceConfigError} naming the path, the value found and what is
- * allowed; all mistakes of a document are reported at once.
- *
+ * variables, in the native shape (`profile` + `policies`) or the legacy one
+ * (`circuit_breakers`, `retry_policies`, `timeouts`). An `effect/Schema`
+ * checks the structure and decodes each policy into `Policy.PolicyOptions`;
+ * the constructors check every range, and their errors name the config path.
  * See docs/configuration.md.
  *
  * @since 0.1.0
  */
 import { ConfigProvider, Context, Effect, Layer, Predicate, Result } from "effect"
-import type { InvalidConfigError } from "./Errors.ts"
 import * as decoding from "./internal/configDecode.ts"
 import * as env from "./internal/configEnv.ts"
 import type { IssueKind as InternalIssueKind, RawIssue } from "./internal/configIssues.ts"
@@ -36,13 +20,8 @@ import * as defaults from "./internal/defaults.ts"
 import { TaggedError } from "./internal/errors.ts"
 import * as Policy from "./Policy.ts"
 
-// -----------------------------------------------------------------------------
-// models
-// -----------------------------------------------------------------------------
-
 /**
- * The name of a built-in profile (their numbers: docs/configuration.md,
- * "Profiles"). `none` adds no blocks: a policy has only what it writes.
+ * The name of a built-in profile (docs/configuration.md, "Profiles"); `none` adds no blocks.
  *
  * @example
  * ```ts
@@ -71,20 +50,15 @@ export type ProfileName = schema.ProfileName
  */
 export const profileNames: ReadonlyArray<ProfileName> = schema.profileNames
 
-const DocumentTypeId = decoding.DocumentTypeId
-
 /**
- * A decoded config: the profile in force and every policy by name. Build one
- * with {@link decode}, {@link parse}, {@link load} or {@link fromEnv}.
+ * A decoded config: the profile in force and every policy by name.
  *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
  *
- * const names = ResilienceConfig.decode({ timeouts: { database_query: 10 } }).pipe(
- *   Effect.map((document) => Object.keys(document.policies)) // ["database_query"]
- * )
+ * const names = Effect.map(ResilienceConfig.decode({ timeouts: { db: 10 } }), (d) => Object.keys(d.policies)) // ["db"]
  * ```
  *
  * @category models
@@ -93,10 +67,8 @@ const DocumentTypeId = decoding.DocumentTypeId
 export type Document = decoding.Document
 
 /**
- * One configured policy, decoded: `Policy.PolicyOptions` whose blocks are
- * options (a built `Backoff` and trip policy inside, durations as
- * `Duration`), ready for `Policy.make`. Profile and block defaults are
- * merged in; an absent block is not applied.
+ * One configured policy: `Policy.PolicyOptions` (a built `Backoff` and trip
+ * policy inside, durations as `Duration`), profile and block defaults merged in.
  *
  * @example
  * ```ts
@@ -127,7 +99,7 @@ export type Entry = decoding.Entry
  * @category guards
  * @since 0.1.0
  */
-export const isDocument = (u: unknown): u is Document => Predicate.hasProperty(u, DocumentTypeId)
+export const isDocument = (u: unknown): u is Document => Predicate.hasProperty(u, decoding.DocumentTypeId)
 
 /** The written form of a block: every field optional (the profile and block defaults fill the rest). */
 type Written<T> = T extends ReadonlyArray<any> ? T : T extends object ? { readonly [K in keyof T]?: Written<T[K]> } : T
@@ -135,20 +107,14 @@ type Written<T> = T extends ReadonlyArray<any> ? T : T extends object ? { readon
 type PolicyEncoded = typeof schema.PolicySchema.Encoded
 
 /**
- * A native policy as written: every field optional (the profile fills the
- * blocks it has), durations as strings with a unit, `false` to drop a block
- * the profile would add.
+ * A native policy as written: every field optional, durations as strings with
+ * a unit, `false` to drop a block the profile would add.
  *
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
  *
- * const scoring: ResilienceConfig.PolicyInput = {
- *   profile: "aggressive",
- *   timeout: "2 seconds",
- *   retry: { maxAttempts: 4 },
- *   bulkhead: false
- * }
+ * const scoring: ResilienceConfig.PolicyInput = { profile: "aggressive", retry: { maxAttempts: 4 }, bulkhead: false }
  * ```
  *
  * @category models
@@ -160,8 +126,8 @@ export type PolicyInput =
   & { readonly [K in schema.BlockKey]?: false | Written<PolicyEncoded[K]> }
 
 /**
- * A config document as written, in the native shape, the legacy shape, or
- * both. Legacy durations are numbers of seconds (or duration strings).
+ * A config document as written, native, legacy or both. Legacy durations are
+ * numbers of seconds (or duration strings).
  *
  * @example
  * ```ts
@@ -169,7 +135,6 @@ export type PolicyInput =
  *
  * const input: ResilienceConfig.DocumentInput = {
  *   circuit_breakers: { kafka_producer: { failure_threshold: 5, success_threshold: 2, timeout: 60 } },
- *   retry_policies: { kafka: { max_retries: 3, initial_delay: 1.0, backoff_factor: 2.0, max_delay: 30.0 } },
  *   timeouts: { database_query: 10 }
  * }
  * ```
@@ -177,19 +142,15 @@ export type PolicyInput =
  * @category models
  * @since 0.1.0
  */
-export type DocumentInput =
-  & Omit<typeof schema.DocumentShape.Encoded, "policies">
-  & { readonly policies?: Readonly<Record<string, PolicyInput>> }
-
-// -----------------------------------------------------------------------------
-// errors
-// -----------------------------------------------------------------------------
+export type DocumentInput = typeof schema.Legacy.Encoded & {
+  readonly profile?: ProfileName
+  readonly policies?: Readonly<Record<string, PolicyInput>>
+}
 
 /**
- * What went wrong: `type`, `value` (out of range, unparsable, not allowed),
- * `missing`, `unknown-key` (with a "did you mean"), `unknown-policy`,
- * `conflict` (a name both native and legacy), `syntax`, `read`, `source`
- * (the `ConfigProvider` failed). See docs/configuration.md, "Errors".
+ * What went wrong (docs/configuration.md, "Errors"): `type`, `value`,
+ * `missing`, `unknown-key`, `unknown-policy`, `conflict` (a name both native
+ * and legacy), `syntax`, `read`, `source` (the `ConfigProvider` failed).
  *
  * @example
  * ```ts
@@ -204,10 +165,8 @@ export type DocumentInput =
 export type IssueKind = InternalIssueKind
 
 /**
- * One problem in a config: where (`path`, e.g.
- * `circuit_breakers.kafka_producer.failure_threshold`, or the environment
- * variable name), the value found there (`undefined` when missing) and what
- * is allowed.
+ * One problem in a config: where (`path`, or the environment variable), the
+ * value found there (`undefined` when missing) and what is allowed.
  *
  * @example
  * ```ts
@@ -232,23 +191,18 @@ export interface ConfigIssue {
 }
 
 /**
- * The config is invalid (or cannot be read). `issues` lists every problem
- * found; `kind`, `path`, `value` and `expected` repeat the first one, and
- * `source` names the file or `"environment"` when there is one.
+ * The config is invalid or cannot be read. `issues` lists every problem;
+ * `kind`, `path`, `value` and `expected` repeat the first, and `source` names
+ * the file or `"environment"` when there is one.
  *
- * **Example** (Reporting a typo)
- *
+ * @example
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
  *
- * const program = ResilienceConfig.decode({
- *   circuit_breakers: { kafka_producer: { failure_treshold: 5 } }
- * }).pipe(
+ * const message = ResilienceConfig.decode({ circuit_breakers: { kafka: { failure_treshold: 5 } } }).pipe(
  *   Effect.catchTag("ResilienceConfigError", (error) => Effect.succeed(error.message))
- * )
- * // "circuit_breakers.kafka_producer.failure_treshold: unknown key, expected one of
- * //  failure_threshold, success_threshold, timeout (did you mean "failure_threshold"?)"
+ * ) // "circuit_breakers.kafka.failure_treshold: unknown key, ... (did you mean "failure_threshold"?)"
  * ```
  *
  * @category errors
@@ -271,24 +225,20 @@ export class ResilienceConfigError extends TaggedError("ResilienceConfigError")<
   }
 }
 
+const labels: Partial<Record<IssueKind, string>> = {
+  missing: "missing",
+  "unknown-key": "unknown key",
+  "unknown-policy": "no such policy",
+  conflict: "defined twice",
+  read: "cannot read the file"
+}
+
 const formatIssue = (issue: ConfigIssue): string => {
   const at = issue.path === "" ? "" : `${issue.path}: `
-  switch (issue.kind) {
-    case "missing":
-      return `${at}missing, expected ${issue.expected}`
-    case "unknown-key":
-      return `${at}unknown key, expected ${issue.expected}`
-    case "unknown-policy":
-      return `${at}no such policy, expected ${issue.expected}`
-    case "conflict":
-      return `${at}defined twice, expected ${issue.expected}`
-    case "read":
-      return `${at}cannot read the file, expected ${issue.expected}`
-    default:
-      return issue.value === undefined
-        ? `${at}expected ${issue.expected}`
-        : `${at}expected ${issue.expected}, got ${describeValue(issue.value)}`
-  }
+  const label = labels[issue.kind]
+  return label !== undefined
+    ? `${at}${label}, expected ${issue.expected}`
+    : `${at}expected ${issue.expected}${issue.value === undefined ? "" : `, got ${describeValue(issue.value)}`}`
 }
 
 /**
@@ -307,41 +257,29 @@ const formatIssue = (issue: ConfigIssue): string => {
 export const isResilienceConfigError = (u: unknown): u is ResilienceConfigError =>
   Predicate.isTagged(u, "ResilienceConfigError")
 
-/** The error of a list of issues; `path` renders their segments (an environment variable, or `a.b[0]`). */
-const fromRaw = (
+/** The error of a list of issues; `path` renders their segments (`a.b[0]`, or an environment variable). */
+const fail = (
   raw: ReadonlyArray<RawIssue>,
   source: string | undefined,
   path: (issue: RawIssue) => string = (issue) => formatPath(issue.segments)
-): ResilienceConfigError => {
+): Effect.Effect<never, ResilienceConfigError> => {
   const issues = raw.map((issue) => ({ kind: issue.kind, path: path(issue), value: issue.value, expected: issue.expected }))
-  return new ResilienceConfigError({ ...issues[0]!, issues, source })
+  return Effect.fail(new ResilienceConfigError({ ...issues[0]!, issues, source }))
 }
 
-// -----------------------------------------------------------------------------
-// decoding
-// -----------------------------------------------------------------------------
+const decodeFrom = (input: unknown, source: string | undefined): Effect.Effect<Document, ResilienceConfigError> =>
+  Effect.flatMap(decoding.decode(input), (result) => Result.isSuccess(result) ? Effect.succeed(result.success) : fail(result.failure, source))
 
 /**
- * Validates and normalizes a config document already in memory (an object
- * from code, or the result of your own parser).
+ * Validates and decodes a config document already in memory; `null` and
+ * `undefined` are an empty document. Every problem is reported in one error.
  *
- * **Details**
- *
- * `null` and `undefined` are an empty document. Native policies are merged
- * over their profile; legacy entries are mapped as they are
- * (`max_retries: 3` means `maxAttempts: 4`). Every problem is reported in one
- * `ResilienceConfigError`.
- *
- * **Example** (The seed shape)
- *
+ * @example
  * ```ts
- * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
  *
  * const document = ResilienceConfig.decode({
- *   circuit_breakers: { kafka_producer: { failure_threshold: 5, success_threshold: 2, timeout: 60 } },
- *   retry_policies: { kafka: { max_retries: 3, initial_delay: 1.0, backoff_factor: 2.0, max_delay: 30.0 } },
- *   timeouts: { database_query: 10 }
+ *   retry_policies: { kafka: { max_retries: 3, initial_delay: 1.0, backoff_factor: 2.0, max_delay: 30.0 } }
  * })
  * ```
  *
@@ -349,15 +287,10 @@ const fromRaw = (
  * @since 0.1.0
  */
 export const decode = (input: unknown): Effect.Effect<Document, ResilienceConfigError> =>
-  Effect.suspend(() => decodeWith(input, undefined))
-
-const decodeWith = (input: unknown, source: string | undefined): Effect.Effect<Document, ResilienceConfigError> =>
-  Effect.flatMap(decoding.decode(input), (result) =>
-    Result.isSuccess(result) ? Effect.succeed(result.success) : Effect.fail(fromRaw(result.failure, source)))
+  Effect.suspend(() => decodeFrom(input, undefined))
 
 /**
- * The text formats {@link parse} and {@link load} read. YAML is a superset of
- * JSON, so `"yaml"` reads JSON too; `"json"` is strict.
+ * The text formats {@link parse} and {@link load} read: `"yaml"` (JSON too) or strict `"json"`.
  *
  * @example
  * ```ts
@@ -371,49 +304,33 @@ const decodeWith = (input: unknown, source: string | undefined): Effect.Effect<D
  */
 export type Format = InternalFormat
 
+const parseFrom = (text: string, format: Format, source: string | undefined): Effect.Effect<Document, ResilienceConfigError> =>
+  Effect.suspend(() => {
+    const parsed = parseText(text, format)
+    return Result.isSuccess(parsed) ? decodeFrom(parsed.success, source) : fail(parsed.failure, source)
+  })
+
 /**
  * Parses YAML (default) or JSON text, then {@link decode}s it. A syntax error
- * is a `ResilienceConfigError` of kind `syntax` with the line and column.
+ * is an issue of kind `syntax` with the line and column.
  *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
  *
- * const document = ResilienceConfig.parse(`
- * profile: balanced
- * policies:
- *   scoring:
- *     timeout: 2 seconds
- *     retry: { maxAttempts: 4 }
- * `)
+ * const document = ResilienceConfig.parse("policies:\n  scoring:\n    timeout: 2 seconds\n")
  * ```
  *
  * @category decoding
  * @since 0.1.0
  */
 export const parse = (text: string, format: Format = "yaml"): Effect.Effect<Document, ResilienceConfigError> =>
-  Effect.suspend(() => parseWith(text, format, undefined))
-
-const parseWith = (
-  text: string,
-  format: Format,
-  source: string | undefined
-): Effect.Effect<Document, ResilienceConfigError> => {
-  const parsed = parseText(text, format)
-  return Result.isSuccess(parsed) ? decodeWith(parsed.success, source) : Effect.fail(fromRaw(parsed.failure, source))
-}
-
-const formatOf = (path: string): Format => (path.toLowerCase().endsWith(".json") ? "json" : "yaml")
+  parseFrom(text, format, undefined)
 
 /**
- * Reads a config file and decodes it. The format comes from the extension
- * (`.json` is JSON, anything else YAML) unless given. Errors name the file in
- * `source`; a file that cannot be read is an error of kind `read`.
- *
- * **Details**
- *
- * Uses `node:fs/promises` (loaded on first use), so it needs Node (>= 20) or
- * a runtime that provides that module; {@link parse} works anywhere.
+ * Reads a config file (with `node:fs/promises`, loaded on first use) and
+ * decodes it: `.json` is JSON, anything else YAML, unless `format` says.
+ * Errors name the file in `source`.
  *
  * @example
  * ```ts
@@ -429,27 +346,25 @@ export const load = (
   path: string,
   options?: { readonly format?: Format | undefined }
 ): Effect.Effect<Document, ResilienceConfigError> =>
-  Effect.tryPromise({
-    try: () => import("node:fs/promises").then((fs) => fs.readFile(path, "utf8")),
-    catch: (cause) =>
-      fromRaw([{
+  Effect.tryPromise(() => import("node:fs/promises").then((fs) => fs.readFile(path, "utf8"))).pipe(
+    Effect.catch(({ cause }) =>
+      fail([{
         kind: "read",
         segments: [],
         value: path,
         expected: `a readable file (${cause instanceof Error ? cause.message : String(cause)})`
       }], path)
-  }).pipe(Effect.flatMap((text) => parseWith(text, options?.format ?? formatOf(path), path)))
+    ),
+    Effect.flatMap((text) => parseFrom(text, options?.format ?? (path.toLowerCase().endsWith(".json") ? "json" : "yaml"), path))
+  )
 
 /**
- * Reads a native config from environment variables, through the current
- * `ConfigProvider` (by default `process.env`): `RESILIENCE_PROFILE` and
- * `RESILIENCE_POLICIES_<NAME>_<FIELD>`, FIELD the field path in CONSTANT_CASE
- * as the policy Schema defines it (`..._KAFKA_PRODUCER_RETRY_MAX_ATTEMPTS=4`,
- * `..._BULKHEAD=false`). Any other variable under the prefix is an error,
- * whose `path` is the variable. See docs/configuration.md.
+ * Reads a native config from environment variables through the current
+ * `ConfigProvider`: `RESILIENCE_PROFILE` and `RESILIENCE_POLICIES_<NAME>_<FIELD>`,
+ * FIELD the field path in CONSTANT_CASE (`..._KAFKA_RETRY_MAX_ATTEMPTS=4`,
+ * `..._KAFKA_BULKHEAD=false`). An issue's `path` is the variable.
  *
- * **Example** (From an explicit environment)
- *
+ * @example
  * ```ts
  * import { ConfigProvider, Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
@@ -470,26 +385,16 @@ export const fromEnv = (
 ): Effect.Effect<Document, ResilienceConfigError> =>
   Effect.gen(function*() {
     const prefix = options?.prefix ?? defaults.resilienceConfig.envPrefix
-    const source = "environment"
-    const provider = yield* ConfigProvider.ConfigProvider
-    const read = yield* env.read(provider, prefix).pipe(
-      Effect.mapError((error) =>
-        fromRaw([{ kind: "source", segments: [], value: undefined, expected: `a readable config source (${error.message})` }], source)
-      )
-    )
+    const read = yield* env.read(yield* ConfigProvider.ConfigProvider, prefix).pipe(Effect.catch((error) =>
+      fail([{ kind: "source", segments: [], value: undefined, expected: `a readable config source (${error.message})` }], "environment")
+    ))
     const decoded = yield* decoding.decode(read.raw)
     const issues = [...read.issues, ...(Result.isFailure(decoded) ? decoded.failure : [])]
-    if (Result.isFailure(decoded) || issues.length > 0) {
-      // an unknown variable is its own path; a document path is the variable that sets it
-      return yield* Effect.fail(fromRaw(issues, source, (issue) =>
-        read.issues.includes(issue) ? String(issue.segments[0]) : env.variableOf(prefix, issue.segments)))
-    }
-    return decoded.success
+    if (Result.isSuccess(decoded) && issues.length === 0) return decoded.success
+    // an unknown variable is its own path; a document path is the variable that sets it
+    return yield* fail(issues, "environment", (issue) =>
+      read.issues.includes(issue) ? String(issue.segments[0]) : env.variableOf([prefix, ...issue.segments]))
   })
-
-// -----------------------------------------------------------------------------
-// service
-// -----------------------------------------------------------------------------
 
 /**
  * What the {@link ResilienceConfig} service offers.
@@ -513,19 +418,14 @@ export interface Service {
 }
 
 /**
- * The config of the running program, provided by {@link layer},
- * {@link layerFile} or {@link layerEnv}; `Policy.layerFromConfig` reads it.
+ * The config of the running program, provided by {@link layer}, {@link layerFile} or {@link layerEnv}.
  *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
  *
- * const timeout = Effect.gen(function*() {
- *   const config = yield* ResilienceConfig.ResilienceConfig
- *   const scoring = yield* config.policy("scoring")
- *   return scoring.timeout
- * })
+ * const names = Effect.map(Effect.service(ResilienceConfig.ResilienceConfig), (config) => config.names)
  * ```
  *
  * @category services
@@ -556,30 +456,24 @@ export const make = (document: Document): Service => {
     names,
     policy: (name) =>
       Effect.suspend(() => {
-        const spec = Object.hasOwn(document.policies, name) ? document.policies[name] : undefined
-        if (spec !== undefined) return Effect.succeed(spec)
+        if (Object.hasOwn(document.policies, name)) return Effect.succeed(document.policies[name]!)
         const hint = suggest(name, names)
         const expected = names.length === 0
           ? "a configured policy name (this config defines none)"
-          : `one of ${names.map((n) => JSON.stringify(n)).join(", ")}` +
-            (hint === undefined ? "" : ` (did you mean "${hint}"?)`)
-        return Effect.fail(fromRaw([{ kind: "unknown-policy", segments: ["policies", name], value: name, expected }], undefined))
+          : `one of ${names.map((n) => JSON.stringify(n)).join(", ")}${hint === undefined ? "" : ` (did you mean "${hint}"?)`}`
+        return fail([{ kind: "unknown-policy", segments: ["policies", name], value: name, expected }], undefined)
       })
   }
 }
 
 /**
- * Provides the config from a decoded {@link Document} or from an object in
- * the config's own shape (decoded when the layer is built).
+ * Provides the config from a decoded {@link Document}, or from an object in the config's shape.
  *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
  *
- * const ConfigTest = ResilienceConfig.layer({
- *   profile: "none",
- *   policies: { scoring: { timeout: "100 millis" } }
- * })
+ * const ConfigTest = ResilienceConfig.layer({ profile: "none", policies: { scoring: { timeout: "100 millis" } } })
  * ```
  *
  * @category layers
@@ -643,10 +537,9 @@ export const policy = (name: string): Effect.Effect<Entry, ResilienceConfigError
   Effect.flatMap(Effect.service(ResilienceConfig), (config) => config.policy(name))
 
 /**
- * Provides a policy built from the named entry of the current
- * {@link ResilienceConfig}, for the life of the layer. The entry is already
- * `Policy.PolicyOptions`: this is `Policy.make` on it, and a constructor's
- * error names the config path (`policies.payments.circuitBreaker.successThreshold`).
+ * Provides the policy built by `Policy.make` from the named entry of the
+ * current {@link ResilienceConfig}; a constructor's error names the config
+ * path (`policies.payments.circuitBreaker.successThreshold`).
  *
  * @example
  * ```ts
@@ -670,9 +563,8 @@ export const layerPolicy = <I>(
   Layer.effect(
     tag,
     Effect.flatMap(policy(name), (options) =>
-      Effect.mapError(Policy.make(options), (error: InvalidConfigError) =>
-        {
+      Effect.catchTag(Policy.make(options), "InvalidConfigError", (error) => {
         const issue = decoding.constructorIssue(error)
-        return fromRaw([{ ...issue, segments: ["policies", name, ...issue.segments] }], undefined)
+        return fail([{ ...issue, segments: ["policies", name, ...issue.segments] }], undefined)
       }))
   )

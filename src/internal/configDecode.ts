@@ -1,20 +1,13 @@
 /**
- * The decoding pipeline of a config document:
- *
- * 1. the top level (profile, legacy sections, `policies` as a map), strict;
- * 2. the legacy sections become native policies (profile `none`);
- * 3. each policy is merged over its profile and the block defaults, in the
- *    config's own (encoded) form, then decoded by `PolicySchema` into
- *    `Policy.PolicyOptions` (backoff and trip policy built on the way);
- * 4. each policy is built once with `Policy.make`, so every range and
- *    cross-field rule is the constructors' own; its `InvalidConfigError`
- *    becomes an issue at the config path of the field it names;
- * 5. a name defined both natively and by a legacy section is a conflict.
- *
+ * The decoding of a config document: the top-level keys, the profile and the
+ * legacy sections (transformed into native policies) are decoded on their
+ * own; then each policy is merged over its profile and the block defaults in
+ * its written form, decoded by `PolicySchema` into `Policy.PolicyOptions`,
+ * and built once by `Policy.make`, so every range is the constructors' own.
  * Every issue of every step is collected, so one run reports them all.
  */
 import { Context, Effect, Result, Schema } from "effect"
-import { InvalidConfigError } from "../Errors.ts"
+import type { InvalidConfigError } from "../Errors.ts"
 import * as Policy from "../Policy.ts"
 import * as Registry from "../Registry.ts"
 import type { RawIssue } from "./configIssues.ts"
@@ -34,16 +27,13 @@ export interface Document {
   readonly policies: Readonly<Record<string, Entry>>
 }
 
-const decodeShape = Schema.decodeUnknownResult(schema.DocumentShape, schema.parseOptions)
-const decodePolicy = Schema.decodeUnknownResult(schema.PolicySchema, schema.parseOptions)
+const decodeKeys = Schema.decodeUnknownResult(schema.DocumentKeys, schema.parseOptions)
 const decodeProfile = Schema.decodeUnknownResult(schema.ProfileNameSchema, schema.parseOptions)
+const decodeLegacy = Schema.decodeUnknownResult(schema.Legacy, schema.parseOptions)
+const decodePolicy = Schema.decodeUnknownResult(schema.PolicySchema, schema.parseOptions)
 
-export const isPlainObject = (u: unknown): u is Readonly<Record<string, unknown>> =>
+const isPlainObject = (u: unknown): u is Readonly<Record<string, unknown>> =>
   typeof u === "object" && u !== null && !Array.isArray(u)
-
-// -----------------------------------------------------------------------------
-// merging over profiles
-// -----------------------------------------------------------------------------
 
 /** Objects merge key by key; an object of another `kind` replaces (a constant backoff takes no exponential factor). */
 const mergeDeep = (base: unknown, over: unknown): unknown => {
@@ -81,15 +71,11 @@ const resolvePolicy = (raw: unknown, profile: ProfileName): unknown => {
   return out
 }
 
-// -----------------------------------------------------------------------------
-// building
-// -----------------------------------------------------------------------------
-
 /**
  * An issue found in a policy, at the path where the field was written:
  * `policies.<name>.<field>`, or for a legacy policy its section's key
- * (`retry.backoff.max` is `retry_policies.<name>.max_delay`). The value is
- * the one written there.
+ * (`retry.backoff.max` is `retry_policies.<name>.max_delay`), with the value
+ * written there.
  */
 const place = (issue: RawIssue, name: string, legacy: boolean, resolved: unknown, document: unknown): RawIssue => {
   const where = legacy ? schema.legacyFields[issue.segments.join(".")] : undefined
@@ -106,74 +92,64 @@ export const constructorIssue = (error: InvalidConfigError): RawIssue => ({
   expected: error.expected
 })
 
-/**
- * Builds a policy with `Policy.make`, its constructors checking every range.
- * The build is thrown away (scoped), and kept out of any `PolicyRegistry`.
- */
-export const check = (options: Policy.PolicyOptions): Effect.Effect<InvalidConfigError | undefined> =>
+/** Builds a policy with `Policy.make`, thrown away at once and kept out of any `PolicyRegistry`. */
+const check = (options: Policy.PolicyOptions): Effect.Effect<InvalidConfigError | undefined> =>
   Policy.make(options).pipe(
     Effect.scoped,
     Effect.updateContext((context: Context.Context<never>) => Context.omit(Registry.PolicyRegistry)(context)),
     Effect.match({ onFailure: (error) => error, onSuccess: () => undefined })
   )
 
-// -----------------------------------------------------------------------------
-// decoding
-// -----------------------------------------------------------------------------
-
 /** The brand is not enumerable: a document logs and serializes as plain data. */
 const makeDocument = (profile: ProfileName, policies: Readonly<Record<string, Entry>>): Document =>
   Object.defineProperty({ profile, policies }, DocumentTypeId, { value: DocumentTypeId, enumerable: false }) as Document
 
-export const decode = (input: unknown): Effect.Effect<Result.Result<Document, ReadonlyArray<RawIssue>>> =>
-  Effect.gen(function*() {
-    const document = input === null || input === undefined ? {} : input
-    const issues: Array<RawIssue> = []
-    const shape = decodeShape(document)
-    if (Result.isFailure(shape)) issues.push(...fromSchemaIssue(shape.failure.issue, [], document))
-    const top = isPlainObject(document) ? document : {}
-    const profile: ProfileName = Result.isSuccess(shape) && shape.success.profile !== undefined
-      ? shape.success.profile
-      : (schema.profileNames as ReadonlyArray<unknown>).includes(top.profile) ? top.profile as ProfileName
-      : defaults.resilienceConfig.profile
-    const native = isPlainObject(top.policies) ? top.policies : {}
-    // the legacy sections on their own: a bad profile elsewhere does not hide their errors
-    const sections = Object.fromEntries(Object.entries(top).filter(([key]) => key !== "profile" && key !== "policies"))
-    const legacyShape = Result.isSuccess(shape) ? shape : decodeShape(sections)
-    const legacy = Result.isSuccess(legacyShape) ? schema.fromLegacy(legacyShape.success) : {}
+export const decode = Effect.fnUntraced(function*(input: unknown) {
+  const document = input ?? {}
+  const issues: Array<RawIssue> = []
+  const decoded = <A>(result: Result.Result<A, Schema.SchemaError>, prefix: ReadonlyArray<PropertyKey>): A | undefined => {
+    if (Result.isSuccess(result)) return result.success
+    issues.push(...fromSchemaIssue(result.failure.issue, prefix))
+    return undefined
+  }
+  decoded(decodeKeys(document), [])
+  const top = isPlainObject(document) ? document : {}
+  const profile = top.profile === undefined
+    ? defaults.resilienceConfig.profile
+    : decoded(decodeProfile(top.profile), ["profile"]) ?? defaults.resilienceConfig.profile
+  const native = isPlainObject(top.policies) ? top.policies : {}
+  const sections = Object.fromEntries(schema.legacyKeys.filter((key) => Object.hasOwn(top, key)).map((key) => [key, top[key]]))
+  const legacy = decoded(decodeLegacy(sections), []) ?? {}
 
-    const policies: Record<string, Entry> = {}
-    const entries = [
-      ...Object.entries(native).map(([name, raw]) => [name, raw, false] as const),
-      ...Object.entries(legacy).map(([name, raw]) => [name, { profile: "none", ...raw }, true] as const)
-    ]
-    for (const [name, raw, isLegacy] of entries) {
-      if (isLegacy && Object.hasOwn(native, name)) {
-        const sections = ["circuit_breakers", "retry_policies", "timeouts"].filter((s) => isPlainObject(top[s]) && Object.hasOwn(top[s], name))
-        issues.push({
-          kind: "conflict",
-          segments: ["policies", name],
-          value: name,
-          expected: `a name not also used in ${sections.join(", ")} (one policy, one definition)`
-        })
-        continue
-      }
-      let own = profile
-      if (isPlainObject(raw) && Object.hasOwn(raw, "profile")) {
-        const decoded = decodeProfile(raw.profile)
-        if (Result.isFailure(decoded)) issues.push(...fromSchemaIssue(decoded.failure.issue, ["policies", name, "profile"]))
-        else own = decoded.success
-      }
-      const resolved = resolvePolicy(raw, own)
-      const decoded = decodePolicy(resolved)
-      if (Result.isFailure(decoded)) {
-        issues.push(...fromSchemaIssue(decoded.failure.issue, [], resolved).map((i) => place(i, name, isLegacy, resolved, document)))
-        continue
-      }
-      const options: Entry = { name, ...decoded.success }
-      const error = yield* check(options)
-      if (error !== undefined) issues.push(place(constructorIssue(error), name, isLegacy, resolved, document))
-      else policies[name] = options
+  const policies: Record<string, Entry> = {}
+  const entries = [
+    ...Object.entries(native).map(([name, raw]) => [name, raw, false] as const),
+    ...Object.entries(legacy).map(([name, raw]) => [name, raw, true] as const)
+  ]
+  for (const [name, raw, isLegacy] of entries) {
+    if (isLegacy && Object.hasOwn(native, name)) {
+      const where = schema.legacyKeys.filter((s) => isPlainObject(top[s]) && Object.hasOwn(top[s], name))
+      issues.push({
+        kind: "conflict",
+        segments: ["policies", name],
+        value: name,
+        expected: `a name not also used in ${where.join(", ")} (one policy, one definition)`
+      })
+      continue
     }
-    return issues.length > 0 ? Result.fail(issues) : Result.succeed(makeDocument(profile, policies))
-  })
+    const own = isPlainObject(raw) && Object.hasOwn(raw, "profile")
+      ? decoded(decodeProfile(raw.profile), ["policies", name, "profile"]) ?? profile
+      : profile
+    const resolved = resolvePolicy(raw, own)
+    const result = decodePolicy(resolved)
+    if (Result.isFailure(result)) {
+      issues.push(...fromSchemaIssue(result.failure.issue, [], resolved).map((i) => place(i, name, isLegacy, resolved, document)))
+      continue
+    }
+    const options: Entry = { name, ...result.success }
+    const error = yield* check(options)
+    if (error !== undefined) issues.push(place(constructorIssue(error), name, isLegacy, resolved, document))
+    else policies[name] = options
+  }
+  return issues.length > 0 ? Result.fail(issues) : Result.succeed(makeDocument(profile, policies))
+})
