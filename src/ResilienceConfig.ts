@@ -8,11 +8,11 @@
  *
  * @since 0.1.0
  */
-import { ConfigProvider, Context, Effect, Layer, Predicate, Result } from "effect"
+import { ConfigProvider, Context, Effect, Formatter, Layer, Predicate, Result } from "effect"
 import * as decoding from "./internal/configDecode.ts"
 import * as env from "./internal/configEnv.ts"
 import type { IssueKind as InternalIssueKind, RawIssue } from "./internal/configIssues.ts"
-import { describeValue, formatPath, suggest } from "./internal/configIssues.ts"
+import { formatPath, suggest } from "./internal/configIssues.ts"
 import type { Format as InternalFormat } from "./internal/configParse.ts"
 import { parseText } from "./internal/configParse.ts"
 import * as schema from "./internal/configSchema.ts"
@@ -238,7 +238,7 @@ const formatIssue = (issue: ConfigIssue): string => {
   const label = labels[issue.kind]
   return label !== undefined
     ? `${at}${label}, expected ${issue.expected}`
-    : `${at}expected ${issue.expected}${issue.value === undefined ? "" : `, got ${describeValue(issue.value)}`}`
+    : `${at}expected ${issue.expected}${issue.value === undefined ? "" : `, got ${Formatter.format(issue.value)}`}`
 }
 
 /**

@@ -25,18 +25,6 @@ export const formatPath = (segments: ReadonlyArray<PropertyKey>): string =>
       ? out === "" ? s : `${out}.${s}`
       : `${out}[${JSON.stringify(String(s))}]`, "")
 
-export const describeValue = (value: unknown): string => {
-  if (value === undefined) return "nothing"
-  if (Duration.isDuration(value)) return Duration.format(value)
-  if (typeof value !== "object" || value === null) return typeof value === "string" ? JSON.stringify(value) : String(value)
-  try {
-    const json = JSON.stringify(value)
-    return json.length > 80 ? `${json.slice(0, 77)}...` : json
-  } catch {
-    return "an object"
-  }
-}
-
 const normalizeKey = (key: string): string => key.replace(/[_\-\s]/g, "").toLowerCase()
 
 const distance = (a: string, b: string): number => {

@@ -96,14 +96,14 @@ const built = <S extends Schema.Top, T>(from: S, build: (options: S["Type"]) => 
     encode: SchemaGetter.forbiddenEncoding
   }))
 
-interface BackoffData {
-  readonly kind: "exponential" | "linear" | "constant" | "decorrelated"
-  readonly base: Duration.Duration
-  readonly factor?: number
-  readonly increment?: Duration.Duration
-  readonly max?: Duration.Duration
-  readonly jitter?: "none" | "full" | "equal" | "decorrelated"
-}
+const BackoffFields = Schema.Struct({
+  kind: literals(["exponential", "linear", "constant", "decorrelated"]),
+  base: NonNegativeDuration,
+  factor: opt(num("a finite number >= 1")),
+  increment: opt(NonNegativeDuration),
+  max: opt(NonNegativeDuration),
+  jitter: opt(literals(["none", "full", "equal", "decorrelated"]))
+})
 
 const at = (path: string, expected: string, value: unknown): Schema.FilterIssue => ({
   path: [path],
@@ -111,7 +111,7 @@ const at = (path: string, expected: string, value: unknown): Schema.FilterIssue 
 })
 
 /** Which fields each kind takes (structure): a field another kind uses would be silently ignored. */
-const misplacedFields = (b: BackoffData): Array<Schema.FilterIssue> => {
+const misplacedFields = (b: typeof BackoffFields.Type): Array<Schema.FilterIssue> => {
   const issues: Array<Schema.FilterIssue> = []
   for (const [field, kind] of [["factor", "exponential"], ["increment", "linear"]] as const) {
     if (b[field] !== undefined && b.kind !== kind) {
@@ -129,14 +129,7 @@ const misplacedFields = (b: BackoffData): Array<Schema.FilterIssue> => {
 }
 
 const BackoffSchema = built(
-  Schema.Struct({
-    kind: literals(["exponential", "linear", "constant", "decorrelated"]),
-    base: NonNegativeDuration,
-    factor: opt(num("a finite number >= 1")),
-    increment: opt(NonNegativeDuration),
-    max: opt(NonNegativeDuration),
-    jitter: opt(literals(["none", "full", "equal", "decorrelated"]))
-  }).check(Schema.makeFilter((b) => {
+  BackoffFields.check(Schema.makeFilter((b) => {
     const issues = misplacedFields(b)
     return issues.length === 0 ? undefined : issues
   })),
