@@ -21,12 +21,11 @@ import { TaggedError } from "./internal/errors.ts"
 import * as Policy from "./Policy.ts"
 
 /**
- * The name of a built-in profile (docs/configuration.md, "Profiles"); `none` adds no blocks.
+ * The name of a built-in profile; `none` adds no blocks.
  *
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
- *
  * const profile: ResilienceConfig.ProfileName = "aggressive"
  * ```
  *
@@ -41,7 +40,6 @@ export type ProfileName = schema.ProfileName
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
- *
  * ResilienceConfig.profileNames // ["conservative", "balanced", "aggressive", "cost-optimized", "none"]
  * ```
  *
@@ -57,7 +55,6 @@ export const profileNames: ReadonlyArray<ProfileName> = schema.profileNames
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
- *
  * const names = Effect.map(ResilienceConfig.decode({ timeouts: { db: 10 } }), (d) => Object.keys(d.policies)) // ["db"]
  * ```
  *
@@ -74,10 +71,8 @@ export type Document = decoding.Document
  * ```ts
  * import { Effect } from "effect"
  * import { Policy, ResilienceConfig } from "effect-resilience"
- *
- * const scoring = ResilienceConfig.decode({ policies: { scoring: { timeout: "2 seconds" } } }).pipe(
- *   Effect.flatMap((document) => Policy.make(document.policies["scoring"]!)),
- *   Effect.scoped
+ * const scoring = ResilienceConfig.decode({ policies: { scoring: {} } }).pipe(
+ *   Effect.flatMap((document) => Policy.make(document.policies["scoring"]!))
  * )
  * ```
  *
@@ -92,7 +87,6 @@ export type Entry = decoding.Entry
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
- *
  * ResilienceConfig.isDocument({ policies: {} }) // false: not decoded yet
  * ```
  *
@@ -113,7 +107,6 @@ type PolicyEncoded = typeof schema.PolicySchema.Encoded
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
- *
  * const scoring: ResilienceConfig.PolicyInput = { profile: "aggressive", retry: { maxAttempts: 4 }, bulkhead: false }
  * ```
  *
@@ -132,7 +125,6 @@ export type PolicyInput =
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
- *
  * const input: ResilienceConfig.DocumentInput = {
  *   circuit_breakers: { kafka_producer: { failure_threshold: 5, success_threshold: 2, timeout: 60 } },
  *   timeouts: { database_query: 10 }
@@ -155,7 +147,6 @@ export type DocumentInput = typeof schema.Legacy.Encoded & {
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
- *
  * const kind: ResilienceConfig.IssueKind = "unknown-key"
  * ```
  *
@@ -171,7 +162,6 @@ export type IssueKind = InternalIssueKind
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
- *
  * const issue: ResilienceConfig.ConfigIssue = {
  *   kind: "value",
  *   path: "circuit_breakers.kafka_producer.failure_threshold",
@@ -199,7 +189,6 @@ export interface ConfigIssue {
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
- *
  * const message = ResilienceConfig.decode({ circuit_breakers: { kafka: { failure_treshold: 5 } } }).pipe(
  *   Effect.catchTag("ResilienceConfigError", (error) => Effect.succeed(error.message))
  * ) // "circuit_breakers.kafka.failure_treshold: unknown key, ... (did you mean "failure_threshold"?)"
@@ -247,7 +236,6 @@ const formatIssue = (issue: ConfigIssue): string => {
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
- *
  * ResilienceConfig.isResilienceConfigError(new Error("x")) // false
  * ```
  *
@@ -277,7 +265,6 @@ const decodeFrom = (input: unknown, source: string | undefined): Effect.Effect<D
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
- *
  * const document = ResilienceConfig.decode({
  *   retry_policies: { kafka: { max_retries: 3, initial_delay: 1.0, backoff_factor: 2.0, max_delay: 30.0 } }
  * })
@@ -295,7 +282,6 @@ export const decode = (input: unknown): Effect.Effect<Document, ResilienceConfig
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
- *
  * const format: ResilienceConfig.Format = "json"
  * ```
  *
@@ -317,7 +303,6 @@ const parseFrom = (text: string, format: Format, source: string | undefined): Ef
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
- *
  * const document = ResilienceConfig.parse("policies:\n  scoring:\n    timeout: 2 seconds\n")
  * ```
  *
@@ -335,7 +320,6 @@ export const parse = (text: string, format: Format = "yaml"): Effect.Effect<Docu
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
- *
  * const document = ResilienceConfig.load("config/resilience.yaml")
  * ```
  *
@@ -368,7 +352,6 @@ export const load = (
  * ```ts
  * import { ConfigProvider, Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
- *
  * const document = ResilienceConfig.fromEnv().pipe(
  *   Effect.provideService(
  *     ConfigProvider.ConfigProvider,
@@ -402,7 +385,6 @@ export const fromEnv = (
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
- *
  * const describe = (config: ResilienceConfig.Service) => config.names.join(", ")
  * ```
  *
@@ -424,7 +406,6 @@ export interface Service {
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
- *
  * const names = Effect.map(Effect.service(ResilienceConfig.ResilienceConfig), (config) => config.names)
  * ```
  *
@@ -442,7 +423,6 @@ export class ResilienceConfig extends Context.Service<ResilienceConfig, Service>
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
- *
  * const service = Effect.map(ResilienceConfig.decode({ timeouts: { db: 10 } }), ResilienceConfig.make)
  * ```
  *
@@ -472,7 +452,6 @@ export const make = (document: Document): Service => {
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
- *
  * const ConfigTest = ResilienceConfig.layer({ profile: "none", policies: { scoring: { timeout: "100 millis" } } })
  * ```
  *
@@ -488,7 +467,6 @@ export const layer = (input: Document | DocumentInput): Layer.Layer<ResilienceCo
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
- *
  * const ConfigLive = ResilienceConfig.layerFile("config/resilience.yaml")
  * ```
  *
@@ -506,7 +484,6 @@ export const layerFile = (
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
- *
  * const ConfigFromEnv = ResilienceConfig.layerEnv()
  * ```
  *
@@ -524,7 +501,6 @@ export const layerEnv = (
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
- *
  * const scoring = ResilienceConfig.policy("scoring").pipe(
  *   Effect.provide(ResilienceConfig.layer({ policies: { scoring: { timeout: "2 seconds" } } }))
  * )
@@ -545,7 +521,6 @@ export const policy = (name: string): Effect.Effect<Entry, ResilienceConfigError
  * ```ts
  * import { Context, Layer } from "effect"
  * import { Policy, ResilienceConfig } from "effect-resilience"
- *
  * class ScoringPolicy extends Context.Service<ScoringPolicy, Policy.Policy>()("app/ScoringPolicy") {}
  *
  * const ScoringFromConfig = ResilienceConfig.layerPolicy(ScoringPolicy, "scoring").pipe(
