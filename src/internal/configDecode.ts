@@ -35,12 +35,14 @@ const decodePolicy = Schema.decodeUnknownResult(schema.PolicySchema, schema.pars
 const isPlainObject = (u: unknown): u is Readonly<Record<string, unknown>> =>
   typeof u === "object" && u !== null && !Array.isArray(u)
 
-/** Objects merge key by key; an object of another `kind` replaces (a constant backoff takes no exponential factor). */
+/**
+ * Objects merge key by key, an `undefined` field writing nothing; an object
+ * of another `kind` replaces (a constant backoff takes no exponential factor).
+ */
 const mergeDeep = (base: unknown, over: unknown): unknown => {
   if (!isPlainObject(base) || !isPlainObject(over)) return over
-  if ("kind" in base && "kind" in over && base.kind !== over.kind) return over
-  const out: Record<string, unknown> = { ...base }
-  for (const key of Object.keys(over)) out[key] = Object.hasOwn(base, key) ? mergeDeep(base[key], over[key]) : over[key]
+  const out: Record<string, unknown> = "kind" in base && "kind" in over && base.kind !== over.kind ? {} : { ...base }
+  for (const [key, value] of Object.entries(over)) if (value !== undefined) out[key] = mergeDeep(out[key], value)
   return out
 }
 

@@ -56,9 +56,7 @@ const NAMES: Readonly<Record<string, string>> = { Number: "a number", String: "a
 /** What a schema accepts, in words: its `expected` annotation, or its kind. */
 const describeAst = (ast: SchemaAST.AST): string =>
   expectedOf(ast.annotations) ??
-    (SchemaAST.isUnion(ast) && ast.types.every(SchemaAST.isLiteral)
-      ? `one of ${quoted(ast.types.map((t) => String(t.literal)))}`
-      : SchemaAST.isObjects(ast)
+    (SchemaAST.isObjects(ast)
       ? ast.propertySignatures.length === 0
         ? "an object (a map of names to entries)"
         : `an object with keys ${ast.propertySignatures.map((p) => String(p.name)).join(", ")}`
@@ -80,15 +78,10 @@ const walk = (issue: SchemaIssue.Issue, segments: ReadonlyArray<PropertyKey>, pa
       return issue.issues.forEach((child) => walk(child, segments, issue.ast, out))
     case "Encoding":
       return walk(issue.issue, segments, parent, out)
-    case "Filter": {
-      const own = expectedOf(issue.filter.annotations)
-      if (issue.issue._tag !== "InvalidValue" || own === undefined || expectedOf(issue.issue.annotations) !== undefined) {
-        return walk(issue.issue, segments, parent, out)
-      }
-      return push("value", own)
-    }
+    case "Filter":
+      return walk(issue.issue, segments, parent, out)
     case "InvalidValue":
-      return push("value", expectedOf(issue.annotations) ?? "a valid value")
+      return push("value", expectedOf(issue.annotations) ?? String(issue.annotations?.message ?? "a valid value"))
     case "InvalidType":
       return push("type", describeAst(issue.ast))
     case "MissingKey": {

@@ -213,7 +213,7 @@ const LegacySections = Schema.Struct({
     Schema.Struct({
       // the one range kept here: `max_retries + 1` is a translation, not a constructor's field
       max_retries: opt(
-        Schema.Number.check(Schema.makeFilter((n: number) => Number.isInteger(n) && n >= 0, { expected: "an integer >= 0" }))
+        Schema.Number.check(Schema.makeFilter((n: number) => (Number.isInteger(n) && n >= 0) || "an integer >= 0"))
       ),
       initial_delay: opt(NonNegativeSeconds),
       backoff_factor: opt(num("a finite number >= 1")),
@@ -237,13 +237,14 @@ export const legacyFields: Readonly<Record<string, readonly [section: string, ke
   "timeout": ["timeouts"]
 }
 
-const written = (d: Duration.Duration | undefined, defaultMillis: number): string =>
-  `${d === undefined ? defaultMillis : Duration.toMillis(d)} millis`
+const written = (d: Duration.Duration | undefined, defaultMillis?: number): string | undefined =>
+  d === undefined && defaultMillis === undefined ? undefined : `${d === undefined ? defaultMillis : Duration.toMillis(d)} millis`
 
 /**
  * The legacy sections as native policies, written as a user would (profile
- * `none`): a key left out takes the code default, from defaults.ts for the
- * breaker's required fields and from the block defaults for the rest.
+ * `none`; a field left `undefined` is not written): a key left out takes the
+ * code default, from defaults.ts for the breaker's required fields and from
+ * the block defaults for the rest.
  */
 export const Legacy = LegacySections.pipe(Schema.decodeTo(Schema.Record(Schema.String, Schema.Unknown), {
   decode: SchemaGetter.transform((shape: typeof LegacySections.Type) => {
@@ -253,26 +254,24 @@ export const Legacy = LegacySections.pipe(Schema.decodeTo(Schema.Record(Schema.S
       entry(name).circuitBreaker = {
         policy: { kind: "consecutive", failures: b.failure_threshold ?? defaults.circuitBreaker.consecutiveFailures },
         resetTimeout: written(b.timeout, defaults.circuitBreaker.resetTimeoutMillis),
-        ...(b.success_threshold === undefined ? {} : { successThreshold: b.success_threshold })
+        successThreshold: b.success_threshold
       }
     }
     for (const [name, r] of Object.entries(shape.retry_policies ?? {})) {
-      const backoff = r.initial_delay !== undefined || r.backoff_factor !== undefined || r.max_delay !== undefined
+      const delays = r.initial_delay !== undefined || r.backoff_factor !== undefined || r.max_delay !== undefined
       entry(name).retry = {
-        ...(r.max_retries === undefined ? {} : { maxAttempts: r.max_retries + 1 }),
-        ...(backoff
+        maxAttempts: r.max_retries === undefined ? undefined : r.max_retries + 1,
+        backoff: delays
           ? {
-            backoff: {
-              kind: "exponential",
-              base: written(r.initial_delay, defaults.retry.backoffBaseMillis),
-              ...(r.backoff_factor === undefined ? {} : { factor: r.backoff_factor }),
-              ...(r.max_delay === undefined ? {} : { max: written(r.max_delay, 0) })
-            }
+            kind: "exponential",
+            base: written(r.initial_delay, defaults.retry.backoffBaseMillis),
+            factor: r.backoff_factor,
+            max: written(r.max_delay)
           }
-          : {})
+          : undefined
       }
     }
-    for (const [name, timeout] of Object.entries(shape.timeouts ?? {})) entry(name).timeout = written(timeout, 0)
+    for (const [name, timeout] of Object.entries(shape.timeouts ?? {})) entry(name).timeout = written(timeout)
     return out
   }),
   encode: SchemaGetter.forbiddenEncoding
