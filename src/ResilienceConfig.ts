@@ -1,10 +1,9 @@
 /**
  * Named policies from a config file (YAML or JSON), an object or environment
- * variables, in the native shape (`profile` + `policies`) or the legacy one
- * (`circuit_breakers`, `retry_policies`, `timeouts`). An `effect/Schema`
- * checks the structure and decodes each policy into `Policy.PolicyOptions`;
- * the constructors check every range, and their errors name the config path.
- * See docs/configuration.md.
+ * variables, native (`profile` + `policies`) or legacy (`circuit_breakers`,
+ * `retry_policies`, `timeouts`). A Schema checks the structure and decodes
+ * each policy into `Policy.PolicyOptions`; the constructors check the ranges,
+ * and their errors name the config path. See docs/configuration.md.
  *
  * @since 0.1.0
  */
@@ -13,8 +12,7 @@ import * as decoding from "./internal/configDecode.ts"
 import * as env from "./internal/configEnv.ts"
 import type { IssueKind as InternalIssueKind, RawIssue } from "./internal/configIssues.ts"
 import { formatPath, suggest } from "./internal/configIssues.ts"
-import type { Format as InternalFormat } from "./internal/configParse.ts"
-import { parseText } from "./internal/configParse.ts"
+import { type Format, parseText } from "./internal/configParse.ts"
 import * as schema from "./internal/configSchema.ts"
 import * as defaults from "./internal/defaults.ts"
 import { TaggedError } from "./internal/errors.ts"
@@ -64,16 +62,14 @@ export const profileNames: ReadonlyArray<ProfileName> = schema.profileNames
 export type Document = decoding.Document
 
 /**
- * One configured policy: `Policy.PolicyOptions` (a built `Backoff` and trip
- * policy inside, durations as `Duration`), profile and block defaults merged in.
+ * One configured policy: the `Policy.PolicyOptions` that `Policy.make` takes,
+ * profile and block defaults merged in.
  *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { Policy, ResilienceConfig } from "effect-resilience"
- * const scoring = ResilienceConfig.decode({ policies: { scoring: {} } }).pipe(
- *   Effect.flatMap((document) => Policy.make(document.policies["scoring"]!))
- * )
+ * const scoring = Effect.flatMap(ResilienceConfig.decode({ policies: { scoring: {} } }), (d) => Policy.make(d.policies["scoring"]!))
  * ```
  *
  * @category models
@@ -81,28 +77,14 @@ export type Document = decoding.Document
  */
 export type Entry = decoding.Entry
 
-/**
- * Checks whether a value is a decoded {@link Document}.
- *
- * @example
- * ```ts
- * import { ResilienceConfig } from "effect-resilience"
- * ResilienceConfig.isDocument({ policies: {} }) // false: not decoded yet
- * ```
- *
- * @category guards
- * @since 0.1.0
- */
-export const isDocument = (u: unknown): u is Document => Predicate.hasProperty(u, decoding.DocumentTypeId)
-
 /** The written form of a block: every field optional (the profile and block defaults fill the rest). */
 type Written<T> = T extends ReadonlyArray<any> ? T : T extends object ? { readonly [K in keyof T]?: Written<T[K]> } : T
 
 type PolicyEncoded = typeof schema.PolicySchema.Encoded
 
 /**
- * A native policy as written: every field optional, durations as strings with
- * a unit, `false` to drop a block the profile would add.
+ * A native policy as written: every field optional, durations with a unit,
+ * `false` to drop a block the profile would add.
  *
  * @example
  * ```ts
@@ -119,16 +101,12 @@ export type PolicyInput =
   & { readonly [K in schema.BlockKey]?: false | Written<PolicyEncoded[K]> }
 
 /**
- * A config document as written, native, legacy or both. Legacy durations are
- * numbers of seconds (or duration strings).
+ * A config document as written, native, legacy (durations in seconds) or both.
  *
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
- * const input: ResilienceConfig.DocumentInput = {
- *   circuit_breakers: { kafka_producer: { failure_threshold: 5, success_threshold: 2, timeout: 60 } },
- *   timeouts: { database_query: 10 }
- * }
+ * const input: ResilienceConfig.DocumentInput = { timeouts: { db: 10 }, policies: { scoring: { timeout: "2 seconds" } } }
  * ```
  *
  * @category models
@@ -140,9 +118,9 @@ export type DocumentInput = typeof schema.Legacy.Encoded & {
 }
 
 /**
- * What went wrong (docs/configuration.md, "Errors"): `type`, `value`,
- * `missing`, `unknown-key`, `unknown-policy`, `conflict` (a name both native
- * and legacy), `syntax`, `read`, `source` (the `ConfigProvider` failed).
+ * What went wrong: `type`, `value`, `missing`, `unknown-key`,
+ * `unknown-policy`, `conflict` (a name both native and legacy), `syntax`,
+ * `read`, `source` (the `ConfigProvider` failed).
  *
  * @example
  * ```ts
@@ -156,18 +134,13 @@ export type DocumentInput = typeof schema.Legacy.Encoded & {
 export type IssueKind = InternalIssueKind
 
 /**
- * One problem in a config: where (`path`, or the environment variable), the
- * value found there (`undefined` when missing) and what is allowed.
+ * One problem: where (`path`, or the environment variable), the value found
+ * there (`undefined` when missing) and what is allowed.
  *
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
- * const issue: ResilienceConfig.ConfigIssue = {
- *   kind: "value",
- *   path: "circuit_breakers.kafka_producer.failure_threshold",
- *   value: -1,
- *   expected: "an integer >= 1"
- * }
+ * const issue: ResilienceConfig.ConfigIssue = { kind: "value", path: "timeouts.db", value: -1, expected: "> 0" }
  * ```
  *
  * @category errors
@@ -183,7 +156,7 @@ export interface ConfigIssue {
 /**
  * The config is invalid or cannot be read. `issues` lists every problem;
  * `kind`, `path`, `value` and `expected` repeat the first, and `source` names
- * the file or `"environment"` when there is one.
+ * the file or `"environment"`.
  *
  * @example
  * ```ts
@@ -197,20 +170,18 @@ export interface ConfigIssue {
  * @category errors
  * @since 0.1.0
  */
-export class ResilienceConfigError extends TaggedError("ResilienceConfigError")<{
-  readonly kind: IssueKind
-  readonly path: string
-  readonly value: unknown
-  readonly expected: string
+export class ResilienceConfigError extends TaggedError("ResilienceConfigError")<ConfigIssue & {
   readonly issues: ReadonlyArray<ConfigIssue>
   readonly source: string | undefined
 }> {
   override get message(): string {
-    const where = this.source === undefined ? "" : `${this.source}: `
-    const lines = this.issues.map(formatIssue)
-    return lines.length === 1
-      ? `${where}${lines[0]}`
-      : `${where}${lines.length} problems in the resilience config:\n  - ${lines.join("\n  - ")}`
+    const lines = this.issues.map(({ expected, kind, path, value }) => {
+      const label = labels[kind]
+      const got = value === undefined || label !== undefined ? "" : `, got ${Formatter.format(value)}`
+      return `${path === "" ? "" : `${path}: `}${label === undefined ? "" : `${label}, `}expected ${expected}${got}`
+    })
+    return (this.source === undefined ? "" : `${this.source}: `) +
+      (lines.length === 1 ? lines[0] : `${lines.length} problems in the resilience config:\n  - ${lines.join("\n  - ")}`)
   }
 }
 
@@ -220,14 +191,6 @@ const labels: Partial<Record<IssueKind, string>> = {
   "unknown-policy": "no such policy",
   conflict: "defined twice",
   read: "cannot read the file"
-}
-
-const formatIssue = (issue: ConfigIssue): string => {
-  const at = issue.path === "" ? "" : `${issue.path}: `
-  const label = labels[issue.kind]
-  return label !== undefined
-    ? `${at}${label}, expected ${issue.expected}`
-    : `${at}expected ${issue.expected}${issue.value === undefined ? "" : `, got ${Formatter.format(issue.value)}`}`
 }
 
 /**
@@ -245,7 +208,7 @@ const formatIssue = (issue: ConfigIssue): string => {
 export const isResilienceConfigError = (u: unknown): u is ResilienceConfigError =>
   Predicate.isTagged(u, "ResilienceConfigError")
 
-/** The error of a list of issues; `path` renders their segments (`a.b[0]`, or an environment variable). */
+/** Fails with the issues; `path` renders their segments (`a.b[0]`, or an environment variable). */
 const fail = (
   raw: ReadonlyArray<RawIssue>,
   source: string | undefined,
@@ -259,15 +222,13 @@ const decodeFrom = (input: unknown, source: string | undefined): Effect.Effect<D
   Effect.flatMap(decoding.decode(input), (result) => Result.isSuccess(result) ? Effect.succeed(result.success) : fail(result.failure, source))
 
 /**
- * Validates and decodes a config document already in memory; `null` and
- * `undefined` are an empty document. Every problem is reported in one error.
+ * Decodes a config document in memory (`null` and `undefined` are empty),
+ * reporting every problem in one error.
  *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
- * const document = ResilienceConfig.decode({
- *   retry_policies: { kafka: { max_retries: 3, initial_delay: 1.0, backoff_factor: 2.0, max_delay: 30.0 } }
- * })
+ * const document = ResilienceConfig.decode({ retry_policies: { kafka: { max_retries: 3, initial_delay: 1.0 } } })
  * ```
  *
  * @category decoding
@@ -276,20 +237,6 @@ const decodeFrom = (input: unknown, source: string | undefined): Effect.Effect<D
 export const decode = (input: unknown): Effect.Effect<Document, ResilienceConfigError> =>
   Effect.suspend(() => decodeFrom(input, undefined))
 
-/**
- * The text formats {@link parse} and {@link load} read: `"yaml"` (JSON too) or strict `"json"`.
- *
- * @example
- * ```ts
- * import type { ResilienceConfig } from "effect-resilience"
- * const format: ResilienceConfig.Format = "json"
- * ```
- *
- * @category decoding
- * @since 0.1.0
- */
-export type Format = InternalFormat
-
 const parseFrom = (text: string, format: Format, source: string | undefined): Effect.Effect<Document, ResilienceConfigError> =>
   Effect.suspend(() => {
     const parsed = parseText(text, format)
@@ -297,8 +244,8 @@ const parseFrom = (text: string, format: Format, source: string | undefined): Ef
   })
 
 /**
- * Parses YAML (default) or JSON text, then {@link decode}s it. A syntax error
- * is an issue of kind `syntax` with the line and column.
+ * Parses YAML (the default; it reads JSON too) or strict JSON, then
+ * {@link decode}s it. A syntax error is an issue with the line and column.
  *
  * @example
  * ```ts
@@ -309,13 +256,13 @@ const parseFrom = (text: string, format: Format, source: string | undefined): Ef
  * @category decoding
  * @since 0.1.0
  */
-export const parse = (text: string, format: Format = "yaml"): Effect.Effect<Document, ResilienceConfigError> =>
+export const parse = (text: string, format: "yaml" | "json" = "yaml"): Effect.Effect<Document, ResilienceConfigError> =>
   parseFrom(text, format, undefined)
 
 /**
- * Reads a config file (with `node:fs/promises`, loaded on first use) and
- * decodes it: `.json` is JSON, anything else YAML, unless `format` says.
- * Errors name the file in `source`.
+ * Reads a config file (`node:fs/promises`, loaded on first use) and decodes
+ * it: `.json` is JSON, anything else YAML, unless `format` says. Errors name
+ * the file in `source`.
  *
  * @example
  * ```ts
@@ -328,16 +275,11 @@ export const parse = (text: string, format: Format = "yaml"): Effect.Effect<Docu
  */
 export const load = (
   path: string,
-  options?: { readonly format?: Format | undefined }
+  options?: { readonly format?: "yaml" | "json" | undefined }
 ): Effect.Effect<Document, ResilienceConfigError> =>
   Effect.tryPromise(() => import("node:fs/promises").then((fs) => fs.readFile(path, "utf8"))).pipe(
     Effect.catch(({ cause }) =>
-      fail([{
-        kind: "read",
-        segments: [],
-        value: path,
-        expected: `a readable file (${cause instanceof Error ? cause.message : String(cause)})`
-      }], path)
+      fail([{ kind: "read", segments: [], value: path, expected: `a readable file (${(cause as Error).message})` }], path)
     ),
     Effect.flatMap((text) => parseFrom(text, options?.format ?? (path.toLowerCase().endsWith(".json") ? "json" : "yaml"), path))
   )
@@ -352,12 +294,10 @@ export const load = (
  * ```ts
  * import { ConfigProvider, Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
- * const document = ResilienceConfig.fromEnv().pipe(
- *   Effect.provideService(
- *     ConfigProvider.ConfigProvider,
- *     ConfigProvider.fromEnv({ env: { RESILIENCE_POLICIES_SCORING_TIMEOUT: "2 seconds" } })
- *   )
- * )
+ * const document = ResilienceConfig.fromEnv().pipe(Effect.provideService(
+ *   ConfigProvider.ConfigProvider,
+ *   ConfigProvider.fromEnv({ env: { RESILIENCE_POLICIES_SCORING_TIMEOUT: "2 seconds" } })
+ * ))
  * ```
  *
  * @category decoding
@@ -431,19 +371,15 @@ export class ResilienceConfig extends Context.Service<ResilienceConfig, Service>
  */
 export const make = (document: Document): Service => {
   const names = Object.keys(document.policies).sort()
-  return {
-    document,
-    names,
-    policy: (name) =>
-      Effect.suspend(() => {
-        if (Object.hasOwn(document.policies, name)) return Effect.succeed(document.policies[name]!)
-        const hint = suggest(name, names)
-        const expected = names.length === 0
-          ? "a configured policy name (this config defines none)"
-          : `one of ${names.map((n) => JSON.stringify(n)).join(", ")}${hint === undefined ? "" : ` (did you mean "${hint}"?)`}`
-        return fail([{ kind: "unknown-policy", segments: ["policies", name], value: name, expected }], undefined)
-      })
+  const policy = (name: string) => {
+    if (Object.hasOwn(document.policies, name)) return Effect.succeed(document.policies[name]!)
+    const hint = suggest(name, names)
+    const expected = names.length === 0
+      ? "a configured policy name (this config defines none)"
+      : `one of ${names.map((n) => JSON.stringify(n)).join(", ")}${hint === undefined ? "" : ` (did you mean "${hint}"?)`}`
+    return fail([{ kind: "unknown-policy", segments: ["policies", name], value: name, expected }], undefined)
   }
+  return { document, names, policy: (name) => Effect.suspend(() => policy(name)) }
 }
 
 /**
@@ -459,7 +395,10 @@ export const make = (document: Document): Service => {
  * @since 0.1.0
  */
 export const layer = (input: Document | DocumentInput): Layer.Layer<ResilienceConfig, ResilienceConfigError> =>
-  Layer.effect(ResilienceConfig, Effect.map(isDocument(input) ? Effect.succeed(input) : decode(input), make))
+  Layer.effect(
+    ResilienceConfig,
+    Effect.map(Predicate.hasProperty(input, decoding.DocumentTypeId) ? Effect.succeed(input as Document) : decode(input), make)
+  )
 
 /**
  * Provides the config read from a file (see {@link load}).
@@ -475,7 +414,7 @@ export const layer = (input: Document | DocumentInput): Layer.Layer<ResilienceCo
  */
 export const layerFile = (
   path: string,
-  options?: { readonly format?: Format | undefined }
+  options?: { readonly format?: "yaml" | "json" | undefined }
 ): Layer.Layer<ResilienceConfig, ResilienceConfigError> => Layer.effect(ResilienceConfig, Effect.map(load(path, options), make))
 
 /**
@@ -501,9 +440,7 @@ export const layerEnv = (
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
- * const scoring = ResilienceConfig.policy("scoring").pipe(
- *   Effect.provide(ResilienceConfig.layer({ policies: { scoring: { timeout: "2 seconds" } } }))
- * )
+ * const scoring = ResilienceConfig.policy("scoring").pipe(Effect.provide(ResilienceConfig.layerFile("resilience.yaml")))
  * ```
  *
  * @category accessors
@@ -513,28 +450,21 @@ export const policy = (name: string): Effect.Effect<Entry, ResilienceConfigError
   Effect.flatMap(Effect.service(ResilienceConfig), (config) => config.policy(name))
 
 /**
- * Provides the policy built by `Policy.make` from the named entry of the
- * current {@link ResilienceConfig}; a constructor's error names the config
- * path (`policies.payments.circuitBreaker.successThreshold`).
+ * Provides the policy `Policy.make` builds from the named entry of the current
+ * {@link ResilienceConfig}; a constructor's error names the config path.
  *
  * @example
  * ```ts
  * import { Context, Layer } from "effect"
  * import { Policy, ResilienceConfig } from "effect-resilience"
- * class ScoringPolicy extends Context.Service<ScoringPolicy, Policy.Policy>()("app/ScoringPolicy") {}
- *
- * const ScoringFromConfig = ResilienceConfig.layerPolicy(ScoringPolicy, "scoring").pipe(
- *   Layer.provide(ResilienceConfig.layerFile("config/resilience.yaml"))
- * )
+ * class Scoring extends Context.Service<Scoring, Policy.Policy>()("app/Scoring") {}
+ * const ScoringLive = ResilienceConfig.layerPolicy(Scoring, "scoring").pipe(Layer.provide(ResilienceConfig.layerEnv()))
  * ```
  *
  * @category layers
  * @since 0.3.0
  */
-export const layerPolicy = <I>(
-  tag: Context.Key<I, Policy.Policy>,
-  name: string
-): Layer.Layer<I, ResilienceConfigError, ResilienceConfig> =>
+export const layerPolicy = <I>(tag: Context.Key<I, Policy.Policy>, name: string): Layer.Layer<I, ResilienceConfigError, ResilienceConfig> =>
   Layer.effect(
     tag,
     Effect.flatMap(policy(name), (options) =>
