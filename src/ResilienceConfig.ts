@@ -451,7 +451,8 @@ export const policy = (name: string): Effect.Effect<Entry, ResilienceConfigError
 
 /**
  * Provides the policy `Policy.make` builds from the named entry of the current
- * {@link ResilienceConfig}; a constructor's error names the config path.
+ * {@link ResilienceConfig}. Only an unknown name fails: decoding built every
+ * entry once, reporting a constructor's error at its config path.
  *
  * @example
  * ```ts
@@ -465,11 +466,4 @@ export const policy = (name: string): Effect.Effect<Entry, ResilienceConfigError
  * @since 0.3.0
  */
 export const layerPolicy = <I>(tag: Context.Key<I, Policy.Policy>, name: string): Layer.Layer<I, ResilienceConfigError, ResilienceConfig> =>
-  Layer.effect(
-    tag,
-    Effect.flatMap(policy(name), (options) =>
-      Effect.catchTag(Policy.make(options), "InvalidConfigError", (error) => {
-        const issue = decoding.constructorIssue(error)
-        return fail([{ ...issue, segments: ["policies", name, ...issue.segments] }], undefined)
-      }))
-  )
+  Layer.effect(tag, Effect.flatMap(policy(name), (options) => Effect.orDie(Policy.make(options))))

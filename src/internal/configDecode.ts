@@ -36,10 +36,11 @@ const isPlainObject = (u: unknown): u is Readonly<Record<string, unknown>> =>
   typeof u === "object" && u !== null && !Array.isArray(u)
 
 /**
- * Objects merge key by key, an `undefined` field writing nothing; an object
- * of another `kind` replaces (a constant backoff takes no exponential factor).
+ * Objects merge key by key and `undefined` writes nothing; an object of
+ * another `kind` replaces (a constant backoff takes no exponential factor).
  */
-const mergeDeep = (base: unknown, over: unknown): unknown => {
+export const mergeDeep = (base: unknown, over: unknown): unknown => {
+  if (over === undefined) return base
   if (!isPlainObject(base) || !isPlainObject(over)) return over
   const out: Record<string, unknown> = "kind" in base && "kind" in over && base.kind !== over.kind ? {} : { ...base }
   for (const [key, value] of Object.entries(over)) if (value !== undefined) out[key] = mergeDeep(out[key], value)
@@ -55,20 +56,13 @@ const mergeDeep = (base: unknown, over: unknown): unknown => {
  */
 const resolvePolicy = (raw: unknown, profile: ProfileName): unknown => {
   if (!isPlainObject(raw)) return raw
-  const fromProfile: Readonly<Record<string, unknown>> = defaults.resilienceConfig.profiles[profile]
-  const blockDefaults: Readonly<Record<string, any>> = defaults.resilienceConfig.blocks
-  const out: Record<string, unknown> = {}
-  for (const key of Object.keys(raw)) {
-    if (key !== "profile" && !(schema.blockKeys as ReadonlyArray<string>).includes(key)) out[key] = raw[key]
-  }
+  const { profile: _, ...rest } = raw
+  const out: Record<string, unknown> = rest
   for (const block of schema.blockKeys) {
-    if (raw[block] === false || (raw[block] === undefined && fromProfile[block] === undefined)) continue
-    const written = raw[block] === undefined ? fromProfile[block] : mergeDeep(fromProfile[block], raw[block])
-    const base = blockDefaults[block]
-    out[block] = mergeDeep(
-      isPlainObject(written) && isPlainObject(written.backoff) ? { ...base, backoff: { kind: base.backoff.kind } } : base,
-      written
-    )
+    const written = mergeDeep(defaults.resilienceConfig.profiles[profile][block as never], raw[block])
+    const base: Record<string, any> = defaults.resilienceConfig.blocks[block]
+    if (written === undefined || written === false) delete out[block]
+    else out[block] = mergeDeep(isPlainObject(written) && isPlainObject(written.backoff) ? { ...base, backoff: { kind: base.backoff.kind } } : base, written)
   }
   return out
 }
@@ -85,14 +79,6 @@ const place = (issue: RawIssue, name: string, legacy: boolean, resolved: unknown
   const written = where === undefined ? lookup(resolved, issue.segments) : lookup(document, segments)
   return { ...issue, segments, value: written === undefined || issue.kind === "unknown-key" ? issue.value : written }
 }
-
-/** A constructor's error as an issue at the field it names (relative to the policy). */
-export const constructorIssue = (error: InvalidConfigError): RawIssue => ({
-  kind: "value",
-  segments: schema.fieldSegments(error.field),
-  value: error.value,
-  expected: error.expected
-})
 
 /** Builds a policy with `Policy.make`, thrown away at once and kept out of any `PolicyRegistry`. */
 const check = (options: Policy.PolicyOptions): Effect.Effect<InvalidConfigError | undefined> =>
@@ -150,8 +136,11 @@ export const decode = Effect.fnUntraced(function*(input: unknown) {
     }
     const options: Entry = { name, ...result.success }
     const error = yield* check(options)
-    if (error !== undefined) issues.push(place(constructorIssue(error), name, isLegacy, resolved, document))
-    else policies[name] = options
+    if (error === undefined) policies[name] = options
+    else {
+      const issue = { kind: "value", segments: schema.fieldSegments(error.field), value: error.value, expected: error.expected } as const
+      issues.push(place(issue, name, isLegacy, resolved, document))
+    }
   }
   return issues.length > 0 ? Result.fail(issues) : Result.succeed(makeDocument(profile, policies))
 })
