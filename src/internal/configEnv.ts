@@ -9,6 +9,7 @@
  * under the prefix is an error (typos are caught).
  */
 import { type ConfigProvider, Effect, SchemaAST, String as Str } from "effect"
+import { mergeDeep } from "./configDecode.ts"
 import type { RawIssue } from "./configIssues.ts"
 import { suggest } from "./configIssues.ts"
 import { PolicySchema } from "./configSchema.ts"
@@ -48,17 +49,6 @@ const coerce = (value: string, leaf: Field["leaf"]): unknown =>
     ? false
     : value
 
-const setIn = (target: Record<string, unknown>, path: ReadonlyArray<string>, value: unknown): void => {
-  let node = target
-  for (const key of path.slice(0, -1)) {
-    const next = node[key]
-    node = typeof next === "object" && next !== null ? next as Record<string, unknown> : (node[key] = {})
-  }
-  const last = path[path.length - 1]!
-  // a block given both as `false` and with fields keeps the fields
-  if (value !== false || typeof node[last] !== "object") node[last] = value
-}
-
 /** Every variable under `path`, as its words after the prefix and its value. */
 const collect = Effect.fnUntraced(function*(
   provider: ConfigProvider.ConfigProvider,
@@ -77,19 +67,21 @@ const collect = Effect.fnUntraced(function*(
 export const read = Effect.fnUntraced(function*(provider: ConfigProvider.ConfigProvider, prefix: string) {
   const variables: Array<readonly [ReadonlyArray<string>, string]> = []
   yield* collect(provider, [prefix], variables)
-  const raw: Record<string, unknown> = {}
+  let raw: unknown = {}
   const issues: Array<RawIssue> = []
   for (const [tokens, value] of variables) {
     const variable = [prefix, ...tokens].join("_")
     if (tokens.join("_") === "PROFILE") {
-      raw.profile = value
+      raw = mergeDeep(raw, { profile: value })
       continue
     }
     const rest = tokens[0] === "POLICIES" ? tokens.slice(1).join("_") : ""
     const found = [...fields].find(([name]) => rest.endsWith(`_${name}`))
     if (found !== undefined) {
       const [name, field] = found
-      setIn(raw, ["policies", rest.slice(0, -name.length - 1).toLowerCase(), ...field.path], coerce(value, field.leaf))
+      // variables come sorted, so a block's `false` comes before its fields, which then win
+      const path = ["policies", rest.slice(0, -name.length - 1).toLowerCase(), ...field.path]
+      raw = mergeDeep(raw, path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), coerce(value, field.leaf)))
       continue
     }
     const hint = tokens.length > 2 ? suggest(tokens.slice(2).join("_"), [...fields.keys()]) : undefined
