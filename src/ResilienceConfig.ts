@@ -20,13 +20,11 @@ import * as Policy from "./Policy.ts"
 
 /**
  * The name of a built-in profile; `none` adds no blocks.
- *
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
  * const profile: ResilienceConfig.ProfileName = "aggressive"
  * ```
- *
  * @category models
  * @since 0.1.0
  */
@@ -34,13 +32,11 @@ export type ProfileName = schema.ProfileName
 
 /**
  * Every profile name, the default (`balanced`) included.
- *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
  * ResilienceConfig.profileNames // ["conservative", "balanced", "aggressive", "cost-optimized", "none"]
  * ```
- *
  * @category models
  * @since 0.1.0
  */
@@ -48,14 +44,12 @@ export const profileNames: ReadonlyArray<ProfileName> = schema.profileNames
 
 /**
  * A decoded config: the profile in force and every policy by name.
- *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
  * const names = Effect.map(ResilienceConfig.decode({ timeouts: { db: 10 } }), (d) => Object.keys(d.policies)) // ["db"]
  * ```
- *
  * @category models
  * @since 0.1.0
  */
@@ -64,14 +58,12 @@ export type Document = decoding.Document
 /**
  * One configured policy: the `Policy.PolicyOptions` that `Policy.make` takes,
  * profile and block defaults merged in.
- *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { Policy, ResilienceConfig } from "effect-resilience"
  * const scoring = Effect.flatMap(ResilienceConfig.decode({ policies: { scoring: {} } }), (d) => Policy.make(d.policies["scoring"]!))
  * ```
- *
  * @category models
  * @since 0.3.0
  */
@@ -85,13 +77,11 @@ type PolicyEncoded = typeof schema.PolicySchema.Encoded
 /**
  * A native policy as written: every field optional, durations with a unit,
  * `false` to drop a block the profile would add.
- *
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
  * const scoring: ResilienceConfig.PolicyInput = { profile: "aggressive", retry: { maxAttempts: 4 }, bulkhead: false }
  * ```
- *
  * @category models
  * @since 0.1.0
  */
@@ -102,13 +92,11 @@ export type PolicyInput =
 
 /**
  * A config document as written, native, legacy (durations in seconds) or both.
- *
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
  * const input: ResilienceConfig.DocumentInput = { timeouts: { db: 10 }, policies: { scoring: { timeout: "2 seconds" } } }
  * ```
- *
  * @category models
  * @since 0.1.0
  */
@@ -121,13 +109,11 @@ export type DocumentInput = typeof schema.Legacy.Encoded & {
  * What went wrong: `type`, `value`, `missing`, `unknown-key`,
  * `unknown-policy`, `conflict` (a name both native and legacy), `syntax`,
  * `read`, `source` (the `ConfigProvider` failed).
- *
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
  * const kind: ResilienceConfig.IssueKind = "unknown-key"
  * ```
- *
  * @category errors
  * @since 0.1.0
  */
@@ -136,13 +122,11 @@ export type IssueKind = InternalIssueKind
 /**
  * One problem: where (`path`, or the environment variable), the value found
  * there (`undefined` when missing) and what is allowed.
- *
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
  * const issue: ResilienceConfig.ConfigIssue = { kind: "value", path: "timeouts.db", value: -1, expected: "> 0" }
  * ```
- *
  * @category errors
  * @since 0.1.0
  */
@@ -157,7 +141,6 @@ export interface ConfigIssue {
  * The config is invalid or cannot be read. `issues` lists every problem;
  * `kind`, `path`, `value` and `expected` repeat the first, and `source` names
  * the file or `"environment"`.
- *
  * @example
  * ```ts
  * import { Effect } from "effect"
@@ -166,7 +149,6 @@ export interface ConfigIssue {
  *   Effect.catchTag("ResilienceConfigError", (error) => Effect.succeed(error.message))
  * ) // "circuit_breakers.kafka.failure_treshold: unknown key, ... (did you mean "failure_threshold"?)"
  * ```
- *
  * @category errors
  * @since 0.1.0
  */
@@ -195,13 +177,11 @@ const labels: Partial<Record<IssueKind, string>> = {
 
 /**
  * Checks whether a value is a {@link ResilienceConfigError}.
- *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
  * ResilienceConfig.isResilienceConfigError(new Error("x")) // false
  * ```
- *
  * @category guards
  * @since 0.1.0
  */
@@ -224,13 +204,11 @@ const decodeFrom = (input: unknown, source: string | undefined): Effect.Effect<D
 /**
  * Decodes a config document in memory (`null` and `undefined` are empty),
  * reporting every problem in one error.
- *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
  * const document = ResilienceConfig.decode({ retry_policies: { kafka: { max_retries: 3, initial_delay: 1.0 } } })
  * ```
- *
  * @category decoding
  * @since 0.1.0
  */
@@ -246,13 +224,11 @@ const parseFrom = (text: string, format: Format, source: string | undefined): Ef
 /**
  * Parses YAML (the default; it reads JSON too) or strict JSON, then
  * {@link decode}s it. A syntax error is an issue with the line and column.
- *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
  * const document = ResilienceConfig.parse("policies:\n  scoring:\n    timeout: 2 seconds\n")
  * ```
- *
  * @category decoding
  * @since 0.1.0
  */
@@ -263,13 +239,11 @@ export const parse = (text: string, format: "yaml" | "json" = "yaml"): Effect.Ef
  * Reads a config file (`node:fs/promises`, loaded on first use) and decodes
  * it: `.json` is JSON, anything else YAML, unless `format` says. Errors name
  * the file in `source`.
- *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
  * const document = ResilienceConfig.load("config/resilience.yaml")
  * ```
- *
  * @category decoding
  * @since 0.1.0
  */
@@ -289,7 +263,6 @@ export const load = (
  * `ConfigProvider`: `RESILIENCE_PROFILE` and `RESILIENCE_POLICIES_<NAME>_<FIELD>`,
  * FIELD the field path in CONSTANT_CASE (`..._KAFKA_RETRY_MAX_ATTEMPTS=4`,
  * `..._KAFKA_BULKHEAD=false`). An issue's `path` is the variable.
- *
  * @example
  * ```ts
  * import { ConfigProvider, Effect } from "effect"
@@ -299,7 +272,6 @@ export const load = (
  *   ConfigProvider.fromEnv({ env: { RESILIENCE_POLICIES_SCORING_TIMEOUT: "2 seconds" } })
  * ))
  * ```
- *
  * @category decoding
  * @since 0.1.0
  */
@@ -321,13 +293,11 @@ export const fromEnv = (
 
 /**
  * What the {@link ResilienceConfig} service offers.
- *
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
  * const describe = (config: ResilienceConfig.Service) => config.names.join(", ")
  * ```
- *
  * @category models
  * @since 0.1.0
  */
@@ -341,14 +311,12 @@ export interface Service {
 
 /**
  * The config of the running program, provided by {@link layer}, {@link layerFile} or {@link layerEnv}.
- *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
  * const names = Effect.map(Effect.service(ResilienceConfig.ResilienceConfig), (config) => config.names)
  * ```
- *
  * @category services
  * @since 0.1.0
  */
@@ -358,14 +326,12 @@ export class ResilienceConfig extends Context.Service<ResilienceConfig, Service>
 
 /**
  * The service over a decoded document.
- *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
  * const service = Effect.map(ResilienceConfig.decode({ timeouts: { db: 10 } }), ResilienceConfig.make)
  * ```
- *
  * @category constructors
  * @since 0.1.0
  */
@@ -384,13 +350,11 @@ export const make = (document: Document): Service => {
 
 /**
  * Provides the config from a decoded {@link Document}, or from an object in the config's shape.
- *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
  * const ConfigTest = ResilienceConfig.layer({ profile: "none", policies: { scoring: { timeout: "100 millis" } } })
  * ```
- *
  * @category layers
  * @since 0.1.0
  */
@@ -402,13 +366,11 @@ export const layer = (input: Document | DocumentInput): Layer.Layer<ResilienceCo
 
 /**
  * Provides the config read from a file (see {@link load}).
- *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
  * const ConfigLive = ResilienceConfig.layerFile("config/resilience.yaml")
  * ```
- *
  * @category layers
  * @since 0.1.0
  */
@@ -419,13 +381,11 @@ export const layerFile = (
 
 /**
  * Provides the config read from environment variables (see {@link fromEnv}).
- *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
  * const ConfigFromEnv = ResilienceConfig.layerEnv()
  * ```
- *
  * @category layers
  * @since 0.1.0
  */
@@ -435,14 +395,12 @@ export const layerEnv = (
 
 /**
  * The policy of that name from the current {@link ResilienceConfig}.
- *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
  * const scoring = ResilienceConfig.policy("scoring").pipe(Effect.provide(ResilienceConfig.layerFile("resilience.yaml")))
  * ```
- *
  * @category accessors
  * @since 0.1.0
  */
@@ -453,7 +411,6 @@ export const policy = (name: string): Effect.Effect<Entry, ResilienceConfigError
  * Provides the policy `Policy.make` builds from the named entry of the current
  * {@link ResilienceConfig}. Only an unknown name fails: decoding built every
  * entry once, reporting a constructor's error at its config path.
- *
  * @example
  * ```ts
  * import { Context, Layer } from "effect"
@@ -461,7 +418,6 @@ export const policy = (name: string): Effect.Effect<Entry, ResilienceConfigError
  * class Scoring extends Context.Service<Scoring, Policy.Policy>()("app/Scoring") {}
  * const ScoringLive = ResilienceConfig.layerPolicy(Scoring, "scoring").pipe(Layer.provide(ResilienceConfig.layerEnv()))
  * ```
- *
  * @category layers
  * @since 0.3.0
  */

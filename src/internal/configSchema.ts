@@ -33,9 +33,7 @@ export type ProfileName = keyof typeof defaults.resilienceConfig.profiles
 export const profileNames = Object.keys(defaults.resilienceConfig.profiles) as ReadonlyArray<ProfileName>
 export const ProfileNameSchema = literals(profileNames as readonly [ProfileName, ...Array<ProfileName>])
 
-// -----------------------------------------------------------------------------
 // durations
-// -----------------------------------------------------------------------------
 
 // Effect's `Duration.fromInput` reads "5 seconds"; the short forms ("250ms", "5s") are ours
 const SHORT = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/
@@ -73,9 +71,7 @@ const duration = (positive: boolean, seconds: boolean) => {
 const PositiveDuration = duration(true, false)
 const NonNegativeDuration = duration(false, false)
 
-// -----------------------------------------------------------------------------
 // values built by the code constructors
-// -----------------------------------------------------------------------------
 
 /** `"classify.transientStatus[0]"` → `["classify", "transientStatus", 0]`. */
 export const fieldSegments = (field: string): Array<PropertyKey> =>
@@ -196,9 +192,7 @@ export const PolicySchema = Schema.Struct({
 export const blockKeys = ["retry", "circuitBreaker", "bulkhead", "hedge", "rateLimit"] as const
 export type BlockKey = typeof blockKeys[number]
 
-// -----------------------------------------------------------------------------
 // the legacy dialect
-// -----------------------------------------------------------------------------
 
 const PositiveSeconds = duration(true, true)
 const NonNegativeSeconds = duration(false, true)
