@@ -12,7 +12,6 @@ import * as decoding from "./internal/configDecode.ts"
 import * as env from "./internal/configEnv.ts"
 import type { IssueKind as InternalIssueKind, RawIssue } from "./internal/configIssues.ts"
 import { formatPath, suggest } from "./internal/configIssues.ts"
-import { type Format, parseText } from "./internal/configParse.ts"
 import * as schema from "./internal/configSchema.ts"
 import * as defaults from "./internal/defaults.ts"
 import { TaggedError } from "./internal/errors.ts"
@@ -215,9 +214,9 @@ const decodeFrom = (input: unknown, source: string | undefined): Effect.Effect<D
 export const decode = (input: unknown): Effect.Effect<Document, ResilienceConfigError> =>
   Effect.suspend(() => decodeFrom(input, undefined))
 
-const parseFrom = (text: string, format: Format, source: string | undefined): Effect.Effect<Document, ResilienceConfigError> =>
+const parseFrom = (text: string, format: decoding.Format, source: string | undefined): Effect.Effect<Document, ResilienceConfigError> =>
   Effect.suspend(() => {
-    const parsed = parseText(text, format)
+    const parsed = decoding.parseText(text, format)
     return Result.isSuccess(parsed) ? decodeFrom(parsed.success, source) : fail(parsed.failure, source)
   })
 

@@ -1,17 +1,16 @@
 /**
- * The decoding of a config document: the top-level keys, the profile and the
- * legacy sections (transformed into native policies) are decoded on their
- * own; then each policy is merged over its profile and the block defaults in
- * its written form, decoded by `PolicySchema` into `Policy.PolicyOptions`,
- * and built once by `Policy.make`, so every range is the constructors' own.
+ * Text to a document: parse; decode the top level, the profile and the legacy
+ * sections on their own; merge each policy over its profile and the block
+ * defaults; decode it with `PolicySchema`; build it once with `Policy.make`.
  * Every issue of every step is collected, so one run reports them all.
  */
 import { Context, Effect, Result, Schema } from "effect"
+import { parseDocument } from "yaml"
 import type { InvalidConfigError } from "../Errors.ts"
 import * as Policy from "../Policy.ts"
 import * as Registry from "../Registry.ts"
 import type { RawIssue } from "./configIssues.ts"
-import { fromSchemaIssue, lookup } from "./configIssues.ts"
+import { fromSchemaIssue, isPlainObject, lookup } from "./configIssues.ts"
 import * as schema from "./configSchema.ts"
 import type { ProfileName } from "./configSchema.ts"
 import * as defaults from "./defaults.ts"
@@ -32,9 +31,6 @@ const decodeProfile = Schema.decodeUnknownResult(schema.ProfileNameSchema, schem
 const decodeLegacy = Schema.decodeUnknownResult(schema.Legacy, schema.parseOptions)
 const decodePolicy = Schema.decodeUnknownResult(schema.PolicySchema, schema.parseOptions)
 
-const isPlainObject = (u: unknown): u is Readonly<Record<string, unknown>> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
-
 /**
  * Objects merge key by key and `undefined` writes nothing; an object of
  * another `kind` replaces (a constant backoff takes no exponential factor).
@@ -48,11 +44,10 @@ export const mergeDeep = (base: unknown, over: unknown): unknown => {
 }
 
 /**
- * A policy over its profile and the block defaults: block defaults < profile
- * < policy; a block exists only when the profile or the policy has it, and
- * `false` drops it. A written backoff takes only its `kind` from the block
- * defaults, so what it leaves out gets the `Backoff` constructors' defaults,
- * as in code. A policy that is not an object is left for the Schema to refuse.
+ * Block defaults < profile < policy; a block exists when the profile or the
+ * policy has it, and `false` drops it. A written backoff takes only its `kind`
+ * from the block defaults: what it leaves out gets the `Backoff` constructors'
+ * defaults, as in code.
  */
 const resolvePolicy = (raw: unknown, profile: ProfileName): unknown => {
   if (!isPlainObject(raw)) return raw
@@ -67,12 +62,7 @@ const resolvePolicy = (raw: unknown, profile: ProfileName): unknown => {
   return out
 }
 
-/**
- * An issue found in a policy, at the path where the field was written:
- * `policies.<name>.<field>`, or for a legacy policy its section's key
- * (`retry.backoff.max` is `retry_policies.<name>.max_delay`), with the value
- * written there.
- */
+/** An issue of a policy at the path and with the value written: `policies.<name>.<field>`, or a legacy section's key. */
 const place = (issue: RawIssue, name: string, legacy: boolean, resolved: unknown, document: unknown): RawIssue => {
   const where = legacy ? schema.legacyFields[issue.segments.join(".")] : undefined
   const segments = where === undefined ? ["policies", name, ...issue.segments] : [where[0], name, ...where.slice(1) as Array<string>]
@@ -144,3 +134,32 @@ export const decode = Effect.fnUntraced(function*(input: unknown) {
   }
   return issues.length > 0 ? Result.fail(issues) : Result.succeed(makeDocument(profile, policies))
 })
+
+// Text to plain data: YAML (a superset of JSON) or strict JSON; a syntax error is an issue with its line and column.
+export type Format = "yaml" | "json"
+
+const syntax = (text: string, error: unknown, offset: number | undefined, format: Format): RawIssue => {
+  const message = error instanceof Error ? error.message : String(error)
+  const before = offset === undefined ? undefined : text.slice(0, offset).split("\n")
+  const line = before === undefined ? "" : text.split("\n")[before.length - 1]?.trim() ?? ""
+  const where = before === undefined ? "" : ` at line ${before.length}, column ${before[before.length - 1]!.length + 1}`
+  return {
+    kind: "syntax",
+    segments: [],
+    value: line === "" ? undefined : line,
+    expected: `valid ${format === "json" ? "JSON" : "YAML"}${where} (${message})`
+  }
+}
+
+export const parseText = (text: string, format: Format): Result.Result<unknown, ReadonlyArray<RawIssue>> => {
+  try {
+    if (format === "json") return Result.succeed(JSON.parse(text) as unknown)
+    const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true })
+    if (document.errors.length > 0) return Result.fail(document.errors.map((e) => syntax(text, e, e.pos[0], format)))
+    return Result.succeed(document.toJS({ maxAliasCount: 100 }) as unknown)
+  } catch (error) {
+    // Node's JSON.parse names the offset: "... at position 12 ..."
+    const position = /position (\d+)/.exec(String(error))
+    return Result.fail([syntax(text, error, position === null ? undefined : Number(position[1]), format)])
+  }
+}

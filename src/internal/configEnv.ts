@@ -1,12 +1,9 @@
 /**
- * Environment variables, read through Effect's `ConfigProvider`, to a native
- * config document. The variable names are derived from `PolicySchema`:
- * `<PREFIX>_PROFILE` and `<PREFIX>_POLICIES_<NAME>_<FIELD>`, FIELD the field
- * path in CONSTANT_CASE (`RETRY_MAX_ATTEMPTS`). The policy name is what is
- * left before the longest field that ends the variable, lower-cased
- * (`KAFKA_PRODUCER_TIMEOUT` → policy `kafka_producer`). Numbers are parsed
- * from their text; a block set to `false` is dropped. Any other variable
- * under the prefix is an error (typos are caught).
+ * Environment variables, read through the `ConfigProvider`, to a native
+ * document: `<PREFIX>_PROFILE` and `<PREFIX>_POLICIES_<NAME>_<FIELD>`, FIELD a
+ * field path of `PolicySchema` in CONSTANT_CASE and NAME what the longest
+ * FIELD that ends the variable leaves, lower-cased. Any other variable under
+ * the prefix is an issue (typos are caught).
  */
 import { type ConfigProvider, Effect, SchemaAST, String as Str } from "effect"
 import { mergeDeep } from "./configDecode.ts"
@@ -14,40 +11,30 @@ import type { RawIssue } from "./configIssues.ts"
 import { suggest } from "./configIssues.ts"
 import { PolicySchema } from "./configSchema.ts"
 
-interface Field {
-  readonly path: ReadonlyArray<string>
-  readonly leaf: "number" | "string" | "block"
-}
+type Field = readonly [path: ReadonlyArray<string>, leaf: "number" | "string" | "block"]
 
-/**
- * The settable fields, read off the written (encoded) side of the Schema: a
- * struct is a block whose fields follow (every kind of a union of structs),
- * a number is parsed, anything else is text. Lists (`classify`) are not settable.
- */
+/** The fields of the Schema's written side: a struct (or union of structs) is a block; lists are not settable. */
 const fieldsOf = (ast: SchemaAST.AST, path: ReadonlyArray<string>): Array<Field> => {
   const structs = SchemaAST.isObjects(ast) ? [ast] : SchemaAST.isUnion(ast) && ast.types.every(SchemaAST.isObjects) ? ast.types : []
-  if (structs.length === 0) return SchemaAST.isArrays(ast) ? [] : [{ path, leaf: ast._tag === "Number" ? "number" : "string" }]
+  if (structs.length === 0) return SchemaAST.isArrays(ast) ? [] : [[path, ast._tag === "Number" ? "number" : "string"]]
   const children = structs.flatMap((s) => s.propertySignatures.flatMap((p) => fieldsOf(p.type, [...path, String(p.name)])))
-  return children.length === 0 ? [] : [{ path, leaf: "block" }, ...children]
+  return children.length === 0 ? [] : [[path, "block"], ...children]
 }
 
 export const variableOf = (segments: ReadonlyArray<PropertyKey>): string => segments.map((s) => Str.constantCase(String(s))).join("_")
 
-/** By variable, longest first: the policy name is the shortest run of words that leaves a known field. */
+/** By variable, longest first. */
 const fields = new Map(
-  [{ path: ["profile"], leaf: "string" } as Field, ...fieldsOf(SchemaAST.toEncoded(PolicySchema.ast), []).slice(1)]
-    .map((f) => [variableOf(f.path), f] as const)
+  [[["profile"], "string"] as Field, ...fieldsOf(SchemaAST.toEncoded(PolicySchema.ast), []).slice(1)]
+    .map((field) => [variableOf(field[0]), field] as const)
     .sort(([a], [b]) => b.length - a.length)
 )
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i
-
-const coerce = (value: string, leaf: Field["leaf"]): unknown =>
-  leaf === "number" && NUMBER.test(value.trim())
-    ? Number(value.trim())
-    : leaf === "block" && value.trim().toLowerCase() === "false"
-    ? false
-    : value
+const coerce = (value: string, leaf: Field[1]): unknown => {
+  const text = value.trim()
+  if (leaf === "number" && /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text)) return Number(text)
+  return leaf === "block" && text.toLowerCase() === "false" ? false : value
+}
 
 /** Every variable under `path`, as its words after the prefix and its value. */
 const collect = Effect.fnUntraced(function*(
@@ -78,10 +65,10 @@ export const read = Effect.fnUntraced(function*(provider: ConfigProvider.ConfigP
     const rest = tokens[0] === "POLICIES" ? tokens.slice(1).join("_") : ""
     const found = [...fields].find(([name]) => rest.endsWith(`_${name}`))
     if (found !== undefined) {
-      const [name, field] = found
+      const [name, [field, leaf]] = found
       // variables come sorted, so a block's `false` comes before its fields, which then win
-      const path = ["policies", rest.slice(0, -name.length - 1).toLowerCase(), ...field.path]
-      raw = mergeDeep(raw, path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), coerce(value, field.leaf)))
+      const path = ["policies", rest.slice(0, -name.length - 1).toLowerCase(), ...field]
+      raw = mergeDeep(raw, path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), coerce(value, leaf)))
       continue
     }
     const hint = tokens.length > 2 ? suggest(tokens.slice(2).join("_"), [...fields.keys()]) : undefined

@@ -60,7 +60,7 @@ const describeAst = (ast: SchemaAST.AST): string =>
 
 const inputOf = (issue: SchemaIssue.Issue): unknown => ("input" in issue ? issue.input : undefined)
 
-const isRecordLike = (u: unknown): u is Readonly<Record<string, unknown>> =>
+export const isPlainObject = (u: unknown): u is Readonly<Record<string, unknown>> =>
   typeof u === "object" && u !== null && !Array.isArray(u)
 
 const walk = (issue: SchemaIssue.Issue, segments: ReadonlyArray<PropertyKey>, parent: SchemaAST.AST | undefined, out: Array<RawIssue>): void => {
@@ -73,7 +73,6 @@ const walk = (issue: SchemaIssue.Issue, segments: ReadonlyArray<PropertyKey>, pa
     case "Composite":
       return issue.issues.forEach((child) => walk(child, segments, issue.ast, out))
     case "Encoding":
-      return walk(issue.issue, segments, parent, out)
     case "Filter":
       return walk(issue.issue, segments, parent, out)
     case "InvalidValue":
@@ -98,7 +97,7 @@ const walk = (issue: SchemaIssue.Issue, segments: ReadonlyArray<PropertyKey>, pa
         SchemaAST.isObjects(t) ? t.propertySignatures.find((p) => p.name === "kind")?.type : undefined
       )
       const input = inputOf(issue)
-      if (kinds.every((k) => k !== undefined && SchemaAST.isLiteral(k)) && isRecordLike(input)) {
+      if (kinds.every((k) => k !== undefined && SchemaAST.isLiteral(k)) && isPlainObject(input)) {
         const expected = `one of ${quoted(kinds.map((k) => String((k as SchemaAST.Literal).literal)))}`
         const at = [...segments, "kind"]
         return Object.hasOwn(input, "kind") ? push("value", expected, at, input.kind) : push("missing", expected, at, undefined)
@@ -112,19 +111,16 @@ const walk = (issue: SchemaIssue.Issue, segments: ReadonlyArray<PropertyKey>, pa
 }
 
 export const lookup = (root: unknown, segments: ReadonlyArray<PropertyKey>): unknown =>
-  segments.reduce<unknown>((node, s) => (isRecordLike(node) ? node[s as string] : undefined), root)
+  segments.reduce<unknown>((node, s) => (isPlainObject(node) ? node[s as string] : undefined), root)
 
 /**
- * Flattens a Schema issue into config issues, each path prefixed with
- * `prefix`. A value reported as a `Duration` (a constructor saw it decoded)
- * is replaced by the one written, looked up in `input`.
+ * Flattens a Schema issue into config issues under `prefix`. A value a
+ * constructor saw decoded (a `Duration`) is shown as written in `input`.
  */
 export const fromSchemaIssue = (issue: SchemaIssue.Issue, prefix: ReadonlyArray<PropertyKey> = [], input?: unknown): Array<RawIssue> => {
   const out: Array<RawIssue> = []
-  walk(issue, [], undefined, out)
-  return out.map((raw) => ({
-    ...raw,
-    segments: [...prefix, ...raw.segments],
-    value: Duration.isDuration(raw.value) ? lookup(input, raw.segments) ?? raw.value : raw.value
-  }))
+  walk(issue, prefix, undefined, out)
+  return out.map((raw) =>
+    Duration.isDuration(raw.value) ? { ...raw, value: lookup(input, raw.segments.slice(prefix.length)) ?? raw.value } : raw
+  )
 }

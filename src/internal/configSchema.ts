@@ -1,10 +1,8 @@
 /**
- * The Schemas of a config document. They check structure only: types, keys,
- * kinds and which fields a kind takes. Each block decodes into the options of
- * its code constructor (`Policy.PolicyOptions`); the backoff and the trip
- * policy are built by their constructors while decoding, so ranges are
- * checked once (validate.ts) and an error lands at the field it names. The
- * legacy dialect is one transformation into native policies.
+ * The Schemas of a config document: structure only (types, keys, kinds, the
+ * fields a kind takes). A policy decodes into `Policy.PolicyOptions`, its
+ * backoff and trip policy built by their constructors, which check the ranges
+ * (validate.ts). The legacy dialect is one transformation into native policies.
  */
 import { Duration, Effect, Option, Schema, SchemaGetter, SchemaIssue } from "effect"
 import * as Backoff from "../Backoff.ts"
@@ -32,8 +30,6 @@ const literals = <const L extends ReadonlyArray<string>>(values: L) =>
 export type ProfileName = keyof typeof defaults.resilienceConfig.profiles
 export const profileNames = Object.keys(defaults.resilienceConfig.profiles) as ReadonlyArray<ProfileName>
 export const ProfileNameSchema = literals(profileNames as readonly [ProfileName, ...Array<ProfileName>])
-
-// durations
 
 // Effect's `Duration.fromInput` reads "5 seconds"; the short forms ("250ms", "5s") are ours
 const SHORT = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/
@@ -70,8 +66,6 @@ const duration = (positive: boolean, seconds: boolean) => {
 
 const PositiveDuration = duration(true, false)
 const NonNegativeDuration = duration(false, false)
-
-// values built by the code constructors
 
 /** `"classify.transientStatus[0]"` → `["classify", "transientStatus", 0]`. */
 export const fieldSegments = (field: string): Array<PropertyKey> =>
@@ -192,8 +186,6 @@ export const PolicySchema = Schema.Struct({
 export const blockKeys = ["retry", "circuitBreaker", "bulkhead", "hedge", "rateLimit"] as const
 export type BlockKey = typeof blockKeys[number]
 
-// the legacy dialect
-
 const PositiveSeconds = duration(true, true)
 const NonNegativeSeconds = duration(false, true)
 
@@ -235,10 +227,9 @@ const written = (d: Duration.Duration | undefined, defaultMillis?: number): stri
   d === undefined && defaultMillis === undefined ? undefined : `${d === undefined ? defaultMillis : Duration.toMillis(d)} millis`
 
 /**
- * The legacy sections as native policies, written as a user would (profile
- * `none`; a field left `undefined` is not written): a key left out takes the
- * code default, from defaults.ts for the breaker's required fields and from
- * the block defaults for the rest.
+ * The legacy sections as native policies written as a user would (profile
+ * `none`, `undefined` for a key left out): the breaker's required fields come
+ * from defaults.ts, the rest from the block defaults.
  */
 export const Legacy = LegacySections.pipe(Schema.decodeTo(Schema.Record(Schema.String, Schema.Unknown), {
   decode: SchemaGetter.transform((shape: typeof LegacySections.Type) => {
