@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { ConfigProvider, Context, Effect, Formatter, Layer, Predicate, Result } from "effect"
+import { ConfigProvider, Context, Effect, Formatter, Layer, Predicate } from "effect"
 import * as decoding from "./internal/configDecode.ts"
 import * as env from "./internal/configEnv.ts"
 import type { IssueKind as InternalIssueKind, RawIssue } from "./internal/configIssues.ts"
@@ -187,18 +187,12 @@ const labels: Partial<Record<IssueKind, string>> = {
 export const isResilienceConfigError = (u: unknown): u is ResilienceConfigError =>
   Predicate.isTagged(u, "ResilienceConfigError")
 
-/** Fails with the issues; `path` renders their segments (`a.b[0]`, or an environment variable). */
-const fail = (
-  raw: ReadonlyArray<RawIssue>,
-  source: string | undefined,
-  path: (issue: RawIssue) => string = (issue) => formatPath(issue.segments)
-): Effect.Effect<never, ResilienceConfigError> => {
+/** The error of the issues; `path` renders their segments (`a.b[0]`, or an environment variable). */
+const toError = (source: string | undefined, path = (issue: RawIssue) => formatPath(issue.segments)) =>
+(raw: ReadonlyArray<RawIssue>): ResilienceConfigError => {
   const issues = raw.map((issue) => ({ kind: issue.kind, path: path(issue), value: issue.value, expected: issue.expected }))
-  return Effect.fail(new ResilienceConfigError({ ...issues[0]!, issues, source }))
+  return new ResilienceConfigError({ ...issues[0]!, issues, source })
 }
-
-const decodeFrom = (input: unknown, source: string | undefined): Effect.Effect<Document, ResilienceConfigError> =>
-  Effect.flatMap(decoding.decode(input), (result) => Result.isSuccess(result) ? Effect.succeed(result.success) : fail(result.failure, source))
 
 /**
  * Decodes a config document in memory (`null` and `undefined` are empty),
@@ -212,13 +206,7 @@ const decodeFrom = (input: unknown, source: string | undefined): Effect.Effect<D
  * @since 0.1.0
  */
 export const decode = (input: unknown): Effect.Effect<Document, ResilienceConfigError> =>
-  Effect.suspend(() => decodeFrom(input, undefined))
-
-const parseFrom = (text: string, format: decoding.Format, source: string | undefined): Effect.Effect<Document, ResilienceConfigError> =>
-  Effect.suspend(() => {
-    const parsed = decoding.parseText(text, format)
-    return Result.isSuccess(parsed) ? decodeFrom(parsed.success, source) : fail(parsed.failure, source)
-  })
+  Effect.mapError(decoding.decode(input), toError(undefined))
 
 /**
  * Parses YAML (the default; it reads JSON too) or strict JSON, then
@@ -232,7 +220,7 @@ const parseFrom = (text: string, format: decoding.Format, source: string | undef
  * @since 0.1.0
  */
 export const parse = (text: string, format: "yaml" | "json" = "yaml"): Effect.Effect<Document, ResilienceConfigError> =>
-  parseFrom(text, format, undefined)
+  Effect.mapError(decoding.decodeText(text, format), toError(undefined))
 
 /**
  * Reads a config file (`node:fs/promises`, loaded on first use) and decodes
@@ -251,10 +239,9 @@ export const load = (
   options?: { readonly format?: "yaml" | "json" | undefined }
 ): Effect.Effect<Document, ResilienceConfigError> =>
   Effect.tryPromise(() => import("node:fs/promises").then((fs) => fs.readFile(path, "utf8"))).pipe(
-    Effect.catch(({ cause }) =>
-      fail([{ kind: "read", segments: [], value: path, expected: `a readable file (${(cause as Error).message})` }], path)
-    ),
-    Effect.flatMap((text) => parseFrom(text, options?.format ?? (path.toLowerCase().endsWith(".json") ? "json" : "yaml"), path))
+    Effect.mapError(({ cause }) => [{ kind: "read", segments: [], value: path, expected: `a readable file (${(cause as Error).message})` }] as const),
+    Effect.flatMap((text) => decoding.decodeText(text, options?.format ?? (path.toLowerCase().endsWith(".json") ? "json" : "yaml"))),
+    Effect.mapError(toError(path))
   )
 
 /**
@@ -279,15 +266,12 @@ export const fromEnv = (
 ): Effect.Effect<Document, ResilienceConfigError> =>
   Effect.gen(function*() {
     const prefix = options?.prefix ?? defaults.resilienceConfig.envPrefix
-    const read = yield* env.read(yield* ConfigProvider.ConfigProvider, prefix).pipe(Effect.catch((error) =>
-      fail([{ kind: "source", segments: [], value: undefined, expected: `a readable config source (${error.message})` }], "environment")
+    const read = yield* env.read(yield* ConfigProvider.ConfigProvider, prefix).pipe(Effect.mapError((error) =>
+      toError("environment")([{ kind: "source", segments: [], value: undefined, expected: `a readable config source (${error.message})` }])
     ))
-    const decoded = yield* decoding.decode(read.raw)
-    const issues = [...read.issues, ...(Result.isFailure(decoded) ? decoded.failure : [])]
-    if (Result.isSuccess(decoded) && issues.length === 0) return decoded.success
     // an unknown variable is its own path; a document path is the variable that sets it
-    return yield* fail(issues, "environment", (issue) =>
-      read.issues.includes(issue) ? String(issue.segments[0]) : env.variableOf([prefix, ...issue.segments]))
+    return yield* Effect.mapError(decoding.decode(read.raw, read.issues), toError("environment", (issue) =>
+      read.issues.includes(issue) ? String(issue.segments[0]) : env.variableOf([prefix, ...issue.segments])))
   })
 
 /**
@@ -342,7 +326,7 @@ export const make = (document: Document): Service => {
     const expected = names.length === 0
       ? "a configured policy name (this config defines none)"
       : `one of ${names.map((n) => JSON.stringify(n)).join(", ")}${hint === undefined ? "" : ` (did you mean "${hint}"?)`}`
-    return fail([{ kind: "unknown-policy", segments: ["policies", name], value: name, expected }], undefined)
+    return Effect.fail(toError(undefined)([{ kind: "unknown-policy", segments: ["policies", name], value: name, expected }]))
   }
   return { document, names, policy: (name) => Effect.suspend(() => policy(name)) }
 }

@@ -82,9 +82,10 @@ const check = (options: Policy.PolicyOptions): Effect.Effect<InvalidConfigError 
 const makeDocument = (profile: ProfileName, policies: Readonly<Record<string, Entry>>): Document =>
   Object.defineProperty({ profile, policies }, DocumentTypeId, { value: DocumentTypeId, enumerable: false }) as Document
 
-export const decode = Effect.fnUntraced(function*(input: unknown) {
+/** Decodes a document; `found` are issues found before (unknown environment variables), reported with the rest. */
+export const decode = Effect.fnUntraced(function*(input: unknown, found: ReadonlyArray<RawIssue> = []) {
   const document = input ?? {}
-  const issues: Array<RawIssue> = []
+  const issues: Array<RawIssue> = [...found]
   const decoded = <A>(result: Result.Result<A, Schema.SchemaError>, prefix: ReadonlyArray<PropertyKey>): A | undefined => {
     if (Result.isSuccess(result)) return result.success
     issues.push(...fromSchemaIssue(result.failure.issue, prefix))
@@ -132,7 +133,7 @@ export const decode = Effect.fnUntraced(function*(input: unknown) {
       issues.push(place(issue, name, isLegacy, resolved, document))
     }
   }
-  return issues.length > 0 ? Result.fail(issues) : Result.succeed(makeDocument(profile, policies))
+  return issues.length > 0 ? yield* Effect.fail(issues) : makeDocument(profile, policies)
 })
 
 // Text to plain data: YAML (a superset of JSON) or strict JSON; a syntax error is an issue with its line and column.
@@ -151,15 +152,16 @@ const syntax = (text: string, error: unknown, offset: number | undefined, format
   }
 }
 
-export const parseText = (text: string, format: Format): Result.Result<unknown, ReadonlyArray<RawIssue>> => {
-  try {
-    if (format === "json") return Result.succeed(JSON.parse(text) as unknown)
-    const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true })
-    if (document.errors.length > 0) return Result.fail(document.errors.map((e) => syntax(text, e, e.pos[0], format)))
-    return Result.succeed(document.toJS({ maxAliasCount: 100 }) as unknown)
-  } catch (error) {
-    // Node's JSON.parse names the offset: "... at position 12 ..."
-    const position = /position (\d+)/.exec(String(error))
-    return Result.fail([syntax(text, error, position === null ? undefined : Number(position[1]), format)])
-  }
-}
+export const decodeText = (text: string, format: Format): Effect.Effect<Document, ReadonlyArray<RawIssue>> =>
+  Effect.suspend(() => {
+    try {
+      if (format === "json") return decode(JSON.parse(text))
+      const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true })
+      if (document.errors.length > 0) return Effect.fail(document.errors.map((e) => syntax(text, e, e.pos[0], format)))
+      return decode(document.toJS({ maxAliasCount: 100 }))
+    } catch (error) {
+      // Node's JSON.parse names the offset: "... at position 12 ..."
+      const position = /position (\d+)/.exec(String(error))
+      return Effect.fail([syntax(text, error, position === null ? undefined : Number(position[1]), format)])
+    }
+  })
