@@ -31,16 +31,12 @@ export type ProfileName = keyof typeof defaults.resilienceConfig.profiles
 export const profileNames = Object.keys(defaults.resilienceConfig.profiles) as ReadonlyArray<ProfileName>
 export const ProfileNameSchema = literals(profileNames as readonly [ProfileName, ...Array<ProfileName>])
 
-// Effect's `Duration.fromInput` reads "5 seconds"; the short forms ("250ms", "5s") are ours
-const SHORT = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/
-const UNIT_MILLIS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+const UNITS: Readonly<Record<string, string>> = { ms: "millis", s: "seconds", m: "minutes", h: "hours", d: "days" }
 
-/** Never negative or `Infinity`; infinite when the number overflows in milliseconds ("1e400d"). */
+/** Effect's "5 seconds" or a short "5s"; never negative or `Infinity`; infinite when a 400-digit number overflows. */
 const toDuration = (u: string | number): Duration.Duration | undefined => {
   if (typeof u === "number") return Number.isFinite(u) && u >= 0 ? Duration.millis(u * 1000) : undefined
-  const text = u.trim()
-  const short = SHORT.exec(text)
-  if (short !== null) return Duration.millis(Number(short[1]) * UNIT_MILLIS[short[2] as keyof typeof UNIT_MILLIS])
+  const text = u.trim().replace(/^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/, (_, n, unit: string) => `${n} ${UNITS[unit]}`)
   return text === "Infinity" || text.startsWith("-") ? undefined : Option.getOrUndefined(Duration.fromInput(text as Duration.Input))
 }
 
