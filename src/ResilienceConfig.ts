@@ -1,9 +1,6 @@
 /**
- * Named policies from a config file (YAML or JSON), an object or environment
- * variables, native (`profile` + `policies`) or legacy (`circuit_breakers`,
- * `retry_policies`, `timeouts`). A Schema checks the structure and decodes
- * each policy into `Policy.PolicyOptions`; the constructors check the ranges,
- * and their errors name the config path. See docs/configuration.md.
+ * Named policies from a file (YAML or JSON), an object or environment
+ * variables, decoded into `Policy.PolicyOptions`. See docs/configuration.md.
  *
  * @since 0.1.0
  */
@@ -99,7 +96,7 @@ export type PolicyInput =
  * @category models
  * @since 0.1.0
  */
-export type DocumentInput = typeof schema.Legacy.Encoded & {
+export type DocumentInput = Omit<typeof schema.TopLevel.Encoded, "profile" | "policies"> & {
   readonly profile?: ProfileName
   readonly policies?: Readonly<Record<string, PolicyInput>>
 }
@@ -275,7 +272,8 @@ export const fromEnv = (
   })
 
 /**
- * What the {@link ResilienceConfig} service offers.
+ * What the {@link ResilienceConfig} service offers: the document, its policy
+ * names (sorted), and a policy by name (or an `unknown-policy` error).
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
@@ -286,9 +284,7 @@ export const fromEnv = (
  */
 export interface Service {
   readonly document: Document
-  /** The configured policy names, sorted. */
   readonly names: ReadonlyArray<string>
-  /** The policy of that name, or a `ResilienceConfigError` of kind `unknown-policy`. */
   readonly policy: (name: string) => Effect.Effect<Entry, ResilienceConfigError>
 }
 
@@ -307,18 +303,8 @@ export class ResilienceConfig extends Context.Service<ResilienceConfig, Service>
   "effect-resilience/ResilienceConfig"
 ) {}
 
-/**
- * The service over a decoded document.
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { ResilienceConfig } from "effect-resilience"
- * const service = Effect.map(ResilienceConfig.decode({ timeouts: { db: 10 } }), ResilienceConfig.make)
- * ```
- * @category constructors
- * @since 0.1.0
- */
-export const make = (document: Document): Service => {
+/** The service over a decoded document. */
+const make = (document: Document): Service => {
   const names = Object.keys(document.policies).sort()
   const policy = (name: string) => {
     if (Object.hasOwn(document.policies, name)) return Effect.succeed(document.policies[name]!)

@@ -26,9 +26,8 @@ export interface Document {
   readonly policies: Readonly<Record<string, Entry>>
 }
 
-const decodeKeys = Schema.decodeUnknownResult(schema.DocumentKeys, schema.parseOptions)
+const decodeTopLevel = Schema.decodeUnknownResult(schema.TopLevel, schema.parseOptions)
 const decodeProfile = Schema.decodeUnknownResult(schema.ProfileNameSchema, schema.parseOptions)
-const decodeLegacy = Schema.decodeUnknownResult(schema.Legacy, schema.parseOptions)
 const decodePolicy = Schema.decodeUnknownResult(schema.PolicySchema, schema.parseOptions)
 
 /**
@@ -91,14 +90,10 @@ export const decode = Effect.fnUntraced(function*(input: unknown, found: Readonl
     issues.push(...fromSchemaIssue(result.failure.issue, prefix))
     return undefined
   }
-  decoded(decodeKeys(document), [])
+  const legacy = decoded(decodeTopLevel(document), []) ?? {}
   const top = isPlainObject(document) ? document : {}
-  const profile = top.profile === undefined
-    ? defaults.resilienceConfig.profile
-    : decoded(decodeProfile(top.profile), ["profile"]) ?? defaults.resilienceConfig.profile
+  const profile = decoded(decodeProfile(top.profile ?? defaults.resilienceConfig.profile), ["profile"]) ?? defaults.resilienceConfig.profile
   const native = isPlainObject(top.policies) ? top.policies : {}
-  const sections = Object.fromEntries(schema.legacyKeys.filter((key) => Object.hasOwn(top, key)).map((key) => [key, top[key]]))
-  const legacy = decoded(decodeLegacy(sections), []) ?? {}
 
   const policies: Record<string, Entry> = {}
   const entries = [

@@ -185,7 +185,10 @@ export type BlockKey = typeof blockKeys[number]
 const PositiveSeconds = duration(true, true)
 const NonNegativeSeconds = duration(false, true)
 
-const LegacySections = Schema.Struct({
+const Written = Schema.Struct({
+  // profile and policies are decoded one by one (configDecode.ts), so that every mistake is reported
+  profile: opt(Schema.Unknown),
+  policies: opt(Schema.Record(Schema.String, Schema.Unknown)),
   circuit_breakers: opt(Schema.Record(
     Schema.String,
     Schema.Struct({ failure_threshold: opt(positiveInt), success_threshold: opt(positiveInt), timeout: opt(PositiveSeconds) })
@@ -205,7 +208,7 @@ const LegacySections = Schema.Struct({
   timeouts: opt(Schema.Record(Schema.String, PositiveSeconds))
 })
 
-export const legacyKeys = Object.keys(LegacySections.fields) as ReadonlyArray<keyof typeof LegacySections.fields>
+export const legacyKeys = ["circuit_breakers", "retry_policies", "timeouts"] as const
 
 /** Where each native field of a legacy policy was written: the path an error names. */
 export const legacyFields: Readonly<Record<string, readonly [section: string, key?: string]>> = {
@@ -223,12 +226,12 @@ const written = (d: Duration.Duration | undefined, defaultMillis?: number): stri
   d === undefined && defaultMillis === undefined ? undefined : `${d === undefined ? defaultMillis : Duration.toMillis(d)} millis`
 
 /**
- * The legacy sections as native policies written as a user would (profile
- * `none`, `undefined` for a key left out): the breaker's required fields come
- * from defaults.ts, the rest from the block defaults.
+ * The top level, its legacy sections as native policies written as a user
+ * would (profile `none`, `undefined` for a key left out): the breaker's
+ * required fields come from defaults.ts, the rest from the block defaults.
  */
-export const Legacy = LegacySections.pipe(Schema.decodeTo(Schema.Record(Schema.String, Schema.Unknown), {
-  decode: SchemaGetter.transform((shape: typeof LegacySections.Type) => {
+export const TopLevel = Written.pipe(Schema.decodeTo(Schema.Record(Schema.String, Schema.Unknown), {
+  decode: SchemaGetter.transform((shape: typeof Written.Type) => {
     const out: Record<string, Record<string, unknown>> = {}
     const entry = (name: string) => (out[name] ??= { profile: "none" })
     for (const [name, b] of Object.entries(shape.circuit_breakers ?? {})) {
@@ -257,12 +260,3 @@ export const Legacy = LegacySections.pipe(Schema.decodeTo(Schema.Record(Schema.S
   }),
   encode: SchemaGetter.forbiddenEncoding
 }))
-
-/** The top level: each part is decoded on its own (configDecode.ts), so every mistake is reported. */
-export const DocumentKeys = Schema.Struct({
-  profile: opt(Schema.Unknown),
-  policies: opt(Schema.Record(Schema.String, Schema.Unknown)),
-  circuit_breakers: opt(Schema.Unknown),
-  retry_policies: opt(Schema.Unknown),
-  timeouts: opt(Schema.Unknown)
-})
