@@ -185,7 +185,7 @@ export type BlockKey = typeof blockKeys[number]
 const PositiveSeconds = duration(true, true)
 const NonNegativeSeconds = duration(false, true)
 
-const Written = Schema.Struct({
+const WrittenTopLevel = Schema.Struct({
   // profile and policies are decoded one by one (configDecode.ts), so that every mistake is reported
   profile: opt(Schema.Unknown),
   policies: opt(Schema.Record(Schema.String, Schema.Unknown)),
@@ -230,8 +230,8 @@ const written = (d: Duration.Duration | undefined, defaultMillis?: number): stri
  * would (profile `none`, `undefined` for a key left out): the breaker's
  * required fields come from defaults.ts, the rest from the block defaults.
  */
-export const TopLevel = Written.pipe(Schema.decodeTo(Schema.Record(Schema.String, Schema.Unknown), {
-  decode: SchemaGetter.transform((shape: typeof Written.Type) => {
+export const TopLevel = WrittenTopLevel.pipe(Schema.decodeTo(Schema.Record(Schema.String, Schema.Unknown), {
+  decode: SchemaGetter.transform((shape: typeof WrittenTopLevel.Type) => {
     const out: Record<string, Record<string, unknown>> = {}
     const entry = (name: string) => (out[name] ??= { profile: "none" })
     for (const [name, b] of Object.entries(shape.circuit_breakers ?? {})) {
