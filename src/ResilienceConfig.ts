@@ -52,8 +52,7 @@ export const profileNames: ReadonlyArray<ProfileName> = schema.profileNames
 export type Document = decoding.Document
 
 /**
- * One configured policy: the `Policy.PolicyOptions` that `Policy.make` takes,
- * profile and block defaults merged in.
+ * One configured policy: the `Policy.PolicyOptions` that `Policy.make` takes, defaults merged in.
  * @example
  * ```ts
  * import { Effect } from "effect"
@@ -71,8 +70,7 @@ type Written<T> = T extends ReadonlyArray<any> ? T : T extends object ? { readon
 type PolicyEncoded = typeof schema.PolicySchema.Encoded
 
 /**
- * A native policy as written: every field optional, durations with a unit,
- * `false` to drop a block the profile would add.
+ * A native policy as written: every field optional, durations with a unit, `false` to drop a block.
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
@@ -81,10 +79,9 @@ type PolicyEncoded = typeof schema.PolicySchema.Encoded
  * @category models
  * @since 0.1.0
  */
-export type PolicyInput =
-  & { readonly profile?: ProfileName }
-  & { readonly [K in Exclude<keyof PolicyEncoded, schema.BlockKey>]?: PolicyEncoded[K] }
-  & { readonly [K in schema.BlockKey]?: false | Written<PolicyEncoded[K]> }
+export type PolicyInput = { readonly profile?: ProfileName } & {
+  readonly [K in keyof PolicyEncoded]?: K extends schema.BlockKey ? false | Written<PolicyEncoded[K]> : PolicyEncoded[K]
+}
 
 /**
  * A config document as written, native, legacy (durations in seconds) or both.
@@ -102,9 +99,8 @@ export type DocumentInput = Omit<typeof schema.TopLevel.Encoded, "profile" | "po
 }
 
 /**
- * What went wrong: `type`, `value`, `missing`, `unknown-key`,
- * `unknown-policy`, `conflict` (a name both native and legacy), `syntax`,
- * `read`, `source` (the `ConfigProvider` failed).
+ * What went wrong: `type`, `value`, `missing`, `unknown-key`, `unknown-policy`,
+ * `conflict` (a name native and legacy), `syntax`, `read`, `source` (the `ConfigProvider`).
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
@@ -134,9 +130,8 @@ export interface ConfigIssue {
 }
 
 /**
- * The config is invalid or cannot be read. `issues` lists every problem;
- * `kind`, `path`, `value` and `expected` repeat the first, and `source` names
- * the file or `"environment"`.
+ * The config is invalid or cannot be read: every problem in `issues`, the first one
+ * repeated in `kind`, `path`, `value`, `expected`; `source` is the file or `"environment"`.
  * @example
  * ```ts
  * import { Effect } from "effect"
@@ -220,9 +215,8 @@ export const parse = (text: string, format: "yaml" | "json" = "yaml"): Effect.Ef
   Effect.mapError(decoding.decodeText(text, format), toError(undefined))
 
 /**
- * Reads a config file (`node:fs/promises`, loaded on first use) and decodes
- * it: `.json` is JSON, anything else YAML, unless `format` says. Errors name
- * the file in `source`.
+ * Reads a config file (`node:fs/promises`, loaded on first use) and decodes it:
+ * `.json` is JSON, anything else YAML, unless `format` says.
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
@@ -242,10 +236,8 @@ export const load = (
   )
 
 /**
- * Reads a native config from environment variables through the current
- * `ConfigProvider`: `RESILIENCE_PROFILE` and `RESILIENCE_POLICIES_<NAME>_<FIELD>`,
- * FIELD the field path in CONSTANT_CASE (`..._KAFKA_RETRY_MAX_ATTEMPTS=4`,
- * `..._KAFKA_BULKHEAD=false`). An issue's `path` is the variable.
+ * Reads a native config from environment variables through the current `ConfigProvider`:
+ * `RESILIENCE_PROFILE`, `RESILIENCE_POLICIES_<NAME>_<FIELD>` (`..._KAFKA_RETRY_MAX_ATTEMPTS=4`).
  * @example
  * ```ts
  * import { ConfigProvider, Effect } from "effect"
@@ -272,8 +264,7 @@ export const fromEnv = (
   })
 
 /**
- * What the {@link ResilienceConfig} service offers: the document, its policy
- * names (sorted), and a policy by name (or an `unknown-policy` error).
+ * The {@link ResilienceConfig} service: the document, its policy names (sorted), a policy by name.
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"

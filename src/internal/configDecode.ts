@@ -30,10 +30,7 @@ const decodeTopLevel = Schema.decodeUnknownResult(schema.TopLevel, schema.parseO
 const decodeProfile = Schema.decodeUnknownResult(schema.ProfileNameSchema, schema.parseOptions)
 const decodePolicy = Schema.decodeUnknownResult(schema.PolicySchema, schema.parseOptions)
 
-/**
- * Objects merge key by key and `undefined` writes nothing; an object of
- * another `kind` replaces (a constant backoff takes no exponential factor).
- */
+/** Objects merge key by key, `undefined` writing nothing; another `kind` replaces (a constant backoff takes no factor). */
 export const mergeDeep = (base: unknown, over: unknown): unknown => {
   if (over === undefined) return base
   if (!isPlainObject(base) || !isPlainObject(over)) return over
@@ -43,10 +40,8 @@ export const mergeDeep = (base: unknown, over: unknown): unknown => {
 }
 
 /**
- * Block defaults < profile < policy; a block exists when the profile or the
- * policy has it, and `false` drops it. A written backoff takes only its `kind`
- * from the block defaults: what it leaves out gets the `Backoff` constructors'
- * defaults, as in code.
+ * Block defaults < profile < policy; a block exists when the profile or the policy has it, `false` drops it.
+ * A written backoff takes only its `kind` from the block defaults: the rest are the constructors' defaults, as in code.
  */
 const resolvePolicy = (raw: unknown, profile: ProfileName): unknown => {
   if (!isPlainObject(raw)) return raw
@@ -73,7 +68,7 @@ const place = (issue: RawIssue, name: string, legacy: boolean, resolved: unknown
 const check = (options: Policy.PolicyOptions): Effect.Effect<InvalidConfigError | undefined> =>
   Policy.make(options).pipe(
     Effect.scoped,
-    Effect.updateContext((context: Context.Context<never>) => Context.omit(Registry.PolicyRegistry)(context)),
+    Effect.updateContext(Context.omit(Registry.PolicyRegistry)<never>),
     Effect.match({ onFailure: (error) => error, onSuccess: () => undefined })
   )
 
@@ -86,9 +81,8 @@ export const decode = Effect.fnUntraced(function*(input: unknown, found: Readonl
   const document = input ?? {}
   const issues: Array<RawIssue> = [...found]
   const decoded = <A>(result: Result.Result<A, Schema.SchemaError>, prefix: ReadonlyArray<PropertyKey>): A | undefined => {
-    if (Result.isSuccess(result)) return result.success
-    issues.push(...fromSchemaIssue(result.failure.issue, prefix))
-    return undefined
+    if (Result.isFailure(result)) issues.push(...fromSchemaIssue(result.failure.issue, prefix))
+    return Result.getOrUndefined(result)
   }
   const legacy = decoded(decodeTopLevel(document), []) ?? {}
   const top = isPlainObject(document) ? document : {}

@@ -1,9 +1,7 @@
 /**
- * Environment variables, read through the `ConfigProvider`, to a native
- * document: `<PREFIX>_PROFILE` and `<PREFIX>_POLICIES_<NAME>_<FIELD>`, FIELD a
- * field path of `PolicySchema` in CONSTANT_CASE and NAME what the longest
- * FIELD that ends the variable leaves, lower-cased. Any other variable under
- * the prefix is an issue (typos are caught).
+ * Environment variables, read through the `ConfigProvider`, to a native document: `<PREFIX>_PROFILE`,
+ * `<PREFIX>_POLICIES_<NAME>_<FIELD>`, FIELD a field path of `PolicySchema` in CONSTANT_CASE and NAME
+ * what the longest FIELD ending the variable leaves, lower-cased. Other variables are issues.
  */
 import { type ConfigProvider, Effect, SchemaAST, String as Str } from "effect"
 import { mergeDeep } from "./configDecode.ts"

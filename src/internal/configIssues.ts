@@ -1,8 +1,4 @@
-/**
- * Config issues: each one a path in the document, the value found there and
- * what is allowed. A Schema issue tree is flattened into them; the wording
- * comes from the Schemas' `expected` annotations and the constructors' errors.
- */
+/** Config issues (a path, the value found there, what is allowed), flattened from Schema issues. */
 import { Duration, SchemaAST, type SchemaIssue } from "effect"
 import { quoted } from "./configSchema.ts"
 

@@ -50,11 +50,9 @@ const duration = (positive: boolean, seconds: boolean) => {
   return written.annotate({ expected }).pipe(Schema.decodeTo(Schema.Duration, {
     decode: SchemaGetter.transformEffect((u: string | number) => {
       const d = toDuration(u)
-      return d !== undefined && Duration.isFinite(d) ? Effect.succeed(d) : Effect.fail(
-        new SchemaIssue.InvalidValue({
-          expected: d === undefined ? expected : "a duration that fits in milliseconds (this one overflows to Infinity)"
-        }, u, { reportInput: true })
-      )
+      if (d !== undefined && Duration.isFinite(d)) return Effect.succeed(d)
+      const why = d === undefined ? expected : "a duration that fits in milliseconds (this one overflows to Infinity)"
+      return Effect.fail(new SchemaIssue.InvalidValue({ expected: why }, u, { reportInput: true }))
     }),
     encode: SchemaGetter.forbiddenEncoding
   }))
