@@ -27,6 +27,14 @@ const TypeId = "~effect-resilience/Bulkhead"
 /**
  * Options of {@link make}.
  *
+ * @example
+ * ```ts
+ * import { Bulkhead } from "effect-resilience"
+ *
+ * const options: Bulkhead.BulkheadOptions = { name: "reports", maxConcurrent: 4, maxQueue: 100, queueTimeout: "2 seconds" }
+ * const reports = Bulkhead.make(options)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -43,6 +51,16 @@ export interface BulkheadOptions {
 
 /**
  * A snapshot of a bulkhead.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Bulkhead } from "effect-resilience"
+ *
+ * declare const bulkhead: Bulkhead.Bulkhead
+ *
+ * const saturation = bulkhead.stats.pipe(Effect.map((s: Bulkhead.BulkheadStats) => (s.active + s.queued) / (s.maxConcurrent + s.maxQueue)))
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -62,6 +80,20 @@ export interface BulkheadStats {
 
 /**
  * A bulkhead: a bounded set of permits and a bounded FIFO waiting line.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Bulkhead } from "effect-resilience"
+ *
+ * declare const render: (id: string) => Effect.Effect<Uint8Array>
+ *
+ * const program = Effect.gen(function*() {
+ *   const reports: Bulkhead.Bulkhead = yield* Bulkhead.make({ name: "reports", maxConcurrent: 2 })
+ *   const pdfs = yield* Effect.forEach(["a", "b", "c"], (id) => render(id).pipe(reports.execute), { concurrency: "unbounded" })
+ *   return pdfs.length
+ * })
+ * ```
  *
  * @category models
  * @since 0.1.0

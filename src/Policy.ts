@@ -6,7 +6,7 @@
  *
  * `Policy.execute` wraps a call, outermost first:
  *
- * `fallback → totalTimeout → retry → rateLimit → circuitBreaker → bulkhead → hedge → timeout → call`
+ * `fallback → totalTimeout → retry → throttle → rateLimit → circuitBreaker → bulkhead → hedge → timeout → call`
  *
  * (see docs/composition.md for why).
  *
@@ -28,6 +28,7 @@ import * as rateLimit from "./internal/rateLimit.ts"
 import * as validate from "./internal/validate.ts"
 import * as Registry from "./Registry.ts"
 import * as Retry from "./Retry.ts"
+import * as Throttle from "./Throttle.ts"
 import * as Timeout from "./Timeout.ts"
 
 const TypeId = "~effect-resilience/Policy"
@@ -93,12 +94,31 @@ export interface PolicyOptions<F = never> {
    */
   readonly classify?: Retry.Classifier | Retry.ClassifierOptions | undefined
   readonly retry?: Omit<Retry.RetryOptions<unknown>, "name"> | Retry.RetryPolicy<unknown> | undefined
+  /**
+   * One retry budget for the retry and the hedge: every retry and every
+   * hedged attempt draws on it (a storm of hedges is a storm of retries).
+   * Options of a ratio budget (`Retry.budget`: `ratio`, `minPerSecond`,
+   * `window`) or of a token budget (`Retry.tokenBudget`: `maxTokens`,
+   * `tokenRatio`), or a built budget to share with other policies. A
+   * `retry.budget` or `hedge.budget` of their own wins; without this block,
+   * a budget given to one of them is shared with the other.
+   */
+  readonly budget?: Retry.AnyBudgetOptions | Retry.RetryBudget<unknown> | undefined
+  /**
+   * Google SRE client-side adaptive throttling (see `Throttle`), inside the
+   * retry: each attempt is a request, and a backend that refuses most of
+   * them sees the client's retries rejected locally. Options for a new
+   * throttle (its `isRejected` defaults to the policy's `classify`:
+   * a transient failure is a refusal), or a throttle to share.
+   */
+  readonly throttle?: Omit<Throttle.ThrottleOptions, "name"> | Throttle.Throttle | undefined
   readonly rateLimit?: RateLimitOptions | undefined
   /** Options for a new breaker, or a breaker to share. */
   readonly circuitBreaker?: Omit<CircuitBreaker.CircuitBreakerOptions, "name"> | CircuitBreaker.CircuitBreaker | undefined
   /** Options for a new bulkhead, or a bulkhead to share. */
   readonly bulkhead?: Omit<Bulkhead.BulkheadOptions, "name"> | Bulkhead.Bulkhead | undefined
-  readonly hedge?: Omit<Hedge.HedgeOptions, "name"> | undefined
+  /** Options for a new hedge, or a built one (`Hedge.make`). */
+  readonly hedge?: Omit<Hedge.HedgeOptions, "name"> | Hedge.HedgePolicy | undefined
   /**
    * Runs on a final failure that `when` accepts (by default: a transient
    * one, per `classify`; a policy's own rejections and timeouts are
@@ -122,6 +142,7 @@ export type PolicyError =
   | CircuitBreaker.CircuitOpenError
   | Bulkhead.BulkheadRejectedError
   | RateLimitedError
+  | Throttle.ThrottledError
 
 /**
  * A composed policy.
@@ -193,18 +214,32 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
       totalMillis = yield* validate.attempt(() => checkTotal(options.totalTimeout!, options.timeout))
       stages.push({ kind: "totalTimeout", wrap: totalTimeout })
     }
+    const budget = options.budget === undefined
+      ? options.retry?.budget ?? options.hedge?.budget
+      : yield* validate.nestedEffect(source, "budget", Retry.makeBudget(options.budget))
     if (options.retry !== undefined) {
-      const retryOptions = options.retry
-      const policy = yield* validate.attempt(() =>
-        Retry.isRetryPolicy(retryOptions)
-          ? retryOptions
-          : validate.nested(source, "retry", () => Retry.make({ ...retryOptions, classify: retryOptions.classify ?? classify, name }))
+      const r = options.retry
+      const policy = yield* component(
+        "retry",
+        budget,
+        () => Retry.isRetryPolicy(r) ? r : Retry.make({ ...r, classify: r.classify ?? classify, name })
       )
       stages.push({
         kind: "retry",
         wrap: retryStage(policy, totalMillis, undefined),
         traced: (instrumentation) => retryStage(policy, totalMillis, instrumentation)
       })
+    }
+    if (options.throttle !== undefined) {
+      const t = options.throttle
+      const throttle = Throttle.isThrottle(t)
+        ? t
+        : yield* validate.nestedEffect(
+          source,
+          "throttle",
+          Throttle.make({ ...t, isRejected: t.isRejected ?? ((error) => classify(error) === "transient"), name })
+        )
+      stages.push({ kind: "throttle", wrap: throttle.execute })
     }
     if (options.rateLimit !== undefined) {
       stages.push({ kind: "rateLimit", wrap: yield* rateLimit.make(name, options.rateLimit) })
@@ -224,10 +259,13 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
       stages.push({ kind: "bulkhead", wrap: bulkhead.execute })
     }
     if (options.hedge !== undefined) {
-      const hedge = yield* validate.attempt(() =>
-        validate.nested(source, "hedge", () => Hedge.make({ ...options.hedge!, classify: options.hedge!.classify ?? classify, name }))
+      const h = options.hedge
+      const hedge = yield* component(
+        "hedge",
+        budget,
+        () => Hedge.isHedgePolicy(h) ? h : Hedge.make({ ...h, classify: h.classify ?? classify, name })
       )
-      const config = hedgeInternal.makeConfig(name, hedge.maxAttempts, Duration.toMillis(hedge.delay), hedge.classify)
+      const config = hedgeInternal.makeConfig(name, hedge.maxAttempts, Duration.toMillis(hedge.delay), hedge.classify, hedge.budget)
       stages.push({
         kind: "hedge",
         wrap: Hedge.hedge(hedge),
@@ -271,6 +309,20 @@ const retryStage = (
 
 const source = "Policy.make"
 
+/**
+ * A retry or hedge policy, given or built from its block (its errors named
+ * by the block's path), drawing on the policy's budget unless it has its own.
+ */
+const component = <P extends { readonly budget: Retry.RetryBudget<unknown> | undefined }>(
+  block: "retry" | "hedge",
+  budget: Retry.RetryBudget<unknown> | undefined,
+  build: () => P
+): Effect.Effect<P, InvalidConfigError> =>
+  Effect.map(
+    validate.attempt(() => validate.nested(source, block, build)),
+    (built) => built.budget === undefined && budget !== undefined ? { ...built, budget } : built
+  )
+
 /** The whole call's bound in millis, never shorter than one attempt's (which could then never run in full). */
 const checkTotal = (total: Duration.Input, attempt: Duration.Input | undefined): number => {
   const totalMillis = validate.durationMillis(source, "totalTimeout", total)
@@ -280,7 +332,7 @@ const checkTotal = (total: Duration.Input, attempt: Duration.Input | undefined):
 }
 
 /** The blocks that take an options object (or a ready-made component). */
-const blocks = ["retry", "rateLimit", "circuitBreaker", "bulkhead", "hedge", "fallback"] as const
+const blocks = ["retry", "budget", "throttle", "rateLimit", "circuitBreaker", "bulkhead", "hedge", "fallback"] as const
 
 /** Refuses a missing options object and `null` blocks (which would read as "no options"); returns the name. */
 const checkOptions = (options: PolicyOptions<any>): string => {

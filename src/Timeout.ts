@@ -63,6 +63,15 @@ export const isTimeoutError = (u: unknown): u is TimeoutError => u instanceof Ti
 /**
  * A duration alone, or with the `name` reported in errors and events.
  *
+ * @example
+ * ```ts
+ * import { Timeout } from "effect-resilience"
+ *
+ * const short: Timeout.TimeoutOptions = "500 millis"
+ * const named: Timeout.TimeoutOptions = { duration: "2 seconds", name: "inventory" }
+ * const bounded = Timeout.timeout(named)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */

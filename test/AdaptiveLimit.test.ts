@@ -7,7 +7,7 @@ import * as Aimd from "../src/internal/adaptiveLimitAimd.ts"
 import * as Gradient2 from "../src/internal/adaptiveLimitGradient2.ts"
 import * as Window from "../src/internal/adaptiveLimitWindow.ts"
 import * as defaults from "../src/internal/defaults.ts"
-import { simulate, table } from "./AdaptiveLimitSim.ts"
+import { baseMillis, limitOverTime, summaryTable, table } from "../scenarios/adaptiveLimit.ts"
 import { throwsInvalid } from "./helpers.ts"
 
 const settle = Effect.gen(function*() {
@@ -364,21 +364,8 @@ describe("AdaptiveLimit: simulation", () => {
     "the limit follows a dependency whose capacity halves then recovers; admitted calls keep near-base latency, excess calls fail fast",
     () =>
       Effect.gen(function*() {
-        const baseMillis = 200
-        // Offered load: 8 calls per 20 ms = 400/s, twice what 40 workers of 200 ms serve.
-        const result = yield* simulate({
-          algorithm: AdaptiveLimit.gradient2({ initialLimit: 40, minLimit: 1, rttTolerance: 1 }),
-          phases: [
-            { label: "normal", capacity: 40, millis: 30_000 },
-            { label: "halved", capacity: 20, millis: 30_000 },
-            { label: "recovered", capacity: 40, millis: 30_000 }
-          ],
-          baseMillis,
-          stepMillis: 20,
-          arrivalsPerStep: 8,
-          sampleEvery: 5_000
-        })
-        console.log(`AdaptiveLimit simulation, gradient2 (rttTolerance 1):\n${table(result.rows)}`)
+        const result = yield* limitOverTime()
+        console.log(`AdaptiveLimit simulation, gradient2 (rttTolerance 1):\n${table(result.rows)}\n\n${summaryTable(result.summaries)}`)
         const [normal, halved, recovered] = result.summaries
         // the limit falls with the capacity, then recovers
         assert.isAtLeast(normal!.endLimit, 40)

@@ -1,66 +1,15 @@
 import { readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Data, Deferred, Effect, Exit, Fiber, Random, Ref, Scheduler, Schema } from "effect"
+import { Cause, Data, Deferred, Effect, Exit, Fiber, Layer, Random, Ref, Scheduler, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { Backoff, DeadLetterQueue, Events, Retry } from "../src/index.ts"
 import { failsInvalid } from "./helpers.ts"
+import { input, jsonStore, slowStore, suite } from "./DeadLetterStoreSuite.ts"
 import * as internal from "../src/internal/deadLetter.ts"
 
 class Unavailable extends Data.TaggedError("Unavailable")<{ readonly status: number }> {}
 
-const input = (item: string, stage = "scoring") => ({ item, stage, cause: Cause.fail(new Unavailable({ status: 503 })) })
-
-/**
- * A store that works like one with I/O: every operation yields to other fibers
- * a seeded-random 0 to 2 times before and after it runs (run the test under
- * `Random.withSeed`).
- */
-const slowStore = (store: DeadLetterQueue.DeadLetterStoreShape = DeadLetterQueue.makeStoreMemory()) => {
-  const pause = Effect.flatMap(Random.nextIntBetween(0, 3), (n) => Effect.repeat(Effect.yieldNow, { times: n }))
-  const io = <X, E>(op: Effect.Effect<X, E>) => Effect.andThen(pause, Effect.tap(op, () => pause))
-  const slow: DeadLetterQueue.DeadLetterStoreShape = {
-    durable: store.durable,
-    append: (name, entry) => io(store.append(name, entry)),
-    update: (name, entry) => io(store.update(name, entry)),
-    get: (name, id) => io(store.get(name, id)),
-    list: (name, options) => io(store.list(name, options)),
-    remove: (name, id) => io(store.remove(name, id)),
-    putBack: (name, entries) => io(store.putBack(name, entries)),
-    count: (name) => io(store.count(name))
-  }
-  return slow
-}
-
 class Order extends Schema.Class<Order>("Order")({ id: Schema.String, placedAt: Schema.Date }) {}
-
-/**
- * A store that keeps every entry as a JSON string, like a durable store
- * would: what it hands back is `JSON.parse` of what it was given.
- */
-const jsonStore = (): DeadLetterQueue.DeadLetterStoreShape & { readonly raw: Map<string, string> } => {
-  const memory = DeadLetterQueue.makeStoreMemory()
-  const raw = new Map<string, string>()
-  const save = (entry: DeadLetterQueue.DeadLetterEntryEncoded) => {
-    const json = JSON.stringify(entry)
-    raw.set(entry.id, json)
-    return JSON.parse(json) as DeadLetterQueue.DeadLetterEntryEncoded
-  }
-  const load = (entry: DeadLetterQueue.DeadLetterEntryEncoded) =>
-    JSON.parse(raw.get(entry.id) ?? JSON.stringify(entry)) as DeadLetterQueue.DeadLetterEntryEncoded
-  return {
-    raw,
-    durable: true,
-    append: (name, entry) =>
-      Effect.flatMap(memory.get(name, entry.id), (held) =>
-        held === undefined ? memory.append(name, save(entry)) : Effect.succeed(load(held))),
-    update: (name, entry) => memory.update(name, save(entry)),
-    get: (name, id) => Effect.map(memory.get(name, id), (entry) => entry === undefined ? undefined : load(entry)),
-    list: (name, options) => Effect.map(memory.list(name, options), (entries) => entries.map(load)),
-    remove: (name, id) => memory.remove(name, id),
-    putBack: (name, entries) => memory.putBack(name, entries.map(save)),
-    count: (name) => memory.count(name)
-  }
-}
 
 /** Interruption points tried: the test yields this many times, then interrupts (more than a whole run takes). */
 const positions = 60
@@ -717,7 +666,7 @@ describe("DeadLetterQueue: entries cross the store encoded", () => {
       const offered = yield* dlq.offer({ id: "o-1", item: order, stage: "payment", cause })
       assert.strictEqual(offered.item, order)
       // what the store holds is plain JSON
-      assert.deepStrictEqual(JSON.parse(store.raw.get("o-1")!), {
+      assert.deepStrictEqual(JSON.parse(store.raw.get("orders/o-1")!), {
         id: "o-1",
         item: { id: "o-1", placedAt: "1970-01-02T00:00:00.000Z" },
         stage: "payment",
@@ -801,8 +750,8 @@ describe("DeadLetterQueue: entries cross the store encoded", () => {
       )
       yield* dlq.offer({ id: "o-1", item: order, stage: "payment", cause })
       // another process wrote an entry this version cannot read
-      const bad = JSON.parse(store.raw.get("o-1")!)
-      store.raw.set("o-1", JSON.stringify({ ...bad, item: { id: 1 } }))
+      const bad = JSON.parse(store.raw.get("orders/o-1")!)
+      store.raw.set("orders/o-1", JSON.stringify({ ...bad, item: { id: 1 } }))
       const decodeFailure = <E>(effect: Effect.Effect<unknown, E>) =>
         Effect.map(Effect.flip(effect), (error) => {
           assert.isTrue(DeadLetterQueue.isDeadLetterStoreError(error))
@@ -817,7 +766,7 @@ describe("DeadLetterQueue: entries cross the store encoded", () => {
       yield* decodeFailure(dlq.offer({ id: "o-1", item: order, stage: "payment", cause }))
       assert.strictEqual(yield* dlq.size, 1)
       // once repaired, it can be taken
-      store.raw.set("o-1", JSON.stringify(bad))
+      store.raw.set("orders/o-1", JSON.stringify(bad))
       assert.strictEqual((yield* dlq.take).id, "o-1")
     }))
 })
@@ -831,3 +780,6 @@ describe("DeadLetterQueue: module structure", () => {
     }
   })
 })
+
+suite("memory", () => DeadLetterQueue.layerStoreMemory)
+suite("JSON, with I/O", () => Layer.sync(DeadLetterQueue.DeadLetterStore, () => slowStore(jsonStore())))

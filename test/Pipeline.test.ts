@@ -280,6 +280,18 @@ describe("Pipeline: idempotent stages", () => {
       assert.strictEqual(yield* Ref.get(runs), 3)
       assert.strictEqual(second.duplicates, 3)
     }))
+  it.effect("deadLetterId: an item that fails again in a second run finds its dead letter and stores nothing", () =>
+    Effect.gen(function*() {
+      const deadLetters = yield* DeadLetterQueue.make<Event>({ capacity: 10 })
+      const stage = Pipeline.stage("fails", (e: Event) => e.index % 2 === 0 ? Effect.fail(new Permanent({ stage: "fails" })) : Effect.succeed(e))
+      const options = { deadLetters, deadLetterId: (e: Event) => e.key }
+      yield* Pipeline.runDrain(Stream.fromIterable(events(4)), [stage], options)
+      const second = yield* Pipeline.runDrain(Stream.fromIterable(events(4)), [stage], options)
+      assert.strictEqual(second.deadLettered, 2)
+      assert.deepStrictEqual((yield* deadLetters.entries).map((entry) => entry.id), ["e0", "e2"])
+      const bad = yield* Effect.flip(Pipeline.run(Stream.empty, [stage], { deadLetters, deadLetterId: "key" as never }))
+      assert.strictEqual(bad.field, "deadLetterId")
+    }))
 })
 
 describe("Pipeline: the dead-letter queue is never bypassed", () => {

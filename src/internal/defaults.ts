@@ -39,6 +39,12 @@ export const retryBudget = {
   windowMillis: 10_000
 } as const
 
+/** `Retry.tokenBudget`: gRPC's own example (proposal A6, `retryThrottling`). */
+export const tokenBudget = {
+  maxTokens: 10,
+  tokenRatio: 0.1
+} as const
+
 export const timeout = {
   name: "timeout"
 } as const
@@ -276,3 +282,15 @@ function profile(
     bulkhead: { maxConcurrent, maxQueue }
   } as const
 }
+
+/** The durable dead-letter store on Redis (`effect-resilience/Redis`). */
+export const redisDeadLetterStore = {
+  prefix: "effect-resilience:dlq:",
+  /**
+   * Longer than the rate-limit store's: a dead letter is off the hot path, and waiting through a short
+   * failover beats failing the offer.
+   */
+  timeoutMillis: 2_000,
+  /** How long a removed entry is kept so that a failed remove can be undone, and the undo retried. */
+  recoveryWindowMillis: 600_000
+} as const

@@ -179,6 +179,14 @@ export const positiveDurationMillis = (source: string, field: string, input: Dur
   return millis
 }
 
+/** An optional finite duration > 0, in milliseconds: `fallback` when unset. */
+export const positiveDurationMillisOr = (
+  source: string,
+  field: string,
+  input: Duration.Input | undefined,
+  fallback: number
+): number => input === undefined ? fallback : positiveDurationMillis(source, field, input)
+
 /** A duration > 0, in milliseconds; `Infinity` allowed (no limit). */
 export const positiveDurationOrInfinityMillis = (source: string, field: string, input: Duration.Input): number => {
   const expected = "a duration > 0 or \"Infinity\""
