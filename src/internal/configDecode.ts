@@ -47,8 +47,9 @@ const resolvePolicy = (raw: unknown, profile: ProfileName): unknown => {
   if (!isPlainObject(raw)) return raw
   const { profile: _, ...rest } = raw
   const out: Record<string, unknown> = rest
+  const fromProfile: Readonly<Record<string, unknown>> = defaults.resilienceConfig.profiles[profile]
   for (const block of schema.blockKeys) {
-    const written = mergeDeep(defaults.resilienceConfig.profiles[profile][block as never], raw[block])
+    const written = mergeDeep(fromProfile[block], raw[block])
     const base: Record<string, any> = defaults.resilienceConfig.blocks[block]
     if (written === undefined || written === false) delete out[block]
     else out[block] = mergeDeep(isPlainObject(written) && isPlainObject(written.backoff) ? { ...base, backoff: { kind: base.backoff.kind } } : base, written)
@@ -68,7 +69,7 @@ const place = (issue: RawIssue, name: string, legacy: boolean, resolved: unknown
 const check = (options: Policy.PolicyOptions): Effect.Effect<InvalidConfigError | undefined> =>
   Policy.make(options).pipe(
     Effect.scoped,
-    Effect.updateContext(Context.omit(Registry.PolicyRegistry)<never>),
+    Effect.updateContext((context: Context.Context<never>) => Context.omit(Registry.PolicyRegistry)(context)),
     Effect.match({ onFailure: (error) => error, onSuccess: () => undefined })
   )
 
@@ -88,7 +89,6 @@ export const decode = Effect.fnUntraced(function*(input: unknown, found: Readonl
   const top = isPlainObject(document) ? document : {}
   const profile = decoded(decodeProfile(top.profile ?? defaults.resilienceConfig.profile), ["profile"]) ?? defaults.resilienceConfig.profile
   const native = isPlainObject(top.policies) ? top.policies : {}
-
   const policies: Record<string, Entry> = {}
   const entries = [
     ...Object.entries(native).map(([name, raw]) => [name, raw, false] as const),
