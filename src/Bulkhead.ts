@@ -14,13 +14,14 @@
  * @since 0.1.0
  */
 import { Context, Duration, Effect, Layer, Predicate } from "effect"
+import { dual } from "effect/Function"
 import type { InvalidConfigError } from "./Errors.ts"
 import { ResilienceEvent } from "./Events.ts"
 import * as internal from "./internal/bulkhead.ts"
 import * as defaults from "./internal/defaults.ts"
 import { emit } from "./internal/events.ts"
 import * as validate from "./internal/validate.ts"
-import { TaggedError } from "./internal/errors.ts"
+import * as errors from "./internal/errors.ts"
 
 const TypeId = "~effect-resilience/Bulkhead"
 
@@ -39,8 +40,8 @@ const TypeId = "~effect-resilience/Bulkhead"
  * @since 0.1.0
  */
 export interface BulkheadOptions {
-  /** Reported in errors, events and stats. */
-  readonly name: string
+  /** Reported in errors, events and stats. Default `"bulkhead"`. */
+  readonly name?: string | undefined
   /** Calls allowed to run at once: an integer >= 1. */
   readonly maxConcurrent: number
   /** Calls allowed to wait for a permit: an integer >= 0. Default 0 (no waiting). */
@@ -171,7 +172,7 @@ const validateOptions = (options: BulkheadOptions): internal.Config => {
   validate.options(source, "options", options, true)
   const queueTimeout = options.queueTimeout
   return {
-    name: validate.nonEmptyName(source, "name", options.name),
+    name: validate.nonEmptyName(source, "name", options.name ?? defaults.bulkhead.name),
     maxConcurrent: validate.positiveInt(source, "maxConcurrent", options.maxConcurrent),
     maxQueue: validate.nonNegativeInt(source, "maxQueue", options.maxQueue ?? defaults.bulkhead.maxQueue),
     queueTimeoutMillis: queueTimeout === undefined
@@ -216,6 +217,29 @@ export const layer = <I>(
 ): Layer.Layer<I, InvalidConfigError> => Layer.effect(tag, make(options))
 
 /**
+ * Runs an effect through a bulkhead: `Bulkhead.execute(effect, bulkhead)` or
+ * `effect.pipe(Bulkhead.execute(bulkhead))`, the same as
+ * `bulkhead.execute(effect)`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Bulkhead } from "effect-resilience"
+ *
+ * declare const bulkhead: Bulkhead.Bulkhead
+ *
+ * const guarded = Effect.succeed(1).pipe(Bulkhead.execute(bulkhead))
+ * ```
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const execute: {
+  (bulkhead: Bulkhead): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | BulkheadRejectedError, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, bulkhead: Bulkhead): Effect.Effect<A, E | BulkheadRejectedError, R>
+} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, bulkhead: Bulkhead) => bulkhead.execute(self))
+
+/**
  * Checks whether a value is a {@link Bulkhead}.
  *
  * @example
@@ -256,16 +280,13 @@ export const isBulkhead = (u: unknown): u is Bulkhead => Predicate.hasProperty(u
  * @category errors
  * @since 0.1.0
  */
-export class BulkheadRejectedError extends TaggedError("BulkheadRejectedError")<{
-  readonly policy: string
-  readonly reason: "full" | "queue-timeout"
-}> {
-  override get message(): string {
-    return this.reason === "full"
-      ? `bulkhead "${this.policy}" is full, call rejected`
-      : `call waited too long for a permit of bulkhead "${this.policy}", rejected`
-  }
-}
+export const BulkheadRejectedError = errors.BulkheadRejectedError
+
+/**
+ * @category errors
+ * @since 0.1.0
+ */
+export type BulkheadRejectedError = errors.BulkheadRejectedError
 
 /**
  * Checks whether a value is a {@link BulkheadRejectedError}.
@@ -280,4 +301,4 @@ export class BulkheadRejectedError extends TaggedError("BulkheadRejectedError")<
  * @category guards
  * @since 0.1.0
  */
-export const isBulkheadRejectedError = (u: unknown): u is BulkheadRejectedError => u instanceof BulkheadRejectedError
+export const isBulkheadRejectedError: (u: unknown) => u is BulkheadRejectedError = errors.isBulkheadRejectedError

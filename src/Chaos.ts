@@ -129,6 +129,22 @@ export const ChaosError = internal.ChaosError
 export type ChaosError = internal.ChaosError
 
 /**
+ * Checks whether a value is a {@link ChaosError}.
+ *
+ * @example
+ * ```ts
+ * import { Chaos } from "effect-resilience"
+ *
+ * Chaos.isChaosError(new Chaos.ChaosError({ policy: "chaos", kind: "fault" })) // true
+ * Chaos.isChaosError(new Error("x")) // false
+ * ```
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isChaosError: (u: unknown) => u is ChaosError = internal.isChaosError
+
+/**
  * Checks whether a value is an {@link Injection}.
  *
  * @example
@@ -667,6 +683,22 @@ export const DependencyError = dependencyInternal.DependencyError
  * @since 0.1.0
  */
 export type DependencyError = dependencyInternal.DependencyError
+
+/**
+ * Checks whether a value is a {@link DependencyError}.
+ *
+ * @example
+ * ```ts
+ * import { Chaos } from "effect-resilience"
+ *
+ * Chaos.isDependencyError(new Chaos.DependencyError({ policy: "search", status: 503, reason: "outage" })) // true
+ * Chaos.isDependencyError(new Error("x")) // false
+ * ```
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isDependencyError: (u: unknown) => u is DependencyError = dependencyInternal.isDependencyError
 
 /**
  * A simulated dependency for tests, examples and the demo.

@@ -48,7 +48,7 @@ import * as internal from "./internal/circuitBreaker.ts"
 import * as store from "./internal/circuitBreakerStore.ts"
 import * as defaults from "./internal/defaults.ts"
 import * as validate from "./internal/validate.ts"
-import { TaggedError } from "./internal/errors.ts"
+import * as errors from "./internal/errors.ts"
 
 const TypeId = "~effect-resilience/CircuitBreaker"
 const KeyedTypeId = "~effect-resilience/CircuitBreaker/Keyed"
@@ -758,9 +758,13 @@ export const layerKeyed = <I>(
  * @category store
  * @since 0.2.0
  */
-export class CircuitBreakerStore extends Context.Service<CircuitBreakerStore, CircuitBreakerStore.Shape>()(
-  "effect-resilience/CircuitBreaker/Store"
-) {}
+export const CircuitBreakerStore = store.CircuitBreakerStore
+
+/**
+ * @category store
+ * @since 0.2.0
+ */
+export type CircuitBreakerStore = store.CircuitBreakerStore
 
 /**
  * @category store
@@ -773,9 +777,7 @@ export declare namespace CircuitBreakerStore {
    * @category store
    * @since 0.2.0
    */
-  export interface Shape {
-    readonly table: (options: store.TableOptions) => Effect.Effect<store.Table>
-  }
+  export type Shape = typeof store.CircuitBreakerStore.Service
   /**
    * The circuits of one breaker (see {@link CircuitBreakerStore} for the contract).
    *
@@ -852,24 +854,13 @@ export const layerStoreMemory: Layer.Layer<CircuitBreakerStore> = Layer.succeed(
  * @category errors
  * @since 0.1.0
  */
-export class CircuitOpenError extends TaggedError("CircuitOpenError")<{
-  readonly policy: string
-  readonly retryAfter: Duration.Duration
-  readonly state: "Open" | "HalfOpen" | "ForcedOpen"
-  /** The key, for a circuit of a keyed breaker. */
-  readonly key: string | undefined
-}> {
-  override get message(): string {
-    switch (this.state) {
-      case "Open":
-        return `circuit "${this.policy}" is open, retry after ${Duration.format(this.retryAfter)}`
-      case "HalfOpen":
-        return `circuit "${this.policy}" is half-open and every probe slot is taken`
-      case "ForcedOpen":
-        return `circuit "${this.policy}" is forced open`
-    }
-  }
-}
+export const CircuitOpenError = errors.CircuitOpenError
+
+/**
+ * @category errors
+ * @since 0.1.0
+ */
+export type CircuitOpenError = errors.CircuitOpenError
 
 /**
  * Checks whether a value is a {@link CircuitOpenError}.
@@ -884,7 +875,7 @@ export class CircuitOpenError extends TaggedError("CircuitOpenError")<{
  * @category guards
  * @since 0.1.0
  */
-export const isCircuitOpenError = (u: unknown): u is CircuitOpenError => u instanceof CircuitOpenError
+export const isCircuitOpenError: (u: unknown) => u is CircuitOpenError = errors.isCircuitOpenError
 
 /**
  * Checks whether a value is a {@link CircuitBreaker}.

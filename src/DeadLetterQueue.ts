@@ -486,8 +486,7 @@ export type DeadLetterQueueFullError = errors.DeadLetterQueueFullError
  * @category guards
  * @since 0.1.0
  */
-export const isDeadLetterQueueFullError = (u: unknown): u is DeadLetterQueueFullError =>
-  u instanceof DeadLetterQueueFullError
+export const isDeadLetterQueueFullError: (u: unknown) => u is DeadLetterQueueFullError = errors.isDeadLetterQueueFullError
 
 /**
  * The {@link DeadLetterStore} failed (a durable store's I/O), or an entry
@@ -531,7 +530,7 @@ export type DeadLetterStoreError = errors.DeadLetterStoreError
  * @category guards
  * @since 0.1.0
  */
-export const isDeadLetterStoreError = (u: unknown): u is DeadLetterStoreError => u instanceof DeadLetterStoreError
+export const isDeadLetterStoreError: (u: unknown) => u is DeadLetterStoreError = errors.isDeadLetterStoreError
 
 // -----------------------------------------------------------------------------
 // store

@@ -456,15 +456,8 @@ export const run: {
     PipelineRun<A, E | DeadLetterQueueFullError | DeadLetterStoreError, R | RS>,
     InvalidConfigError
   >
-} = dual(3, <A, E, R, RS>(
-  source: Stream.Stream<A, E, R>,
-  stages: ReadonlyArray<Stage<A, RS>>,
-  options: RunOptions<A>
-): Effect.Effect<
-  PipelineRun<A, E | DeadLetterQueueFullError | DeadLetterStoreError, R | RS>,
-  InvalidConfigError
-> =>
-  Effect.gen(function*() {
+} = dual(3, Effect.fnUntraced(
+  function*<A, E, R, RS>(source: Stream.Stream<A, E, R>, stages: ReadonlyArray<Stage<A, RS>>, options: RunOptions<A>) {
     const source_ = "Pipeline.run"
     const config = yield* validate.attempt(() => {
       validate.options(source_, "options", options, true, "an object with deadLetters")
@@ -510,7 +503,8 @@ export const run: {
       summary: Effect.sync(() => summarize(counts))
     }
     return pipelineRun
-  }))
+  }
+))
 
 /**
  * Runs the pipeline to the end, discarding the processed items, and returns

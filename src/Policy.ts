@@ -13,6 +13,7 @@
  * @since 0.1.0
  */
 import { Clock, Context, Duration, Effect, Layer, Predicate } from "effect"
+import { dual } from "effect/Function"
 import type { Scope } from "effect/Scope"
 import * as Bulkhead from "./Bulkhead.ts"
 import * as CircuitBreaker from "./CircuitBreaker.ts"
@@ -20,6 +21,7 @@ import type { InvalidConfigError } from "./Errors.ts"
 import * as Fallback from "./Fallback.ts"
 import * as Hedge from "./Hedge.ts"
 import * as classifyInternal from "./internal/classify.ts"
+import * as defaults from "./internal/defaults.ts"
 import * as hedgeInternal from "./internal/hedge.ts"
 import * as instrument from "./internal/instrument.ts"
 import * as internal from "./internal/policy.ts"
@@ -67,6 +69,23 @@ export const RateLimitedError = rateLimit.RateLimitedError
 export type RateLimitedError = rateLimit.RateLimitedError
 
 /**
+ * Checks whether a value is a {@link RateLimitedError}.
+ *
+ * @example
+ * ```ts
+ * import { Duration } from "effect"
+ * import { Policy } from "effect-resilience"
+ *
+ * Policy.isRateLimitedError(new Policy.RateLimitedError({ policy: "api", retryAfter: Duration.seconds(1), limit: 10 })) // true
+ * Policy.isRateLimitedError(new Error("x")) // false
+ * ```
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isRateLimitedError: (u: unknown) => u is RateLimitedError = rateLimit.isRateLimitedError
+
+/**
  * Options of {@link make}. Every block is optional; a policy with none of
  * them is a passthrough.
  *
@@ -74,8 +93,8 @@ export type RateLimitedError = rateLimit.RateLimitedError
  * @since 0.1.0
  */
 export interface PolicyOptions<F = never> {
-  /** Names the policy and every component in errors, events and the registry. */
-  readonly name: string
+  /** Names the policy and every component in errors, events and the registry. Default `"policy"`. */
+  readonly name?: string | undefined
   /** Bounds each attempt (inside retry and hedging). */
   readonly timeout?: Duration.Input | undefined
   /**
@@ -193,8 +212,8 @@ export interface Policy<F = never> {
  * @category constructors
  * @since 0.1.0
  */
-export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy<F>, InvalidConfigError, Scope> =>
-  Effect.gen(function*() {
+export const make: <F = never>(options: PolicyOptions<F>) => Effect.Effect<Policy<F>, InvalidConfigError, Scope> =
+  Effect.fnUntraced(function*<F>(options: PolicyOptions<F>) {
     const name = yield* validate.attempt(() => checkOptions(options))
     const classify = yield* validate.attempt(() => classifyInternal.make("Policy.make", "classify", options.classify))
     const stages: Array<internal.Stage> = []
@@ -336,13 +355,13 @@ const blocks = ["retry", "budget", "throttle", "rateLimit", "circuitBreaker", "b
 
 /** Refuses a missing options object and `null` blocks (which would read as "no options"); returns the name. */
 const checkOptions = (options: PolicyOptions<any>): string => {
-  if (options === null || typeof options !== "object") throw validate.invalid(source, "options", "an object with a name", options)
+  if (options === null || typeof options !== "object") throw validate.invalid(source, "options", "an object", options)
   for (const block of blocks) {
     const value = options[block]
     if (value !== undefined) validate.options(source, block, value, true, "an object, or undefined for no " + block, `${block}.`)
   }
-  validate.options(source, "options", options, true, "an object with a name")
-  return validate.nonEmptyName(source, "name", options.name)
+  validate.options(source, "options", options, true)
+  return validate.nonEmptyName(source, "name", options.name ?? defaults.policy.name)
 }
 
 /**
@@ -431,10 +450,7 @@ export const passthrough: Policy = {
 export const execute: {
   <F>(policy: Policy<F>): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A | F, E | PolicyError, R>
   <A, E, R, F>(self: Effect.Effect<A, E, R>, policy: Policy<F>): Effect.Effect<A | F, E | PolicyError, R>
-} = function() {
-  if (arguments.length === 1) return (arguments[0] as Policy<unknown>).execute
-  return (arguments[1] as Policy<unknown>).execute(arguments[0])
-} as any
+} = dual(2, <A, E, R, F>(self: Effect.Effect<A, E, R>, policy: Policy<F>) => policy.execute(self))
 
 /**
  * Provides a policy as a service; it lives (and stays registered) as long as

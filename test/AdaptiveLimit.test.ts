@@ -8,11 +8,7 @@ import * as Gradient2 from "../src/internal/adaptiveLimitGradient2.ts"
 import * as Window from "../src/internal/adaptiveLimitWindow.ts"
 import * as defaults from "../src/internal/defaults.ts"
 import { baseMillis, limitOverTime, summaryTable, table } from "../scenarios/adaptiveLimit.ts"
-import { throwsInvalid } from "./helpers.ts"
-
-const settle = Effect.gen(function*() {
-  for (let i = 0; i < 20; i++) yield* Effect.yieldNow
-})
+import { settle, throwsInvalid } from "./helpers.ts"
 
 const sample = (rttMillis: number, inFlight: number, dropped = false, atMillis = 0) => ({
   rttMillis,
@@ -30,6 +26,7 @@ describe("AdaptiveLimit: defaults", () => {
   // Netflix concurrency-limits' AIMDLimit, Gradient2Limit and WindowedLimit builders.
   it("are Netflix concurrency-limits' defaults", () => {
     assert.deepStrictEqual(defaults.adaptiveLimit, {
+      name: "adaptive-limit",
       aimd: { initialLimit: 20, minLimit: 20, maxLimit: 200, backoffRatio: 0.9, timeoutMillis: 5_000, windowMillis: 0 },
       gradient2: {
         initialLimit: 20,
@@ -262,7 +259,7 @@ describe("AdaptiveLimit: admission", () => {
       ])
       if (Exit.isFailure(exit)) {
         const error = exit.cause.reasons[0]
-        assert.isTrue(error?._tag === "Fail" && AdaptiveLimit.isAdaptiveLimitRejectedError(error.error))
+        assert.deepStrictEqual([error?._tag, error?._tag === "Fail" && AdaptiveLimit.isAdaptiveLimitRejectedError(error.error)], ["Fail", true])
         if (error?._tag === "Fail") {
           assert.strictEqual(
             (error.error as Error).message,
@@ -303,6 +300,21 @@ describe("AdaptiveLimit: admission", () => {
       yield* TestClock.adjust("1 second")
       yield* Fiber.joinAll(again)
       assert.strictEqual((yield* limiter.stats).inFlight, 0)
+    }))
+
+  it.effect("a throwing isDropped keeps no slot: the call fails with the defect and its slot is released", () =>
+    Effect.gen(function*() {
+      const limiter = yield* AdaptiveLimit.make({
+        name: "db",
+        algorithm: AdaptiveLimit.aimd({ initialLimit: 1, minLimit: 1, maxLimit: 1 }),
+        isDropped: () => {
+          throw new Error("bad predicate")
+        }
+      })
+      const exit = yield* Effect.exit(limiter.execute(Effect.fail("boom")))
+      assert.strictEqual(Exit.isFailure(exit) && exit.cause.reasons.some((r) => r._tag === "Die"), true)
+      assert.deepStrictEqual(yield* limiter.stats, { limit: 1, inFlight: 0, rejected: 0 })
+      assert.strictEqual(yield* limiter.execute(Effect.succeed(1)), 1)
     }))
 
   it.effect("every change of the limit emits LimitChanged { from, to }", () =>

@@ -3,7 +3,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Data, Deferred, Effect, Exit, Fiber, Layer, Random, Ref, Scheduler, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { Backoff, DeadLetterQueue, Events, Retry } from "../src/index.ts"
-import { failsInvalid } from "./helpers.ts"
+import { failsInvalid, settle } from "./helpers.ts"
 import { input, jsonStore, slowStore, suite } from "./DeadLetterStoreSuite.ts"
 import * as internal from "../src/internal/deadLetter.ts"
 
@@ -13,11 +13,6 @@ class Order extends Schema.Class<Order>("Order")({ id: Schema.String, placedAt: 
 
 /** Interruption points tried: the test yields this many times, then interrupts (more than a whole run takes). */
 const positions = 60
-
-/** Lets forked fibers run until they block. */
-const settle = Effect.gen(function*() {
-  for (let i = 0; i < 10; i++) yield* Effect.yieldNow
-})
 
 describe("DeadLetterQueue: entries", () => {
   it.effect("offer stores an entry with id, stage, cause, message, attempts and Clock timestamps", () =>
@@ -685,12 +680,13 @@ describe("DeadLetterQueue: entries cross the store encoded", () => {
       const check = (entry: DeadLetterQueue.DeadLetterEntry<Order>) => {
         sameOrder(entry.item)
         const [fail, die, interrupt] = entry.error.cause.reasons
-        assert.isTrue(fail !== undefined && Cause.isFailReason(fail) && fail.error instanceof Error)
+        assert.deepStrictEqual(entry.error.cause.reasons.map((reason) => reason._tag), ["Fail", "Die", "Interrupt"])
+        assert.instanceOf(Cause.isFailReason(fail!) ? fail.error : undefined, Error)
         assert.strictEqual(Cause.isFailReason(fail!) && (fail.error as Error).name, "Unavailable")
-        assert.isTrue(die !== undefined && Cause.isDieReason(die) && die.defect instanceof Error)
+        assert.instanceOf(Cause.isDieReason(die!) ? die.defect : undefined, Error)
         assert.strictEqual(Cause.isDieReason(die!) && (die.defect as Error).message, "x is undefined")
         assert.strictEqual(Cause.isDieReason(die!) && (die.defect as Error).name, "TypeError")
-        assert.isTrue(interrupt !== undefined && Cause.isInterruptReason(interrupt) && interrupt.fiberId === 7)
+        assert.strictEqual(Cause.isInterruptReason(interrupt!) ? interrupt.fiberId : undefined, 7)
         assert.strictEqual(entry.error.message, offered.error.message)
       }
       check((yield* dlq.entries)[0]!)

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Data, Duration, Effect, Exit, Fiber, Ref } from "effect"
 import { TestClock } from "effect/testing"
 import { Backoff, Events, Retry, Timeout } from "../src/index.ts"
-import { throwsInvalid } from "./helpers.ts"
+import { fields, throwsInvalid } from "./helpers.ts"
 
 class HttpError extends Data.TaggedError("HttpError")<{ readonly status: number; readonly attempt?: number }> {}
 class Throttled extends Data.TaggedError("Throttled")<{ readonly retryAfter: Duration.Duration }> {}
@@ -47,7 +47,7 @@ describe("Retry: attempts and final error", () => {
       assert.deepStrictEqual(exit, Exit.fail(errors[2]!))
       assert.deepStrictEqual(events.map((e) => e._tag), ["RetryScheduled", "RetryScheduled", "RetryExhausted"])
       const last = events[2]!
-      assert.isTrue(last._tag === "RetryExhausted" && last.attempts === 3 && last.error === errors[2] && last.name === "orders")
+      assert.deepStrictEqual(fields(last, "_tag", "attempts", "error", "name"), { _tag: "RetryExhausted", attempts: 3, error: errors[2], name: "orders" })
     }))
 
   it.effect("maxAttempts: 1 never retries", () =>

@@ -67,11 +67,13 @@ export const hedge = {
 } as const
 
 export const bulkhead = {
+  name: "bulkhead",
   /** No waiting line: a call that finds no free permit is rejected at once. */
   maxQueue: 0
 } as const
 
 export const loadShedder = {
+  name: "load-shedder",
   /** Sheddable calls are shed once in-flight calls reach 50% of maxInFlight. */
   sheddableAt: 0.5,
   /** Normal calls are shed once in-flight calls reach 80% of maxInFlight. */
@@ -126,6 +128,7 @@ export const circuitBreaker = {
  * `Gradient2Limit` builders), so that a limiter starts where theirs does.
  */
 export const adaptiveLimit = {
+  name: "adaptive-limit",
   aimd: {
     initialLimit: 20,
     minLimit: 20,
@@ -293,4 +296,8 @@ export const redisDeadLetterStore = {
   timeoutMillis: 2_000,
   /** How long a removed entry is kept so that a failed remove can be undone, and the undo retried. */
   recoveryWindowMillis: 600_000
+} as const
+
+export const policy = {
+  name: "policy"
 } as const

@@ -121,7 +121,7 @@ export const build = <A, E, R, RS>(
           flow.duplicate = false
           return stage.run(item)
         })
-        return Effect.suspend(() => guard.execute(key(item), run))
+        return Effect.suspend(() => guard.execute(run, key(item)))
       }
     if (stage.critical || overloaded === undefined) return call
     const skip = (flow: Flow<A>) => {
