@@ -11,16 +11,19 @@ import type { IssueKind as InternalIssueKind, RawIssue } from "./internal/config
 import { formatPath, suggest } from "./internal/configIssues.ts"
 import * as schema from "./internal/configSchema.ts"
 import * as defaults from "./internal/defaults.ts"
-import { TaggedError } from "./internal/errors.ts"
+import * as errors from "./internal/errors.ts"
 import * as Policy from "./Policy.ts"
 
 /**
  * The name of a built-in profile; `none` adds no blocks.
+ *
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
+ *
  * const profile: ResilienceConfig.ProfileName = "aggressive"
  * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -28,11 +31,14 @@ export type ProfileName = schema.ProfileName
 
 /**
  * Every profile name, the default (`balanced`) included.
+ *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
+ *
  * ResilienceConfig.profileNames // ["conservative", "balanced", "aggressive", "cost-optimized", "none"]
  * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -40,12 +46,15 @@ export const profileNames: ReadonlyArray<ProfileName> = schema.profileNames
 
 /**
  * A decoded config: the profile in force and every policy by name.
+ *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
+ *
  * const names = Effect.map(ResilienceConfig.decode({ timeouts: { db: 10 } }), (d) => Object.keys(d.policies)) // ["db"]
  * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -53,14 +62,17 @@ export type Document = decoding.Document
 
 /**
  * One configured policy: the `Policy.PolicyOptions` that `Policy.make` takes, defaults merged in.
+ *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { Policy, ResilienceConfig } from "effect-resilience"
+ *
  * const scoring = Effect.flatMap(ResilienceConfig.decode({ policies: { scoring: {} } }), (d) => Policy.make(d.policies["scoring"]!))
  * ```
+ *
  * @category models
- * @since 0.3.0
+ * @since 0.1.0
  */
 export type Entry = decoding.Entry
 
@@ -71,11 +83,14 @@ type PolicyEncoded = typeof schema.PolicySchema.Encoded
 
 /**
  * A native policy as written: every field optional, durations with a unit, `false` to drop a block.
+ *
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
+ *
  * const scoring: ResilienceConfig.PolicyInput = { profile: "aggressive", retry: { maxAttempts: 4 }, bulkhead: false }
  * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -85,11 +100,14 @@ export type PolicyInput = { readonly profile?: ProfileName } & {
 
 /**
  * A config document as written, native, legacy (durations in seconds) or both.
+ *
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
+ *
  * const input: ResilienceConfig.DocumentInput = { timeouts: { db: 10 }, policies: { scoring: { timeout: "2 seconds" } } }
  * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -101,11 +119,14 @@ export type DocumentInput = Omit<typeof schema.TopLevel.Encoded, "profile" | "po
 /**
  * What went wrong: `type`, `value`, `missing`, `unknown-key`, `unknown-policy`,
  * `conflict` (a name native and legacy), `syntax`, `read`, `source` (the `ConfigProvider`).
+ *
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
+ *
  * const kind: ResilienceConfig.IssueKind = "unknown-key"
  * ```
+ *
  * @category errors
  * @since 0.1.0
  */
@@ -114,11 +135,14 @@ export type IssueKind = InternalIssueKind
 /**
  * One problem: where (`path`, or the environment variable), the value found
  * there (`undefined` when missing) and what is allowed.
+ *
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
+ *
  * const issue: ResilienceConfig.ConfigIssue = { kind: "value", path: "timeouts.db", value: -1, expected: "> 0" }
  * ```
+ *
  * @category errors
  * @since 0.1.0
  */
@@ -132,18 +156,21 @@ export interface ConfigIssue {
 /**
  * The config is invalid or cannot be read: every problem in `issues`, the first one
  * repeated in `kind`, `path`, `value`, `expected`; `source` is the file or `"environment"`.
+ *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
+ *
  * const message = ResilienceConfig.decode({ circuit_breakers: { kafka: { failure_treshold: 5 } } }).pipe(
  *   Effect.catchTag("ResilienceConfigError", (error) => Effect.succeed(error.message))
  * ) // "circuit_breakers.kafka.failure_treshold: unknown key, ... (did you mean "failure_threshold"?)"
  * ```
+ *
  * @category errors
  * @since 0.1.0
  */
-export class ResilienceConfigError extends TaggedError("ResilienceConfigError")<ConfigIssue & {
+export class ResilienceConfigError extends errors.TaggedError("ResilienceConfigError")<ConfigIssue & {
   readonly issues: ReadonlyArray<ConfigIssue>
   readonly source: string | undefined
 }> {
@@ -168,16 +195,18 @@ const labels: Partial<Record<IssueKind, string>> = {
 
 /**
  * Checks whether a value is a {@link ResilienceConfigError}.
+ *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
+ *
  * ResilienceConfig.isResilienceConfigError(new Error("x")) // false
  * ```
+ *
  * @category guards
  * @since 0.1.0
  */
-export const isResilienceConfigError = (u: unknown): u is ResilienceConfigError =>
-  Predicate.isTagged(u, "ResilienceConfigError")
+export const isResilienceConfigError: (u: unknown) => u is ResilienceConfigError = errors.guard("ResilienceConfigError")
 
 /** The error of the issues; `path` renders their segments (`a.b[0]`, or an environment variable). */
 const toError = (source: string | undefined, path = (issue: RawIssue) => formatPath(issue.segments)) =>
@@ -189,11 +218,14 @@ const toError = (source: string | undefined, path = (issue: RawIssue) => formatP
 /**
  * Decodes a config document in memory (`null` and `undefined` are empty),
  * reporting every problem in one error.
+ *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
+ *
  * const document = ResilienceConfig.decode({ retry_policies: { kafka: { max_retries: 3, initial_delay: 1.0 } } })
  * ```
+ *
  * @category decoding
  * @since 0.1.0
  */
@@ -203,11 +235,14 @@ export const decode = (input: unknown): Effect.Effect<Document, ResilienceConfig
 /**
  * Parses YAML (the default; it reads JSON too) or strict JSON, then
  * {@link decode}s it. A syntax error is an issue with the line and column.
+ *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
+ *
  * const document = ResilienceConfig.parse("policies:\n  scoring:\n    timeout: 2 seconds\n")
  * ```
+ *
  * @category decoding
  * @since 0.1.0
  */
@@ -217,11 +252,14 @@ export const parse = (text: string, format: "yaml" | "json" = "yaml"): Effect.Ef
 /**
  * Reads a config file (`node:fs/promises`, loaded on first use) and decodes it:
  * `.json` is JSON, anything else YAML, unless `format` says.
+ *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
+ *
  * const document = ResilienceConfig.load("config/resilience.yaml")
  * ```
+ *
  * @category decoding
  * @since 0.1.0
  */
@@ -238,15 +276,18 @@ export const load = (
 /**
  * Reads a native config from environment variables through the current `ConfigProvider`:
  * `RESILIENCE_PROFILE`, `RESILIENCE_POLICIES_<NAME>_<FIELD>` (`..._KAFKA_RETRY_MAX_ATTEMPTS=4`).
+ *
  * @example
  * ```ts
  * import { ConfigProvider, Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
+ *
  * const document = ResilienceConfig.fromEnv().pipe(Effect.provideService(
  *   ConfigProvider.ConfigProvider,
  *   ConfigProvider.fromEnv({ env: { RESILIENCE_POLICIES_SCORING_TIMEOUT: "2 seconds" } })
  * ))
  * ```
+ *
  * @category decoding
  * @since 0.1.0
  */
@@ -265,11 +306,14 @@ export const fromEnv = (
 
 /**
  * The {@link ResilienceConfig} service: the document, its policy names (sorted), a policy by name.
+ *
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
+ *
  * const describe = (config: ResilienceConfig.Service) => config.names.join(", ")
  * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -281,12 +325,15 @@ export interface Service {
 
 /**
  * The config of the running program, provided by {@link layer}, {@link layerFile} or {@link layerEnv}.
+ *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
+ *
  * const names = Effect.map(Effect.service(ResilienceConfig.ResilienceConfig), (config) => config.names)
  * ```
+ *
  * @category services
  * @since 0.1.0
  */
@@ -310,11 +357,14 @@ const make = (document: Document): Service => {
 
 /**
  * Provides the config from a decoded {@link Document}, or from an object in the config's shape.
+ *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
+ *
  * const ConfigTest = ResilienceConfig.layer({ profile: "none", policies: { scoring: { timeout: "100 millis" } } })
  * ```
+ *
  * @category layers
  * @since 0.1.0
  */
@@ -326,11 +376,14 @@ export const layer = (input: Document | DocumentInput): Layer.Layer<ResilienceCo
 
 /**
  * Provides the config read from a file (see {@link load}).
+ *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
+ *
  * const ConfigLive = ResilienceConfig.layerFile("config/resilience.yaml")
  * ```
+ *
  * @category layers
  * @since 0.1.0
  */
@@ -341,11 +394,14 @@ export const layerFile = (
 
 /**
  * Provides the config read from environment variables (see {@link fromEnv}).
+ *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
+ *
  * const ConfigFromEnv = ResilienceConfig.layerEnv()
  * ```
+ *
  * @category layers
  * @since 0.1.0
  */
@@ -355,12 +411,15 @@ export const layerEnv = (
 
 /**
  * The policy of that name from the current {@link ResilienceConfig}.
+ *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
+ *
  * const scoring = ResilienceConfig.policy("scoring").pipe(Effect.provide(ResilienceConfig.layerFile("resilience.yaml")))
  * ```
+ *
  * @category accessors
  * @since 0.1.0
  */
@@ -371,15 +430,18 @@ export const policy = (name: string): Effect.Effect<Entry, ResilienceConfigError
  * Provides the policy `Policy.make` builds from the named entry of the current
  * {@link ResilienceConfig}. Only an unknown name fails: decoding built every
  * entry once, reporting a constructor's error at its config path.
+ *
  * @example
  * ```ts
  * import { Context, Layer } from "effect"
  * import { Policy, ResilienceConfig } from "effect-resilience"
+ *
  * class Scoring extends Context.Service<Scoring, Policy.Policy>()("app/Scoring") {}
  * const ScoringLive = ResilienceConfig.layerPolicy(Scoring, "scoring").pipe(Layer.provide(ResilienceConfig.layerEnv()))
  * ```
+ *
  * @category layers
- * @since 0.3.0
+ * @since 0.1.0
  */
 export const layerPolicy = <I>(tag: Context.Key<I, Policy.Policy>, name: string): Layer.Layer<I, ResilienceConfigError, ResilienceConfig> =>
   Layer.effect(tag, Effect.flatMap(policy(name), (options) => Effect.orDie(Policy.make(options))))
