@@ -117,8 +117,7 @@ export type DocumentInput = Omit<typeof schema.TopLevel.Encoded, "profile" | "po
 }
 
 /**
- * What went wrong: `type`, `value`, `missing`, `unknown-key`, `unknown-policy`,
- * `conflict` (a name native and legacy), `syntax`, `read`, `source` (the `ConfigProvider`).
+ * What went wrong (`type`, `value`, `unknown-key`, …; see docs/configuration.md).
  *
  * @example
  * ```ts
@@ -133,8 +132,7 @@ export type DocumentInput = Omit<typeof schema.TopLevel.Encoded, "profile" | "po
 export type IssueKind = InternalIssueKind
 
 /**
- * One problem: where (`path`, or the environment variable), the value found
- * there (`undefined` when missing) and what is allowed.
+ * One problem: where (`path`, or the environment variable), the value found there and what is allowed.
  *
  * @example
  * ```ts
@@ -154,8 +152,7 @@ export interface ConfigIssue {
 }
 
 /**
- * The config is invalid or cannot be read: every problem in `issues`, the first one
- * repeated in `kind`, `path`, `value`, `expected`; `source` is the file or `"environment"`.
+ * The config is invalid or cannot be read: every problem in `issues`, the first one repeated at the top.
  *
  * @example
  * ```ts
@@ -216,8 +213,7 @@ const toError = (source: string | undefined, path = (issue: RawIssue) => formatP
 }
 
 /**
- * Decodes a config document in memory (`null` and `undefined` are empty),
- * reporting every problem in one error.
+ * Decodes a config document in memory, reporting every problem in one error.
  *
  * @example
  * ```ts
@@ -233,8 +229,7 @@ export const decode = (input: unknown): Effect.Effect<Document, ResilienceConfig
   Effect.mapError(decoding.decode(input), toError(undefined))
 
 /**
- * Parses YAML (the default; it reads JSON too) or strict JSON, then
- * {@link decode}s it. A syntax error is an issue with the line and column.
+ * Parses YAML (the default; it reads JSON too) or strict JSON, then {@link decode}s it.
  *
  * @example
  * ```ts
@@ -250,8 +245,7 @@ export const parse = (text: string, format: "yaml" | "json" = "yaml"): Effect.Ef
   Effect.mapError(decoding.decodeText(text, format), toError(undefined))
 
 /**
- * Reads a config file (`node:fs/promises`, loaded on first use) and decodes it:
- * `.json` is JSON, anything else YAML, unless `format` says.
+ * Reads a config file and decodes it: `.json` is JSON, anything else YAML, unless `format` says.
  *
  * @example
  * ```ts
@@ -274,8 +268,7 @@ export const load = (
   )
 
 /**
- * Reads a native config from environment variables through the current `ConfigProvider`:
- * `RESILIENCE_PROFILE`, `RESILIENCE_POLICIES_<NAME>_<FIELD>` (`..._KAFKA_RETRY_MAX_ATTEMPTS=4`).
+ * Reads a native config from `RESILIENCE_*` variables of the current `ConfigProvider` (docs/configuration.md).
  *
  * @example
  * ```ts
@@ -427,9 +420,7 @@ export const policy = (name: string): Effect.Effect<Entry, ResilienceConfigError
   Effect.flatMap(Effect.service(ResilienceConfig), (config) => config.policy(name))
 
 /**
- * Provides the policy `Policy.make` builds from the named entry of the current
- * {@link ResilienceConfig}. Only an unknown name fails: decoding built every
- * entry once, reporting a constructor's error at its config path.
+ * Provides the policy `Policy.make` builds from the named entry; only an unknown name fails.
  *
  * @example
  * ```ts

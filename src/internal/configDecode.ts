@@ -57,7 +57,7 @@ const resolvePolicy = (raw: unknown, profile: ProfileName): unknown => {
   return out
 }
 
-/** An issue of a policy at the path and with the value written: `policies.<name>.<field>`, or a legacy section's key. */
+/** An issue of a policy at the path and with the value written (not the decoded `Duration`): `policies.<name>.<field>`, or a legacy key. */
 const place = (issue: RawIssue, name: string, legacy: boolean, resolved: unknown, document: unknown): RawIssue => {
   const where = legacy ? schema.legacyFields[issue.segments.join(".")] : undefined
   const segments = where === undefined ? ["policies", name, ...issue.segments] : [where[0], name, ...where.slice(1) as Array<string>]
@@ -111,7 +111,7 @@ export const decode = Effect.fnUntraced(function*(input: unknown, found: Readonl
     const resolved = resolvePolicy(raw, own)
     const result = decodePolicy(resolved)
     if (Result.isFailure(result)) {
-      issues.push(...fromSchemaIssue(result.failure.issue, [], resolved).map((i) => place(i, name, isLegacy, resolved, document)))
+      issues.push(...fromSchemaIssue(result.failure.issue).map((i) => place(i, name, isLegacy, resolved, document)))
       continue
     }
     const options: Entry = { name, ...result.success }

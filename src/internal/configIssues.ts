@@ -1,5 +1,5 @@
 /** Config issues (a path, the value found there, what is allowed), flattened from Schema issues. */
-import { Duration, SchemaAST, type SchemaIssue } from "effect"
+import { SchemaAST, type SchemaIssue } from "effect"
 import { quoted } from "./configSchema.ts"
 
 export type IssueKind = "type" | "value" | "missing" | "unknown-key" | "unknown-policy" | "conflict" | "syntax" | "read" | "source"
@@ -109,14 +109,9 @@ const walk = (issue: SchemaIssue.Issue, segments: ReadonlyArray<PropertyKey>, pa
 export const lookup = (root: unknown, segments: ReadonlyArray<PropertyKey>): unknown =>
   segments.reduce<unknown>((node, s) => (isPlainObject(node) ? node[s as string] : undefined), root)
 
-/**
- * Flattens a Schema issue into config issues under `prefix`. A value a
- * constructor saw decoded (a `Duration`) is shown as written in `input`.
- */
-export const fromSchemaIssue = (issue: SchemaIssue.Issue, prefix: ReadonlyArray<PropertyKey> = [], input?: unknown): Array<RawIssue> => {
+/** Flattens a Schema issue into config issues under `prefix`. */
+export const fromSchemaIssue = (issue: SchemaIssue.Issue, prefix: ReadonlyArray<PropertyKey> = []): Array<RawIssue> => {
   const out: Array<RawIssue> = []
   walk(issue, prefix, undefined, out)
-  return out.map((raw) =>
-    Duration.isDuration(raw.value) ? { ...raw, value: lookup(input, raw.segments.slice(prefix.length)) ?? raw.value } : raw
-  )
+  return out
 }
