@@ -163,6 +163,15 @@ export const PolicySchema = Schema.Struct({
     ignoredTags: tags
   })),
   retry: opt(Schema.Struct({ maxAttempts: positiveInt, backoff: BackoffSchema, maxRetryAfter: opt(NonNegativeDuration) })),
+  // one block for both kinds of budget: `Retry.makeBudget` tells them apart and refuses a mix
+  budget: opt(Schema.Struct({
+    ratio: opt(num("a number in [0, 1]")),
+    minPerSecond: opt(num("a finite number >= 0")),
+    window: opt(PositiveDuration),
+    maxTokens: opt(num("a number in (0, 1000] with at most 3 decimals")),
+    tokenRatio: opt(num("a finite number > 0 with at most 3 decimals"))
+  })),
+  throttle: opt(Schema.Struct({ k: opt(num("a finite number >= 1")), window: opt(PositiveDuration), buckets: opt(positiveInt) })),
   circuitBreaker: opt(Schema.Struct({
     policy: TripPolicy,
     resetTimeout: PositiveDuration,
