@@ -89,34 +89,25 @@ const BackoffFields = Schema.Struct({
   jitter: opt(literals(["none", "full", "equal", "decorrelated"]))
 })
 
-const at = (path: string, expected: string, value: unknown): Schema.FilterIssue => ({
-  path: [path],
-  issue: new SchemaIssue.InvalidValue({ expected }, value, { reportInput: true })
-})
-
 /** Which fields each kind takes (structure): a field another kind uses would be silently ignored. */
 const misplacedFields = (b: typeof BackoffFields.Type): Array<Schema.FilterIssue> => {
-  const issues: Array<Schema.FilterIssue> = []
-  for (const [field, kind] of [["factor", "exponential"], ["increment", "linear"]] as const) {
-    if (b[field] !== undefined && b.kind !== kind) {
-      issues.push(at(field, `no ${field}: it applies to kind "${kind}" only, this backoff is "${b.kind}"`, b[field]))
-    }
-  }
-  if (b.kind === "constant" && b.max !== undefined) issues.push(at("max", `no max: a constant backoff always waits base`, b.max))
-  if ((b.kind === "constant" || b.kind === "decorrelated") && b.jitter !== undefined && b.jitter !== "none") {
-    issues.push(at("jitter", `"none" (a ${b.kind} backoff takes no jitter)`, b.jitter))
-  }
-  if (b.kind === "decorrelated" && b.max === undefined) {
-    issues.push({ path: ["max"], issue: new SchemaIssue.MissingKey({ expected: "a duration >= base (a decorrelated backoff needs a cap)" }) })
-  }
-  return issues
+  const misplaced = (field: "factor" | "increment" | "max" | "jitter", wrong: boolean, expected: string) =>
+    wrong ? [{ path: [field], issue: new SchemaIssue.InvalidValue({ expected }, b[field], { reportInput: true }) }] : []
+  const only = (field: "factor" | "increment", kind: string) =>
+    misplaced(field, b[field] !== undefined && b.kind !== kind, `no ${field}: it applies to kind "${kind}" only, this backoff is "${b.kind}"`)
+  const noJitter = (b.kind === "constant" || b.kind === "decorrelated") && (b.jitter ?? "none") !== "none"
+  const cap = { path: ["max"], issue: new SchemaIssue.MissingKey({ expected: "a duration >= base (a decorrelated backoff needs a cap)" }) }
+  return [
+    ...only("factor", "exponential"),
+    ...only("increment", "linear"),
+    ...misplaced("max", b.kind === "constant" && b.max !== undefined, "no max: a constant backoff always waits base"),
+    ...misplaced("jitter", noJitter, `"none" (a ${b.kind} backoff takes no jitter)`),
+    ...(b.kind === "decorrelated" && b.max === undefined ? [cap] : [])
+  ]
 }
 
 const BackoffSchema = built(
-  BackoffFields.check(Schema.makeFilter((b) => {
-    const issues = misplacedFields(b)
-    return issues.length === 0 ? undefined : issues
-  })),
+  BackoffFields.check(Schema.makeFilter(misplacedFields)),
   (b): Backoff.Backoff =>
     b.kind === "exponential"
       ? Backoff.exponential({ base: b.base, factor: b.factor, max: b.max, jitter: b.jitter })
