@@ -6,7 +6,6 @@
  */
 import { Context, Effect, Result, Schema } from "effect"
 import { parseDocument } from "yaml"
-import type { InvalidConfigError } from "../Errors.ts"
 import * as Policy from "../Policy.ts"
 import * as Registry from "../Registry.ts"
 import type { RawIssue } from "./configIssues.ts"
@@ -65,12 +64,15 @@ const place = (issue: RawIssue, name: string, legacy: boolean, resolved: unknown
   return { ...issue, segments, value: written === undefined || issue.kind === "unknown-key" ? issue.value : written }
 }
 
-/** Builds a policy with `Policy.make`, thrown away at once and kept out of any `PolicyRegistry`. */
-const check = (options: Policy.PolicyOptions): Effect.Effect<InvalidConfigError | undefined> =>
+/** Builds a policy with `Policy.make`, thrown away at once and kept out of any `PolicyRegistry`: its error, at its field. */
+const check = (options: Policy.PolicyOptions): Effect.Effect<Array<RawIssue>> =>
   Policy.make(options).pipe(
     Effect.scoped,
     Effect.updateContext((context: Context.Context<never>) => Context.omit(Registry.PolicyRegistry)(context)),
-    Effect.match({ onFailure: (error) => error, onSuccess: () => undefined })
+    Effect.match({
+      onFailure: (error) => [{ kind: "value", segments: schema.fieldSegments(error.field), value: error.value, expected: error.expected }],
+      onSuccess: () => []
+    })
   )
 
 /** The brand is not enumerable: a document logs and serializes as plain data. */
@@ -110,17 +112,9 @@ export const decode = Effect.fnUntraced(function*(input: unknown, found: Readonl
       : profile
     const resolved = resolvePolicy(raw, own)
     const result = decodePolicy(resolved)
-    if (Result.isFailure(result)) {
-      issues.push(...fromSchemaIssue(result.failure.issue).map((i) => place(i, name, isLegacy, resolved, document)))
-      continue
-    }
-    const options: Entry = { name, ...result.success }
-    const error = yield* check(options)
-    if (error === undefined) policies[name] = options
-    else {
-      const issue = { kind: "value", segments: schema.fieldSegments(error.field), value: error.value, expected: error.expected } as const
-      issues.push(place(issue, name, isLegacy, resolved, document))
-    }
+    const found = Result.isFailure(result) ? fromSchemaIssue(result.failure.issue) : yield* check({ name, ...result.success })
+    if (Result.isSuccess(result) && found.length === 0) policies[name] = { name, ...result.success }
+    issues.push(...found.map((issue) => place(issue, name, isLegacy, resolved, document)))
   }
   return issues.length > 0 ? yield* Effect.fail(issues) : makeDocument(profile, policies)
 })
