@@ -31,6 +31,9 @@ export type ProfileName = keyof typeof defaults.resilienceConfig.profiles
 export const profileNames = Object.keys(defaults.resilienceConfig.profiles) as ReadonlyArray<ProfileName>
 export const ProfileNameSchema = literals(profileNames as readonly [ProfileName, ...Array<ProfileName>])
 
+/** A config is decoded, never encoded back. */
+const oneWay = <T, E, R>(decode: SchemaGetter.Getter<T, E, R>) => ({ decode, encode: SchemaGetter.forbiddenEncoding })
+
 const UNITS: Readonly<Record<string, string>> = { ms: "millis", s: "seconds", m: "minutes", h: "hours", d: "days" }
 
 /** Effect's "5 seconds" or a short "5s"; never negative or `Infinity`; infinite when a 400-digit number overflows. */
@@ -47,15 +50,12 @@ const duration = (positive: boolean, seconds: boolean) => {
     ? `a number of seconds ${range} or a duration such as "5 seconds"`
     : `a duration ${range} with a unit, such as "5 seconds" or "250 millis"`
   const written: Schema.Codec<string | number> = seconds ? Schema.Union([Schema.Number, Schema.String]) : Schema.String
-  return written.annotate({ expected }).pipe(Schema.decodeTo(Schema.Duration, {
-    decode: SchemaGetter.transformEffect((u: string | number) => {
-      const d = toDuration(u)
-      if (d !== undefined && Duration.isFinite(d)) return Effect.succeed(d)
-      const why = d === undefined ? expected : "a duration that fits in milliseconds (this one overflows to Infinity)"
-      return Effect.fail(new SchemaIssue.InvalidValue({ expected: why }, u, { reportInput: true }))
-    }),
-    encode: SchemaGetter.forbiddenEncoding
-  }))
+  return written.annotate({ expected }).pipe(Schema.decodeTo(Schema.Duration, oneWay(SchemaGetter.transformEffect((u: string | number) => {
+    const d = toDuration(u)
+    if (d !== undefined && Duration.isFinite(d)) return Effect.succeed(d)
+    const why = d === undefined ? expected : "a duration that fits in milliseconds (this one overflows to Infinity)"
+    return Effect.fail(new SchemaIssue.InvalidValue({ expected: why }, u, { reportInput: true }))
+  }))))
 }
 
 const PositiveDuration = duration(true, false)
@@ -67,18 +67,15 @@ export const fieldSegments = (field: string): Array<PropertyKey> =>
 
 /** Decodes options into the value their code constructor builds; its `InvalidConfigError` is an issue at its field. */
 const built = <S extends Schema.Top, T>(from: S, build: (options: S["Type"]) => T) =>
-  from.pipe(Schema.decodeTo(Schema.declare((_u: unknown): _u is T => true), {
-    decode: SchemaGetter.transformEffect((options: S["Type"]) => {
-      try {
-        return Effect.succeed(build(options))
-      } catch (error) {
-        if (!(error instanceof InvalidConfigError)) throw error
-        const issue = new SchemaIssue.InvalidValue({ expected: error.expected }, error.value, { reportInput: true })
-        return Effect.fail(new SchemaIssue.Pointer(fieldSegments(error.field), issue))
-      }
-    }),
-    encode: SchemaGetter.forbiddenEncoding
-  }))
+  from.pipe(Schema.decodeTo(Schema.declare((_u: unknown): _u is T => true), oneWay(SchemaGetter.transformEffect((options: S["Type"]) => {
+    try {
+      return Effect.succeed(build(options))
+    } catch (error) {
+      if (!(error instanceof InvalidConfigError)) throw error
+      const issue = new SchemaIssue.InvalidValue({ expected: error.expected }, error.value, { reportInput: true })
+      return Effect.fail(new SchemaIssue.Pointer(fieldSegments(error.field), issue))
+    }
+  }))))
 
 const BackoffFields = Schema.Struct({
   kind: literals(["exponential", "linear", "constant", "decorrelated"]),
@@ -228,8 +225,8 @@ const written = (d: Duration.Duration | undefined, defaultMillis?: number): stri
  * would (profile `none`, `undefined` for a key left out): the breaker's
  * required fields come from defaults.ts, the rest from the block defaults.
  */
-export const TopLevel = WrittenTopLevel.pipe(Schema.decodeTo(Schema.Record(Schema.String, Schema.Unknown), {
-  decode: SchemaGetter.transform((shape: typeof WrittenTopLevel.Type) => {
+export const TopLevel = WrittenTopLevel.pipe(Schema.decodeTo(Schema.Record(Schema.String, Schema.Unknown), oneWay(SchemaGetter.transform(
+  (shape: typeof WrittenTopLevel.Type) => {
     const out: Record<string, Record<string, unknown>> = {}
     const entry = (name: string) => (out[name] ??= { profile: "none" })
     for (const [name, b] of Object.entries(shape.circuit_breakers ?? {})) {
@@ -255,6 +252,5 @@ export const TopLevel = WrittenTopLevel.pipe(Schema.decodeTo(Schema.Record(Schem
     }
     for (const [name, timeout] of Object.entries(shape.timeouts ?? {})) entry(name).timeout = written(timeout)
     return out
-  }),
-  encode: SchemaGetter.forbiddenEncoding
-}))
+  }
+))))
