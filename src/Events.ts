@@ -63,6 +63,8 @@ export type Priority = "critical" | "normal" | "sheddable"
  * - `LimitChanged`: an adaptive limiter moved its concurrency limit `from` → `to`.
  * - `LimitRejected`: an adaptive limiter rejected a call: `inFlight` calls already ran against its `limit`.
  * - `Throttled`: client-side adaptive throttling rejected a call locally; it rejects calls with this `probability` now.
+ * - `Abandoned`: timed-out work did not stop when told to and runs on unobserved (`reason`: its Promise takes no
+ *   `AbortSignal`, or ignored the one it got for `grace`); the caller got its `TimeoutError` after `duration`.
  *
  * @category models
  * @since 0.1.0
@@ -88,6 +90,11 @@ export type ResilienceEvent = Data.TaggedEnum<{
   LimitChanged: EventBase & { readonly from: number; readonly to: number }
   LimitRejected: EventBase & { readonly limit: number; readonly inFlight: number }
   Throttled: EventBase & { readonly probability: number }
+  Abandoned: EventBase & {
+    readonly reason: "no-signal" | "signal-ignored"
+    readonly duration: Duration.Duration
+    readonly grace: Duration.Duration
+  }
 }>
 
 /**

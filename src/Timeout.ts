@@ -5,11 +5,12 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Predicate } from "effect"
+import { type Cause, Duration, Effect, Predicate } from "effect"
 import { ResilienceEvent } from "./Events.ts"
 import * as defaults from "./internal/defaults.ts"
 import { dualPrepared } from "./internal/dual.ts"
 import { emit } from "./internal/events.ts"
+import * as internal from "./internal/timeout.ts"
 import * as validate from "./internal/validate.ts"
 import { TaggedError } from "./internal/errors.ts"
 
@@ -88,7 +89,8 @@ const isOptionsObject = (u: TimeoutOptions): u is { readonly duration: Duration.
  * **Gotchas**
  *
  * An effect that masks interruption (`Effect.uninterruptible`) keeps running
- * until it finishes, and the timeout waits for it.
+ * until it finishes, and the timeout waits for it. A Promise cannot be
+ * interrupted at all: bound Promise work with {@link promise}, which aborts it.
  *
  * **Example** (A 2-second limit on a query)
  *
@@ -128,3 +130,78 @@ export const timeout: {
   )
   return <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | TimeoutError, R> => Effect.raceFirst(self, timer)
 })
+
+/**
+ * Options of {@link promise}.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface PromiseOptions<E = Cause.UnknownError> {
+  /** How long the Promise may run: a duration > 0, or `"Infinity"` (then only interruption aborts it). */
+  readonly duration: Duration.Input
+  /** Reported in errors and events. Default `"timeout"`. */
+  readonly name?: string | undefined
+  /**
+   * How long aborted work may take to settle before it is reported
+   * `Abandoned` (the caller does not wait for it). Default 1 second.
+   */
+  readonly grace?: Duration.Input | undefined
+  /** Maps a rejection (or a synchronous throw) to the typed error. Default: `Cause.UnknownError`. */
+  readonly catch?: ((error: unknown) => E) | undefined
+}
+
+/**
+ * Runs Promise work under a timeout that stops it: on timeout, and when the
+ * caller is interrupted, the `AbortSignal` given to `evaluate` is aborted, so
+ * a `fetch` or a driver call that takes the signal really ends (the server
+ * sees the request closed).
+ *
+ * **Details**
+ *
+ * The caller gets `TimeoutError` at the deadline and never waits for the
+ * Promise. Work that does not stop is reported, never left running silently:
+ * a function that declares no signal parameter is reported at once, one that
+ * has not settled `grace` after the abort then — as an `Abandoned` event
+ * (counted by `resilience_abandoned_total` under `Telemetry`). A rejection
+ * is a typed failure: `Cause.UnknownError`, or what `catch` makes of it.
+ *
+ * **Gotchas**
+ *
+ * `Timeout.timeout` around `Effect.promise(() => p)` interrupts the fiber but
+ * cannot stop `p`; use this instead.
+ *
+ * **Example** (A fetch that is cancelled at 2 seconds)
+ *
+ * ```ts
+ * import { Timeout } from "effect-resilience"
+ *
+ * const body = Timeout.promise(
+ *   (signal) => fetch("http://127.0.0.1:8080/slow", { signal }).then((r) => r.text()),
+ *   { duration: "2 seconds", name: "slow-api" }
+ * )
+ * ```
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const promise = <A, E = Cause.UnknownError>(
+  evaluate: (signal: AbortSignal) => PromiseLike<A>,
+  options: PromiseOptions<E>
+): Effect.Effect<A, E | TimeoutError> => {
+  const source = "Timeout.promise"
+  validate.options(source, "options", options, true, "an object with a duration")
+  if (typeof evaluate !== "function") throw validate.invalid(source, "evaluate", "a function (signal) => Promise", evaluate)
+  const name = validate.nonEmptyName(source, "name", options.name ?? defaults.timeout.name)
+  const millis = validate.positiveDurationOrInfinityMillis(source, "duration", options.duration)
+  const graceMillis = options.grace === undefined
+    ? defaults.timeoutPromise.graceMillis
+    : validate.durationMillis(source, "grace", options.grace)
+  const bound = timeout({ duration: options.duration, name })
+  return internal.promise(evaluate, {
+    name,
+    duration: Duration.millis(millis),
+    grace: Duration.millis(graceMillis),
+    onError: (options.catch ?? internal.unknownError) as (error: unknown) => E
+  }, bound)
+}

@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Ref } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, Layer, Metric, Ref } from "effect"
 import { TestClock } from "effect/testing"
-import { Errors, Events, Timeout } from "../src/index.ts"
+import * as defaults from "../src/internal/defaults.ts"
+import { Errors, Events, Telemetry, Timeout } from "../src/index.ts"
+import { loopbackServer, throwsInvalid } from "./helpers.ts"
 
 describe("Timeout", () => {
   it.effect("returns the value when the effect finishes in time", () =>
@@ -93,5 +95,130 @@ describe("Timeout", () => {
         assert.include((error as Error).message, fragment)
       }
     }
+  })
+
+  describe("promise", () => {
+    const tags = (events: ReadonlyArray<Events.ResilienceEvent>) => events.map((e) => e._tag)
+
+    it.effect("aborts the signal at the deadline and fails with TimeoutError at once", () =>
+      Effect.gen(function*() {
+        let seen: AbortSignal | undefined
+        const fiber = yield* Timeout.promise((signal) => {
+          seen = signal
+          return new Promise<string>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)))
+        }, { duration: "2 seconds", name: "api" }).pipe(Effect.flip, Events.collect, Effect.forkChild)
+        yield* TestClock.adjust("1999 millis")
+        assert.strictEqual(seen?.aborted, false)
+        yield* TestClock.adjust("1 millis")
+        const [error, events] = yield* Fiber.join(fiber)
+        assert.strictEqual(seen?.aborted, true)
+        assert.strictEqual(error._tag, "TimeoutError")
+        assert.strictEqual((error as Timeout.TimeoutError).policy, "api")
+        yield* TestClock.adjust("10 seconds")
+        yield* Effect.yieldNow
+        // the work stopped: nothing is reported abandoned
+        assert.deepStrictEqual(tags(events), ["TimeoutFired"])
+      }))
+
+    it.effect("reports work that ignores its signal as Abandoned once the grace has passed", () =>
+      Effect.gen(function*() {
+        const events: Array<Events.ResilienceEvent> = []
+        const fiber = yield* Timeout.promise((_signal) => new Promise<never>(() => {}), {
+          duration: "1 second",
+          name: "legacy-driver",
+          grace: "500 millis"
+        }).pipe(Effect.flip, Events.withListener((e) => Effect.sync(() => void events.push(e))), Effect.forkChild)
+        yield* TestClock.adjust("1 second")
+        assert.strictEqual((yield* Fiber.join(fiber))._tag, "TimeoutError")
+        assert.deepStrictEqual(tags(events), ["TimeoutFired"])
+        yield* TestClock.adjust("499 millis")
+        assert.deepStrictEqual(tags(events), ["TimeoutFired"])
+        yield* TestClock.adjust("1 millis")
+        yield* Effect.yieldNow
+        assert.deepStrictEqual(tags(events), ["TimeoutFired", "Abandoned"])
+        const abandoned = events[1] as Extract<Events.ResilienceEvent, { _tag: "Abandoned" }>
+        assert.deepStrictEqual(
+          [abandoned.name, abandoned.reason, Duration.toMillis(abandoned.duration), Duration.toMillis(abandoned.grace), abandoned.timestamp],
+          ["legacy-driver", "signal-ignored", 1000, 500, 1500]
+        )
+      }))
+
+    it.effect("reports a Promise that takes no signal as Abandoned at the deadline", () =>
+      Effect.gen(function*() {
+        const fiber = yield* Timeout.promise(() => new Promise<never>(() => {}), { duration: "1 second" }).pipe(
+          Effect.flip,
+          Events.collect,
+          Effect.forkChild
+        )
+        yield* TestClock.adjust("1 second")
+        const [, events] = yield* Fiber.join(fiber)
+        assert.deepStrictEqual(events.map((e) => e._tag === "Abandoned" ? [e._tag, e.reason, e.timestamp] : [e._tag]), [
+          ["TimeoutFired"],
+          ["Abandoned", "no-signal", 1000]
+        ])
+      }))
+
+    it.effect("aborts the signal when the caller is interrupted", () =>
+      Effect.gen(function*() {
+        let seen: AbortSignal | undefined
+        const fiber = yield* Timeout.promise((signal) => {
+          seen = signal
+          return new Promise<never>(() => {})
+        }, { duration: "1 minute" }).pipe(Effect.forkChild)
+        yield* Effect.yieldNow
+        yield* Fiber.interrupt(fiber)
+        assert.strictEqual(seen?.aborted, true)
+      }))
+
+    it.effect("a rejection is a typed failure: UnknownError, or what catch makes of it", () =>
+      Effect.gen(function*() {
+        const unknown = yield* Effect.flip(Timeout.promise(() => Promise.reject(new Error("refused")), { duration: "1 second" }))
+        assert.strictEqual(unknown._tag, "UnknownError")
+        const mapped = yield* Effect.flip(Timeout.promise((_signal) => Promise.reject(new Error("refused")), {
+          duration: "1 second",
+          catch: (error) => ({ _tag: "DriverError" as const, message: (error as Error).message })
+        }))
+        assert.deepStrictEqual(mapped, { _tag: "DriverError", message: "refused" })
+        assert.strictEqual(yield* Timeout.promise(() => Promise.resolve(42), { duration: "1 second" }), 42)
+      }))
+
+    it.effect("Telemetry counts abandoned work by policy and reason", () =>
+      Effect.gen(function*() {
+        const fiber = yield* Timeout.promise(() => new Promise<never>(() => {}), { duration: "1 second", name: "legacy" }).pipe(
+          Effect.flip,
+          Effect.forkChild
+        )
+        yield* TestClock.adjust("1 second")
+        yield* Fiber.join(fiber)
+        const state = yield* Metric.value(
+          Metric.withAttributes(Telemetry.metrics.abandoned, { policy: "legacy", reason: "no-signal" })
+        )
+        assert.strictEqual(state.count, 1)
+      }).pipe(Effect.provide(Layer.mergeAll(
+        Telemetry.layer({ sampleInterval: "off", logs: false }),
+        Layer.sync(Metric.MetricRegistry, () => new Map())
+      ))))
+
+    it("rejects bad options", () => {
+      throwsInvalid(() => Timeout.promise(() => Promise.resolve(1), { duration: 0 }), "Timeout.promise: duration must be")
+      throwsInvalid(() => Timeout.promise(() => Promise.resolve(1), { duration: 10, grace: -1 }), "Timeout.promise: grace must be")
+      assert.strictEqual(defaults.timeoutPromise.graceMillis, 1000)
+    })
+
+    it.live("a timed-out fetch is closed on the server's side", () =>
+      Effect.gen(function*() {
+        const closed = yield* Deferred.make<void>()
+        const server = yield* loopbackServer((request) => {
+          // never answers; the client's abort is what closes the request
+          request.socket.on("close", () => Deferred.doneUnsafe(closed, Exit.void))
+        })
+        const error = yield* Effect.flip(Timeout.promise(
+          (signal) => fetch(`${server.url}/slow`, { signal }),
+          { duration: "100 millis", name: "slow-api" }
+        ))
+        assert.strictEqual(error._tag, "TimeoutError")
+        const seen = yield* Deferred.await(closed).pipe(Effect.timeoutOption("1 second"))
+        assert.strictEqual(seen._tag, "Some")
+      }).pipe(Effect.scoped))
   })
 })

@@ -43,6 +43,11 @@ export const timeout = {
   name: "timeout"
 } as const
 
+/** `Timeout.promise`: how long aborted work may take to settle before it is reported abandoned. */
+export const timeoutPromise = {
+  graceMillis: 1_000
+} as const
+
 export const fallback = {
   name: "fallback"
 } as const
