@@ -202,6 +202,12 @@ export const chaos = {
   dependencyName: "dependency"
 } as const
 
+/** `Chaos.proxy`: it listens on loopback only. */
+export const chaosProxy = {
+  name: "proxy",
+  host: "127.0.0.1"
+} as const
+
 export const rateLimit = {
   algorithm: "token-bucket"
 } as const
