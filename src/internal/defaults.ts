@@ -287,3 +287,10 @@ function profile(
     bulkhead: { maxConcurrent, maxQueue }
   } as const
 }
+
+/** `HttpResilience`: which methods are repeated (RFC 9110 §9.2.2 idempotent ones; hedged: the reads). */
+export const http = {
+  name: "http",
+  retryMethods: ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"] as ReadonlyArray<string>,
+  hedgeMethods: ["GET", "HEAD"] as ReadonlyArray<string>
+} as const
