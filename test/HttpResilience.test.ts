@@ -201,6 +201,17 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
       assert.deepStrictEqual(server.times(), [0, 1000, 2000])
     }))
 
+  it.effect("a Retry-After that would end past the total timeout gives up at once, with that response", () =>
+    Effect.gen(function*() {
+      const server = scripted({ status: 503, headers: { "retry-after": "3" } }, { status: 200 })
+      const client = yield* HttpResilience.wrap(server.client, { retry: quickRetry, totalTimeout: "2500 millis" })
+      const fiber = yield* Effect.forkChild(client.get("http://api.test/"))
+      yield* TestClock.adjust(0)
+      const response = yield* Fiber.join(fiber)
+      assert.strictEqual(response.status, 503)
+      assert.deepStrictEqual(server.times(), [0])
+    }))
+
   it.effect("GETs are hedged; POSTs never are", () =>
     Effect.gen(function*() {
       const server = scripted({ status: 200, delay: "1 second" }, { status: 200, delay: "10 millis" })

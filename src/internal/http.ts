@@ -21,6 +21,7 @@ import * as Retry from "../Retry.ts"
 import * as Timeout from "../Timeout.ts"
 import * as classify from "./classify.ts"
 import * as defaults from "./defaults.ts"
+import * as retryInternal from "./retry.ts"
 import { TaggedError } from "./errors.ts"
 import * as validate from "./validate.ts"
 
@@ -188,6 +189,16 @@ const timeoutOf = (field: string, name: string, duration: Duration.Input | undef
   duration === undefined ? undefined : validate.nested(source, field, () => Timeout.timeout({ duration, name }), "duration")
 
 /**
+ * The retry stage. Under a total timeout it knows the deadline, so that a
+ * `Retry-After` ending past it gives up at once, with that response, instead
+ * of sleeping into the timeout.
+ */
+const withDeadline = (policy: Retry.RetryPolicy<unknown>, totalMillis: number): Wrap =>
+  totalMillis === Infinity
+    ? (self) => retryInternal.retry(self, policy)
+    : (self) => Effect.flatMap(Clock.currentTimeMillis, (start) => retryInternal.retry(self, policy, start + totalMillis))
+
+/**
  * The options form: the stages in the contract order, built and checked
  * once; retry and hedge only for the methods they may repeat.
  */
@@ -199,9 +210,14 @@ export const optionStages = (options: Options): Effect.Effect<{ readonly name: s
       const classifyHttp = classifier(classify.make(source, "classify", options.classify))
       // prepared once: the per-request stages only apply them
       const retryOptions = options.retry
+      const totalTimeout = timeoutOf("totalTimeout", name, options.totalTimeout)
+      const totalMillis = options.totalTimeout === undefined ? Infinity : validate.positiveDurationOrInfinityMillis(source, "totalTimeout", options.totalTimeout)
       const retry: Wrap | undefined = retryOptions === false
         ? undefined
-        : Retry.retry(validate.nested(source, "retry", () => Retry.make({ ...retryOptions, classify: retryOptions?.classify ?? classifyHttp, name })))
+        : withDeadline(
+          validate.nested(source, "retry", () => Retry.make({ ...retryOptions, classify: retryOptions?.classify ?? classifyHttp, name })),
+          totalMillis
+        )
       const hedge: Wrap | undefined = options.hedge === undefined
         ? undefined
         : Hedge.hedge(validate.nested(source, "hedge", () => Hedge.make({ ...options.hedge!, classify: options.hedge!.classify ?? classifyHttp, name })))
@@ -213,7 +229,7 @@ export const optionStages = (options: Options): Effect.Effect<{ readonly name: s
         retryMethods: methods("retryMethods", options.retryMethods, defaults.http.retryMethods),
         hedgeMethods: methods("hedgeMethods", options.hedgeMethods, defaults.http.hedgeMethods),
         timeout: timeoutOf("timeout", name, options.timeout),
-        totalTimeout: timeoutOf("totalTimeout", name, options.totalTimeout)
+        totalTimeout
       }
     })
     const cb = options.circuitBreaker
