@@ -36,7 +36,20 @@ import * as Policy from "./Policy.ts"
  *   share): one circuit per host (`host:port`), idle circuits evicted after `idleTimeToLive`.
  * - `hedge` (default none): hedged attempts for `hedgeMethods` (default GET and HEAD).
  * - `timeout`: bounds each attempt, inside the host's breaker, so slow answers count against it.
- * - `totalTimeout`: bounds the whole request, retries and waits included.
+ * - `totalTimeout`: bounds the whole request, retries and waits included; a
+ *   `Retry-After` that would end past it gives up at once, with that response.
+ *
+ * @example
+ * ```ts
+ * import type { HttpResilience } from "effect-resilience"
+ *
+ * const options: HttpResilience.HttpResilienceOptions = {
+ *   name: "search",
+ *   retry: { maxAttempts: 3, maxRetryAfter: "5 seconds" },
+ *   hedge: { delay: "150 millis" },
+ *   timeout: "1 second"
+ * }
+ * ```
  *
  * @category models
  * @since 0.1.0

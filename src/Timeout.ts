@@ -134,6 +134,18 @@ export const timeout: {
 /**
  * Options of {@link promise}.
  *
+ * @example
+ * ```ts
+ * import type { Timeout } from "effect-resilience"
+ *
+ * const options: Timeout.PromiseOptions<Error> = {
+ *   duration: "2 seconds",
+ *   name: "reports",
+ *   grace: "200 millis",
+ *   catch: (e) => e instanceof Error ? e : new Error(String(e))
+ * }
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */

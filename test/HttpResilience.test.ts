@@ -8,7 +8,14 @@ import * as defaults from "../src/internal/defaults.ts"
 import { failsInvalid, loopbackServer } from "./helpers.ts"
 
 /** How the fake server answers one request: a status (with headers, after a delay), or a broken connection. */
-type Answer = { readonly status: number; readonly headers?: Record<string, string>; readonly delay?: Duration.Input } | "transport"
+type Answer =
+  | {
+    readonly status: number
+    readonly headers?: Record<string, string>
+    readonly delay?: Duration.Input
+    readonly body?: string
+  }
+  | "transport"
 
 /**
  * A client with no socket: answer `i` goes to request `i` (the last one
@@ -16,6 +23,7 @@ type Answer = { readonly status: number; readonly headers?: Record<string, strin
  */
 const scripted = (...answers: ReadonlyArray<Answer>) => {
   const sent: Array<{ readonly method: string; readonly host: string; readonly at: number }> = []
+  const bodies: Array<Response> = []
   const client = HttpClient.make((request, url) =>
     Effect.gen(function*() {
       const at = yield* Clock.currentTimeMillis
@@ -27,10 +35,12 @@ const scripted = (...answers: ReadonlyArray<Answer>) => {
         )
       }
       if (answer.delay !== undefined) yield* Effect.sleep(answer.delay)
-      return HttpClientResponse.fromWeb(request, new Response(null, { status: answer.status, headers: answer.headers ?? {} }))
+      const web = new Response(answer.body ?? null, { status: answer.status, headers: answer.headers ?? {} })
+      bodies.push(web)
+      return HttpClientResponse.fromWeb(request, web)
     })
   )
-  return { client, sent, times: () => sent.map((s) => s.at) }
+  return { client, sent, bodies, times: () => sent.map((s) => s.at) }
 }
 
 /** Runs `effect` in a fiber and moves the TestClock until it is done. */
@@ -229,11 +239,26 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
 
   it.effect("a client that fails on statuses itself gets its StatusCodeError back after the retries", () =>
     Effect.gen(function*() {
-      const server = scripted({ status: 503 })
+      const server = scripted({ status: 503, body: "busy" })
       const client = yield* HttpResilience.wrap(HttpClient.filterStatusOk(server.client), { retry: quickRetry })
       const error = yield* Effect.flip(settle(client.get("http://api.test/")))
       assert.strictEqual((error as HttpClientError.HttpClientError).reason._tag, "StatusCodeError")
       assert.strictEqual(server.sent.length, 3)
+      // the error's response is the caller's to read
+      assert.strictEqual(yield* (error as HttpClientError.HttpClientError).response!.text, "busy")
+    }))
+
+  it.effect("the bodies of responses not returned are read and dropped; the returned one is left to the caller", () =>
+    Effect.gen(function*() {
+      const server = scripted({ status: 503, body: "first" }, { status: 503, body: "second" }, { status: 200, body: "ok" })
+      const client = yield* HttpResilience.wrap(server.client, { retry: quickRetry })
+      const response = yield* settle(client.get("http://api.test/"))
+      // the reads run on a detached fiber: give it event-loop turns, not time
+      for (let i = 0; i < 100 && !(server.bodies[0]!.bodyUsed && server.bodies[1]!.bodyUsed); i++) {
+        yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+      }
+      assert.deepStrictEqual(server.bodies.map((b) => b.bodyUsed), [true, true, false])
+      assert.strictEqual(yield* response.text, "ok")
     }))
 
   it.effect("a resent request's client span carries http.request.resend_count", () =>
@@ -384,11 +409,12 @@ describe("HttpResilience against a real node:http server", () => {
   it.live("slow responses: each attempt is cut at its timeout, and the server sees the request closed", () =>
     Effect.gen(function*() {
       const server = yield* realServer(() => ({ status: 200, delayMillis: 1000 }))
-      const client = yield* HttpResilience.wrap(yield* HttpClient.HttpClient, { retry: { ...fast, maxAttempts: 2 }, timeout: "50 millis" })
+      const client = yield* HttpResilience.wrap(yield* HttpClient.HttpClient, { retry: { ...fast, maxAttempts: 2 }, timeout: "150 millis" })
       const error = yield* Effect.flip(client.get(`${server.url}/slow`))
       assert.strictEqual(error._tag, "TimeoutError")
       assert.strictEqual(server.counts.requests, 2)
-      yield* Effect.sleep("20 millis") // the second close travels back over loopback
+      // the second close travels back over loopback: wait for it, bounded
+      yield* Effect.sleep("5 millis").pipe(Effect.repeat({ until: () => server.counts.closedEarly === 2, times: 200 }))
       assert.strictEqual(server.counts.closedEarly, 2)
     }).pipe(Effect.scoped, Effect.provide(NodeClient)))
 

@@ -208,13 +208,16 @@ describe("Timeout", () => {
     it.live("a timed-out fetch is closed on the server's side", () =>
       Effect.gen(function*() {
         const closed = yield* Deferred.make<void>()
-        const server = yield* loopbackServer((request) => {
+        const server = yield* loopbackServer((request, response) => {
+          if (request.url === "/warm") return void response.end("ok")
           // never answers; the client's abort is what closes the request
           request.socket.on("close", () => Deferred.doneUnsafe(closed, Exit.void))
         })
+        // fetch's first use sets up its client: pay for it before the timed request
+        yield* Effect.promise(() => fetch(`${server.url}/warm`).then((r) => r.text()))
         const error = yield* Effect.flip(Timeout.promise(
           (signal) => fetch(`${server.url}/slow`, { signal }),
-          { duration: "100 millis", name: "slow-api" }
+          { duration: "300 millis", name: "slow-api" }
         ))
         assert.strictEqual(error._tag, "TimeoutError")
         const seen = yield* Deferred.await(closed).pipe(Effect.timeoutOption("1 second"))

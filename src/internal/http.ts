@@ -16,7 +16,7 @@ import type { HttpClientRequest, HttpClientResponse } from "effect/http"
 import * as CircuitBreaker from "../CircuitBreaker.ts"
 import type { InvalidConfigError } from "../Errors.ts"
 import * as Hedge from "../Hedge.ts"
-import * as Policy from "../Policy.ts"
+import type * as Policy from "../Policy.ts"
 import * as Retry from "../Retry.ts"
 import * as Timeout from "../Timeout.ts"
 import * as classify from "./classify.ts"
@@ -102,7 +102,7 @@ export const asTransportError: Rejection<HttpClientError.HttpClientError> = (err
   })
 
 /**
- * Builds the client. `stagesOf(method, host)` puts a request's attempt
+ * Builds the client. `stagesOf(attempt, request)` puts a request's attempt
  * through the configured stages; the client around it counts resends, turns
  * failing statuses into `StatusError`s and back, and releases the responses
  * it does not return.
@@ -116,8 +116,9 @@ export const makeClient = <E>(
   HttpClient.transform(client, (send, request) =>
     Effect.suspend(() => {
       let sent = 0
-      // the status failures of this request, whose responses are released unless returned
+      // the status failures of this request, whose responses are released unless handed to the caller
       let failed: Array<StatusError> | undefined
+      let handed: HttpClientResponse.HttpClientResponse | undefined
       const fail = (response: HttpClientResponse.HttpClientResponse, original: HttpClientError.HttpClientError | undefined) =>
         Effect.tapError(statusFailure(name, request, response, original), (error) =>
           Effect.sync(() => {
@@ -134,11 +135,14 @@ export const makeClient = <E>(
       })
       return Effect.onExit(
         Effect.catch(stagesOf(attempt, request), (error): Effect.Effect<HttpClientResponse.HttpClientResponse, unknown> => {
-          if (isStatusError(error)) return error.original === undefined ? Effect.succeed(error.response) : Effect.fail(error.original)
+          if (isStatusError(error)) {
+            handed = error.response
+            return error.original === undefined ? Effect.succeed(error.response) : Effect.fail(error.original)
+          }
           if (classify.isLibraryError(error)) return Effect.fail(reject(error as Policy.PolicyError, request))
           return Effect.fail(error)
         }),
-        (exit) => failed === undefined ? Effect.void : release(failed, exit)
+        (exit) => failed === undefined ? Effect.void : release(failed, Exit.isSuccess(exit) ? exit.value : handed)
       ) as Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E>
     }))
 
@@ -147,8 +151,7 @@ export const makeClient = <E>(
  * hedged past), off the caller's fiber, so their connections go back to
  * the pool instead of waiting for the garbage collector.
  */
-const release = (failed: ReadonlyArray<StatusError>, exit: Exit.Exit<HttpClientResponse.HttpClientResponse, unknown>) => {
-  const kept = Exit.isSuccess(exit) ? exit.value : undefined
+const release = (failed: ReadonlyArray<StatusError>, kept: HttpClientResponse.HttpClientResponse | undefined) => {
   const dropped = failed.filter((error) => error.response !== kept)
   return dropped.length === 0
     ? Effect.void
