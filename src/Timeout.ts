@@ -62,17 +62,22 @@ export class TimeoutError extends TaggedError("TimeoutError")<{
 export const isTimeoutError = (u: unknown): u is TimeoutError => u instanceof TimeoutError
 
 /**
- * A duration alone, or with the `name` reported in errors and events.
+ * A duration alone, or with the `name` reported in errors and events, and a
+ * `grace`: how long timed-out work may take to stop before the caller stops
+ * waiting for it (see {@link timeout}).
  *
  * @category models
  * @since 0.1.0
  */
-export type TimeoutOptions = Duration.Input | {
+export type TimeoutOptions = Duration.Input | TimeoutOptionsObject
+
+interface TimeoutOptionsObject {
   readonly duration: Duration.Input
   readonly name?: string | undefined
+  readonly grace?: Duration.Input | undefined
 }
 
-const isOptionsObject = (u: TimeoutOptions): u is { readonly duration: Duration.Input; readonly name?: string | undefined } =>
+const isOptionsObject = (u: TimeoutOptions): u is TimeoutOptionsObject =>
   Predicate.hasProperty(u, "duration") && !Duration.isDuration(u)
 
 /**
@@ -86,11 +91,17 @@ const isOptionsObject = (u: TimeoutOptions): u is { readonly duration: Duration.
  * when the time runs out. Under `TestClock`, time only passes when the test
  * adjusts it.
  *
+ * With a `grace`, work that has not stopped `grace` after the deadline (it
+ * runs in an uninterruptible region) is left to finish on its own — it stops
+ * when it leaves that region — and reported as an `Abandoned` event (reason
+ * `"uninterruptible"`); the caller gets its `TimeoutError` then.
+ *
  * **Gotchas**
  *
- * An effect that masks interruption (`Effect.uninterruptible`) keeps running
- * until it finishes, and the timeout waits for it. A Promise cannot be
- * interrupted at all: bound Promise work with {@link promise}, which aborts it.
+ * Without a `grace`, an effect that masks interruption (`Effect.uninterruptible`)
+ * keeps running until it finishes, and the timeout waits for it. A Promise
+ * cannot be interrupted at all: bound Promise work with {@link promise}, which
+ * aborts it.
  *
  * **Example** (A 2-second limit on a query)
  *
@@ -119,15 +130,15 @@ export const timeout: {
     (isOptionsObject(options) ? options.name : undefined) ?? defaults.timeout.name
   )
   const millis = validate.positiveDurationOrInfinityMillis(source, "duration", input)
+  const grace = isOptionsObject(options) && options.grace !== undefined
+    ? Duration.millis(validate.durationMillis(source, "grace", options.grace))
+    : undefined
   if (millis === Infinity) return <A, E, R>(self: Effect.Effect<A, E, R>) => self
   const duration = Duration.millis(millis)
-  const timer = Effect.andThen(
-    Effect.sleep(duration),
-    Effect.andThen(
-      emit((timestamp) => ResilienceEvent.TimeoutFired({ name, timestamp, duration })),
-      Effect.failSync(() => new TimeoutError({ policy: name, duration }))
-    )
-  )
+  const fired = emit((timestamp) => ResilienceEvent.TimeoutFired({ name, timestamp, duration }))
+  const timedOut = Effect.failSync(() => new TimeoutError({ policy: name, duration }))
+  if (grace !== undefined) return internal.abandoning({ name, duration, grace, fired, timedOut })
+  const timer = Effect.andThen(Effect.sleep(duration), Effect.andThen(fired, timedOut))
   return <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | TimeoutError, R> => Effect.raceFirst(self, timer)
 })
 

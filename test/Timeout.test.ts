@@ -97,6 +97,67 @@ describe("Timeout", () => {
     }
   })
 
+  describe("grace: work that will not stop", () => {
+    it.effect("an uninterruptible region is left to finish after the grace, and reported Abandoned", () =>
+      Effect.gen(function*() {
+        const done = yield* Ref.make(false)
+        const events: Array<Events.ResilienceEvent> = []
+        const fiber = yield* Effect.uninterruptible(Effect.andThen(Effect.sleep("10 seconds"), Ref.set(done, true))).pipe(
+          Timeout.timeout({ duration: "1 second", name: "ledger", grace: "500 millis" }),
+          Effect.flip,
+          Events.withListener((e) => Effect.sync(() => void events.push(e))),
+          Effect.forkChild
+        )
+        yield* TestClock.adjust("1 second")
+        assert.deepStrictEqual(events.map((e) => [e._tag, e.timestamp]), [["TimeoutFired", 1000]])
+        assert.isUndefined(fiber.pollUnsafe())
+        yield* TestClock.adjust("500 millis")
+        const error = yield* Fiber.join(fiber)
+        assert.strictEqual(error._tag, "TimeoutError")
+        assert.deepStrictEqual(
+          events.map((e) => e._tag === "Abandoned" ? [e._tag, e.reason, e.name, e.timestamp] : [e._tag, e.timestamp]),
+          [["TimeoutFired", 1000], ["Abandoned", "uninterruptible", "ledger", 1500]]
+        )
+        // it runs on, and stops at the end of its region
+        assert.isFalse(yield* Ref.get(done))
+        yield* TestClock.adjust("10 seconds")
+        assert.isTrue(yield* Ref.get(done))
+      }))
+
+    it.effect("interruptible work still stops first: finalizers run before the caller sees the error, nothing abandoned", () =>
+      Effect.gen(function*() {
+        const log = yield* Ref.make<Array<string>>([])
+        const fiber = yield* Effect.sleep("10 seconds").pipe(
+          Effect.ensuring(Ref.update(log, (l) => [...l, "finalizer ran"])),
+          Timeout.timeout({ duration: "1 second", grace: "500 millis" }),
+          Effect.tapError(() => Ref.update(log, (l) => [...l, "caller saw timeout"])),
+          Effect.flip,
+          Events.collect,
+          Effect.forkChild
+        )
+        yield* TestClock.adjust("1 second")
+        const [error, events] = yield* Fiber.join(fiber)
+        assert.strictEqual(error._tag, "TimeoutError")
+        assert.deepStrictEqual(yield* Ref.get(log), ["finalizer ran", "caller saw timeout"])
+        assert.deepStrictEqual(events.map((e) => e._tag), ["TimeoutFired"])
+      }))
+
+    it.effect("in time, the value or the effect's own error passes through; the caller's interruption stops the work", () =>
+      Effect.gen(function*() {
+        const bound = Timeout.timeout({ duration: "1 second", grace: "100 millis" })
+        assert.strictEqual(yield* bound(Effect.succeed(1)), 1)
+        assert.strictEqual(yield* Effect.flip(bound(Effect.fail("nope" as const))), "nope")
+        const interrupted = yield* Ref.make(false)
+        const started = yield* Deferred.make<void>()
+        const work = Effect.andThen(Deferred.succeed(started, undefined), Effect.never)
+        const fiber = yield* bound(work.pipe(Effect.onInterrupt(() => Ref.set(interrupted, true)))).pipe(Effect.forkChild)
+        yield* Deferred.await(started)
+        yield* Fiber.interrupt(fiber)
+        assert.isTrue(yield* Ref.get(interrupted))
+        throwsInvalid(() => Timeout.timeout({ duration: "1 second", grace: -1 }), "Timeout.timeout: grace must be")
+      }))
+  })
+
   describe("promise", () => {
     const tags = (events: ReadonlyArray<Events.ResilienceEvent>) => events.map((e) => e._tag)
 
