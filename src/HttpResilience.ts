@@ -77,34 +77,34 @@ export type HttpResilienceInput = HttpResilienceOptions | Policy.Policy<HttpClie
  * ```ts
  * import { HttpResilience } from "effect-resilience"
  *
- * const retriedAfter = (error: unknown) => HttpResilience.isStatusError(error) ? error.retryAfter : undefined
+ * const retriedAfter = (error: unknown) => HttpResilience.isHttpStatusError(error) ? error.retryAfter : undefined
  * ```
  *
  * @category errors
  * @since 0.1.0
  */
-export const StatusError = internal.StatusError
+export const HttpStatusError = internal.HttpStatusError
 
 /**
  * @category errors
  * @since 0.1.0
  */
-export type StatusError = internal.StatusError
+export type HttpStatusError = internal.HttpStatusError
 
 /**
- * Checks whether a value is a {@link StatusError}.
+ * Checks whether a value is a {@link HttpStatusError}.
  *
  * @example
  * ```ts
  * import { HttpResilience } from "effect-resilience"
  *
- * HttpResilience.isStatusError(new Error("x")) // false
+ * HttpResilience.isHttpStatusError(new Error("x")) // false
  * ```
  *
  * @category guards
  * @since 0.1.0
  */
-export const isStatusError: (u: unknown) => u is StatusError = internal.isStatusError
+export const isHttpStatusError: (u: unknown) => u is HttpStatusError = internal.isHttpStatusError
 
 /**
  * The classifier `HttpResilience` uses, for a `Policy` given to {@link layer}

@@ -102,11 +102,12 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
       assert.deepStrictEqual(server.times(), [0])
       assert.deepStrictEqual(events.map((e) => e._tag), ["RetryExhausted"])
       const error = (events[0] as Extract<Events.ResilienceEvent, { _tag: "RetryExhausted" }>).error
-      assert.isTrue(HttpResilience.isStatusError(error))
+      assert.isTrue(HttpResilience.isHttpStatusError(error))
       assert.deepStrictEqual(
-        [(error as HttpResilience.StatusError).status, Duration.toMillis((error as HttpResilience.StatusError).retryAfter!)],
+        [(error as HttpResilience.HttpStatusError).status, Duration.toMillis((error as HttpResilience.HttpStatusError).retryAfter!)],
         [503, 120_000]
       )
+      assert.strictEqual(String(error), `HttpStatusError: "http": GET http://api.test/ answered 503, retry after 2m`)
     }))
 
   it.effect("the last response comes back after the retries, as a response", () =>
@@ -369,7 +370,7 @@ describe("HttpResilience against a real node:http server", () => {
       const [response, events] = yield* Events.collect(client.get(`${server.url}/`))
       assert.strictEqual(response.status, 503)
       assert.strictEqual(server.counts.requests, 1)
-      const error = (events[0] as Extract<Events.ResilienceEvent, { _tag: "RetryExhausted" }>).error as HttpResilience.StatusError
+      const error = (events[0] as Extract<Events.ResilienceEvent, { _tag: "RetryExhausted" }>).error as HttpResilience.HttpStatusError
       assert.strictEqual(Duration.toMillis(error.retryAfter!), 2000)
     }).pipe(Effect.scoped, Effect.provide(NodeClient)))
 
@@ -379,7 +380,7 @@ describe("HttpResilience against a real node:http server", () => {
       const client = yield* HttpResilience.wrap(yield* HttpClient.HttpClient, { retry: { ...fast, maxRetryAfter: "1 second" } })
       const [response, events] = yield* Events.collect(client.get(`${server.url}/`))
       assert.strictEqual(response.status, 503)
-      const error = (events[0] as Extract<Events.ResilienceEvent, { _tag: "RetryExhausted" }>).error as HttpResilience.StatusError
+      const error = (events[0] as Extract<Events.ResilienceEvent, { _tag: "RetryExhausted" }>).error as HttpResilience.HttpStatusError
       // an HTTP-date has whole seconds
       assert.isAtLeast(Duration.toMillis(error.retryAfter!), 3000)
       assert.isAtMost(Duration.toMillis(error.retryAfter!), 5000)

@@ -30,7 +30,7 @@ import * as validate from "./validate.ts"
  * underlying `StatusCodeError`): the classifier reads its `status`, the
  * retry its `retryAfter`.
  */
-export class StatusError extends TaggedError("HttpStatusError")<{
+export class HttpStatusError extends TaggedError("HttpStatusError")<{
   readonly policy: string
   readonly status: number
   /** From `Retry-After` on a 429 or 503 (seconds or an HTTP-date), else `undefined`. */
@@ -46,7 +46,7 @@ export class StatusError extends TaggedError("HttpStatusError")<{
   }
 }
 
-export const isStatusError = (u: unknown): u is StatusError => u instanceof StatusError
+export const isHttpStatusError = (u: unknown): u is HttpStatusError => u instanceof HttpStatusError
 
 /**
  * A `Retry-After` on a 429 or 503, in either form (RFC 9110 §10.2.3): whole
@@ -66,10 +66,10 @@ const statusFailure = (
   request: HttpClientRequest.HttpClientRequest,
   response: HttpClientResponse.HttpClientResponse,
   original: HttpClientError.HttpClientError | undefined
-): Effect.Effect<never, StatusError> =>
+): Effect.Effect<never, HttpStatusError> =>
   Effect.flatMap(Clock.currentTimeMillis, (now) =>
     Effect.fail(
-      new StatusError({ policy, status: response.status, retryAfter: retryAfterOf(response, now), request, response, original })
+      new HttpStatusError({ policy, status: response.status, retryAfter: retryAfterOf(response, now), request, response, original })
     ))
 
 /**
@@ -104,7 +104,7 @@ export const asTransportError: Rejection<HttpClientError.HttpClientError> = (err
 /**
  * Builds the client. `stagesOf(attempt, request)` puts a request's attempt
  * through the configured stages; the client around it counts resends, turns
- * failing statuses into `StatusError`s and back, and releases the responses
+ * failing statuses into `HttpStatusError`s and back, and releases the responses
  * it does not return.
  */
 export const makeClient = <E>(
@@ -117,16 +117,16 @@ export const makeClient = <E>(
     Effect.suspend(() => {
       let sent = 0
       // the status failures of this request, whose responses are released unless handed to the caller
-      let failed: Array<StatusError> | undefined
+      let failed: Array<HttpStatusError> | undefined
       let handed: HttpClientResponse.HttpClientResponse | undefined
       const fail = (response: HttpClientResponse.HttpClientResponse, original: HttpClientError.HttpClientError | undefined) =>
         Effect.tapError(statusFailure(name, request, response, original), (error) =>
           Effect.sync(() => {
             ;(failed ??= []).push(error)
           }))
-      const once: Effect.Effect<HttpClientResponse.HttpClientResponse, StatusError | HttpClientError.HttpClientError> = Effect.matchEffect(send, {
+      const once: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpStatusError | HttpClientError.HttpClientError> = Effect.matchEffect(send, {
         onSuccess: (response) => response.status < 400 ? Effect.succeed(response) : fail(response, undefined),
-        onFailure: (error): Effect.Effect<never, StatusError | HttpClientError.HttpClientError> =>
+        onFailure: (error): Effect.Effect<never, HttpStatusError | HttpClientError.HttpClientError> =>
           error.reason._tag === "StatusCodeError" ? fail(error.reason.response, error) : Effect.fail(error)
       })
       const attempt: Effect.Effect<HttpClientResponse.HttpClientResponse, unknown> = Effect.suspend(() => {
@@ -135,7 +135,7 @@ export const makeClient = <E>(
       })
       return Effect.onExit(
         Effect.catch(stagesOf(attempt, request), (error): Effect.Effect<HttpClientResponse.HttpClientResponse, unknown> => {
-          if (isStatusError(error)) {
+          if (isHttpStatusError(error)) {
             handed = error.response
             return error.original === undefined ? Effect.succeed(error.response) : Effect.fail(error.original)
           }
@@ -151,7 +151,7 @@ export const makeClient = <E>(
  * hedged past), off the caller's fiber, so their connections go back to
  * the pool instead of waiting for the garbage collector.
  */
-const release = (failed: ReadonlyArray<StatusError>, kept: HttpClientResponse.HttpClientResponse | undefined) => {
+const release = (failed: ReadonlyArray<HttpStatusError>, kept: HttpClientResponse.HttpClientResponse | undefined) => {
   const dropped = failed.filter((error) => error.response !== kept)
   return dropped.length === 0
     ? Effect.void
