@@ -3,6 +3,7 @@ import * as http from "node:http"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Random } from "effect"
 import { Chaos, Timeout } from "../src/index.ts"
+import * as defaults from "../src/internal/defaults.ts"
 import { failsInvalid, loopbackServer } from "./helpers.ts"
 
 /** One request on a fresh connection (no keep-alive pool: each request meets the proxy's faults anew). */
@@ -47,6 +48,8 @@ describe("Chaos.proxy", () => {
       const target = yield* server("hello")
       const proxy = yield* Chaos.proxy({ target: target.url })
       assert.notStrictEqual(proxy.port, target.port)
+      assert.deepStrictEqual([proxy.name, proxy.host], [defaults.chaosProxy.name, defaults.chaosProxy.host])
+      assert.deepStrictEqual(defaults.chaosProxy, { name: "proxy", host: "127.0.0.1" })
       assert.deepStrictEqual(yield* get(`${proxy.url}/x`), { status: 200, body: "hello" })
       const stats = yield* proxy.stats
       assert.deepStrictEqual([stats.connections, stats.resets, stats.blackholed], [1, 0, 0])
