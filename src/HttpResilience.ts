@@ -60,6 +60,18 @@ export interface HttpResilienceOptions extends internal.Options {}
  * What a request goes through: options (HTTP-aware stages), or a `Policy`
  * (its own stages, for every method).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { HttpResilience, Policy } from "effect-resilience"
+ *
+ * const fromOptions: HttpResilience.HttpResilienceInput = { timeout: "2 seconds" }
+ * const fromPolicy = Effect.map(Policy.make({ name: "api", retry: { maxAttempts: 2 } }), (policy) => {
+ *   const input: HttpResilience.HttpResilienceInput = policy
+ *   return input
+ * })
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */

@@ -44,7 +44,7 @@ const scripted = (...answers: ReadonlyArray<Answer>) => {
 }
 
 /** Runs `effect` in a fiber and moves the TestClock until it is done. */
-const settle = <A, E>(effect: Effect.Effect<A, E>, by: Duration.Input = "1 minute") =>
+const advance = <A, E>(effect: Effect.Effect<A, E>, by: Duration.Input = "1 minute") =>
   Effect.gen(function*() {
     const fiber = yield* Effect.forkChild(effect)
     yield* TestClock.adjust(by)
@@ -62,7 +62,7 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
     Effect.gen(function*() {
       const server = scripted({ status: 503, headers: { "retry-after": "2" } }, { status: 200 })
       const client = yield* HttpResilience.wrap(server.client, { retry: quickRetry })
-      const response = yield* settle(client.get("http://api.test/orders"))
+      const response = yield* advance(client.get("http://api.test/orders"))
       assert.strictEqual(response.status, 200)
       assert.deepStrictEqual(server.times(), [0, 2000])
     }))
@@ -75,7 +75,7 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
         { status: 200 }
       )
       const client = yield* HttpResilience.wrap(server.client, { retry: quickRetry })
-      assert.strictEqual((yield* settle(client.get("http://api.test/"))).status, 200)
+      assert.strictEqual((yield* advance(client.get("http://api.test/"))).status, 200)
       const start = Date.UTC(2026, 0, 1, 12, 0, 0)
       assert.deepStrictEqual(server.times().map((t) => t - start), [0, 3000])
     }))
@@ -84,20 +84,20 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
     Effect.gen(function*() {
       const limited = scripted({ status: 429, headers: { "retry-after": "1" } }, { status: 200 })
       const client = yield* HttpResilience.wrap(limited.client, { retry: quickRetry })
-      assert.strictEqual((yield* settle(client.get("http://api.test/"))).status, 200)
+      assert.strictEqual((yield* advance(client.get("http://api.test/"))).status, 200)
       assert.deepStrictEqual(limited.times(), [0, 1000])
 
       const failing = scripted({ status: 500, headers: { "retry-after": "5" } }, { status: 200 })
       const other = yield* HttpResilience.wrap(failing.client, { retry: quickRetry })
-      assert.strictEqual((yield* settle(other.get("http://api.test/"))).status, 200)
-      assert.deepStrictEqual(failing.times(), [60_000, 60_100]) // after the first settle's minute
+      assert.strictEqual((yield* advance(other.get("http://api.test/"))).status, 200)
+      assert.deepStrictEqual(failing.times(), [60_000, 60_100]) // after the first advance's minute
     }))
 
   it.effect("a Retry-After longer than maxRetryAfter ends the retries at once, and the 503 comes back", () =>
     Effect.gen(function*() {
       const server = scripted({ status: 503, headers: { "retry-after": "120" } }, { status: 200 })
       const client = yield* HttpResilience.wrap(server.client, { retry: { ...quickRetry, maxRetryAfter: "10 seconds" } })
-      const [response, events] = yield* settle(Events.collect(client.get("http://api.test/")))
+      const [response, events] = yield* advance(Events.collect(client.get("http://api.test/")))
       assert.strictEqual(response.status, 503)
       assert.deepStrictEqual(server.times(), [0])
       assert.deepStrictEqual(events.map((e) => e._tag), ["RetryExhausted"])
@@ -114,7 +114,7 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
     Effect.gen(function*() {
       const server = scripted({ status: 502 })
       const client = yield* HttpResilience.wrap(server.client, { retry: quickRetry })
-      assert.strictEqual((yield* settle(client.get("http://api.test/"))).status, 502)
+      assert.strictEqual((yield* advance(client.get("http://api.test/"))).status, 502)
       assert.deepStrictEqual(server.times(), [0, 100, 200])
     }))
 
@@ -124,7 +124,7 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
       const breakers = yield* CircuitBreaker.keyed({ name: "api", policy: CircuitBreaker.consecutive(2) })
       const client = yield* HttpResilience.wrap(server.client, { retry: quickRetry, circuitBreaker: breakers })
       for (let i = 0; i < 3; i++) {
-        assert.strictEqual((yield* settle(client.get("http://api.test/missing"))).status, 404)
+        assert.strictEqual((yield* advance(client.get("http://api.test/missing"))).status, 404)
         assert.strictEqual(server.sent.length, i + 1)
       }
       assert.strictEqual((yield* breakers.state("api.test"))._tag, "Closed")
@@ -134,16 +134,16 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
     Effect.gen(function*() {
       const post = scripted({ status: 503 })
       const client = yield* HttpResilience.wrap(post.client, { retry: quickRetry })
-      assert.strictEqual((yield* settle(client.post("http://api.test/orders"))).status, 503)
+      assert.strictEqual((yield* advance(client.post("http://api.test/orders"))).status, 503)
       assert.strictEqual(post.sent.length, 1)
 
       const put = scripted({ status: 503 })
-      yield* settle(Effect.flatMap(HttpResilience.wrap(put.client, { retry: quickRetry }), (c) => c.put("http://api.test/orders/1")))
+      yield* advance(Effect.flatMap(HttpResilience.wrap(put.client, { retry: quickRetry }), (c) => c.put("http://api.test/orders/1")))
       assert.strictEqual(put.sent.length, 3)
 
       const allowed = scripted({ status: 503 }, { status: 201 })
       const told = yield* HttpResilience.wrap(allowed.client, { retry: quickRetry, retryMethods: ["post"] })
-      assert.strictEqual((yield* settle(told.post("http://api.test/orders"))).status, 201)
+      assert.strictEqual((yield* advance(told.post("http://api.test/orders"))).status, 201)
       assert.deepStrictEqual(allowed.sent.map((s) => s.method), ["POST", "POST"])
     }))
 
@@ -151,12 +151,12 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
     Effect.gen(function*() {
       const server = scripted("transport", { status: 200 })
       const client = yield* HttpResilience.wrap(server.client, { retry: quickRetry })
-      assert.strictEqual((yield* settle(client.get("http://api.test/"))).status, 200)
+      assert.strictEqual((yield* advance(client.get("http://api.test/"))).status, 200)
       assert.deepStrictEqual(server.times(), [0, 100])
 
       const never = scripted({ status: 200 })
       const other = yield* HttpResilience.wrap(never.client, { retry: quickRetry })
-      const error = yield* Effect.flip(settle(other.get("http://[bad")))
+      const error = yield* Effect.flip(advance(other.get("http://[bad")))
       assert.strictEqual(error._tag, "HttpClientError")
       assert.strictEqual((error as HttpClientError.HttpClientError).reason._tag, "InvalidUrlError")
       assert.strictEqual(never.sent.length, 0)
@@ -167,12 +167,12 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
       const server = scripted({ status: 503 })
       const breakers = yield* CircuitBreaker.keyed({ name: "api", policy: CircuitBreaker.consecutive(2), resetTimeout: "1 hour" })
       const client = yield* HttpResilience.wrap(server.client, { retry: false, circuitBreaker: breakers })
-      yield* settle(client.get("http://a.test:8080/"))
-      yield* settle(client.get("http://a.test:8080/x"))
-      const error = yield* Effect.flip(settle(client.get("http://a.test:8080/y")))
+      yield* advance(client.get("http://a.test:8080/"))
+      yield* advance(client.get("http://a.test:8080/x"))
+      const error = yield* Effect.flip(advance(client.get("http://a.test:8080/y")))
       assert.strictEqual(error._tag, "CircuitOpenError")
       assert.strictEqual((error as CircuitBreaker.CircuitOpenError).key, "a.test:8080")
-      assert.strictEqual((yield* settle(client.get("http://b.test/"))).status, 503)
+      assert.strictEqual((yield* advance(client.get("http://b.test/"))).status, 503)
       assert.deepStrictEqual(server.sent.map((s) => s.host), ["a.test:8080", "a.test:8080", "b.test"])
       assert.deepStrictEqual([...(yield* breakers.keys)].sort(), ["a.test:8080", "b.test"])
     }))
@@ -184,7 +184,7 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
         retry: { maxAttempts: 5, backoff: Backoff.constant("100 millis") },
         circuitBreaker: { policy: CircuitBreaker.consecutive(2), resetTimeout: "1 minute" }
       })
-      const error = yield* Effect.flip(settle(client.get("http://api.test/")))
+      const error = yield* Effect.flip(advance(client.get("http://api.test/")))
       assert.strictEqual(error._tag, "CircuitOpenError")
       assert.deepStrictEqual(server.times(), [0, 100])
     }))
@@ -194,7 +194,7 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
       const server = scripted({ status: 200, delay: "5 seconds" })
       const breakers = yield* CircuitBreaker.keyed({ name: "api", policy: CircuitBreaker.consecutive(2) })
       const client = yield* HttpResilience.wrap(server.client, { retry: quickRetry, timeout: "1 second", circuitBreaker: breakers })
-      const error = yield* Effect.flip(settle(client.get("http://api.test/")))
+      const error = yield* Effect.flip(advance(client.get("http://api.test/")))
       assert.strictEqual(error._tag, "CircuitOpenError")
       assert.deepStrictEqual(server.times(), [0, 1100])
       assert.strictEqual((yield* breakers.state("api.test"))._tag, "Open")
@@ -207,7 +207,7 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
         retry: { maxAttempts: 10, backoff: Backoff.constant("1 second") },
         totalTimeout: "2500 millis"
       })
-      const error = yield* Effect.flip(settle(client.get("http://api.test/")))
+      const error = yield* Effect.flip(advance(client.get("http://api.test/")))
       assert.strictEqual(error._tag, "TimeoutError")
       assert.deepStrictEqual(server.times(), [0, 1000, 2000])
     }))
@@ -227,14 +227,14 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
     Effect.gen(function*() {
       const server = scripted({ status: 200, delay: "1 second" }, { status: 200, delay: "10 millis" })
       const client = yield* HttpResilience.wrap(server.client, { hedge: { delay: "100 millis" } })
-      const [response, events] = yield* settle(Events.collect(client.get("http://api.test/search")))
+      const [response, events] = yield* advance(Events.collect(client.get("http://api.test/search")))
       assert.strictEqual(response.status, 200)
       assert.deepStrictEqual(server.times(), [0, 100])
       assert.deepStrictEqual(events.map((e) => e._tag === "HedgeWon" ? [e._tag, e.attempt] : [e._tag]), [["HedgeLaunched"], ["HedgeWon", 2]])
 
       const posts = scripted({ status: 200, delay: "1 second" })
       const other = yield* HttpResilience.wrap(posts.client, { hedge: { delay: "100 millis" } })
-      yield* settle(other.post("http://api.test/search"))
+      yield* advance(other.post("http://api.test/search"))
       assert.strictEqual(posts.sent.length, 1)
     }))
 
@@ -242,7 +242,7 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
     Effect.gen(function*() {
       const server = scripted({ status: 503, body: "busy" })
       const client = yield* HttpResilience.wrap(HttpClient.filterStatusOk(server.client), { retry: quickRetry })
-      const error = yield* Effect.flip(settle(client.get("http://api.test/")))
+      const error = yield* Effect.flip(advance(client.get("http://api.test/")))
       assert.strictEqual((error as HttpClientError.HttpClientError).reason._tag, "StatusCodeError")
       assert.strictEqual(server.sent.length, 3)
       // the error's response is the caller's to read
@@ -253,7 +253,7 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
     Effect.gen(function*() {
       const server = scripted({ status: 503, body: "first" }, { status: 503, body: "second" }, { status: 200, body: "ok" })
       const client = yield* HttpResilience.wrap(server.client, { retry: quickRetry })
-      const response = yield* settle(client.get("http://api.test/"))
+      const response = yield* advance(client.get("http://api.test/"))
       // the reads run on a detached fiber: give it event-loop turns, not time
       for (let i = 0; i < 100 && !(server.bodies[0]!.bodyUsed && server.bodies[1]!.bodyUsed); i++) {
         yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
@@ -274,7 +274,7 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
       })
       const server = scripted({ status: 503 }, "transport", { status: 200 })
       const client = yield* HttpResilience.wrap(server.client, { retry: quickRetry })
-      yield* settle(client.get("http://api.test/").pipe(Effect.withTracer(tracer)))
+      yield* advance(client.get("http://api.test/").pipe(Effect.withTracer(tracer)))
       const sends = spans.filter((s) => s.kind === "client")
       assert.deepStrictEqual(sends.map((s) => s.attributes.get("http.request.resend_count")), [undefined, 1, 2])
     }))
@@ -290,7 +290,7 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
           Layer.provide(Layer.succeed(HttpClient.HttpClient, server.client))
         )
       ))
-      const error = yield* settle(program)
+      const error = yield* advance(program)
       assert.strictEqual(error.reason._tag, "TransportError")
       assert.strictEqual(HttpResilience.rejectionOf(error)?._tag, "CircuitOpenError")
       assert.strictEqual(server.sent.length, 1)
@@ -305,7 +305,7 @@ describe("HttpResilience: classification and Retry-After (TestClock, no socket)"
         retry: { maxAttempts: 2, backoff: Backoff.constant("100 millis") }
       })
       const client = yield* HttpResilience.wrap(server.client, policy)
-      assert.strictEqual((yield* settle(client.post("http://api.test/pay"))).status, 200)
+      assert.strictEqual((yield* advance(client.post("http://api.test/pay"))).status, 200)
       assert.deepStrictEqual(server.times(), [0, 100])
     }).pipe(Effect.scoped))
 

@@ -11,7 +11,7 @@ import { Duration, Effect, Random, Ref, type Scope } from "effect"
 import type * as net from "node:net"
 import type { InvalidConfigError } from "../Errors.ts"
 import * as defaults from "./defaults.ts"
-import { TaggedError } from "./errors.ts"
+import { guard, TaggedError } from "./errors.ts"
 import * as validate from "./validate.ts"
 
 /** The faults; each can be changed while the proxy runs (`update`). */
@@ -78,6 +78,8 @@ export class ProxyError extends TaggedError("ProxyError")<{
     return `chaos proxy "${this.policy}" could not listen: ${this.cause instanceof Error ? this.cause.message : String(this.cause)}`
   }
 }
+
+export const isProxyError = guard<ProxyError>("ProxyError")
 
 const resolve = (source: string, toxics: Toxics, base: ResolvedToxics): ResolvedToxics => {
   const reset = toxics.reset === undefined

@@ -22,7 +22,7 @@ import * as Timeout from "../Timeout.ts"
 import * as classify from "./classify.ts"
 import * as defaults from "./defaults.ts"
 import * as retryInternal from "./retry.ts"
-import { TaggedError } from "./errors.ts"
+import { guard, TaggedError } from "./errors.ts"
 import * as validate from "./validate.ts"
 
 /**
@@ -46,7 +46,7 @@ export class HttpStatusError extends TaggedError("HttpStatusError")<{
   }
 }
 
-export const isHttpStatusError = (u: unknown): u is HttpStatusError => u instanceof HttpStatusError
+export const isHttpStatusError = guard<HttpStatusError>("HttpStatusError")
 
 /**
  * A `Retry-After` on a 429 or 503, in either form (RFC 9110 §10.2.3): whole
