@@ -49,6 +49,11 @@ export const timeout = {
   name: "timeout"
 } as const
 
+/** `Timeout.promise`: how long aborted work may take to settle before it is reported abandoned. */
+export const timeoutPromise = {
+  graceMillis: 1_000
+} as const
+
 export const fallback = {
   name: "fallback"
 } as const
@@ -206,6 +211,12 @@ export const chaos = {
   dependencyName: "dependency"
 } as const
 
+/** `Chaos.proxy`: it listens on loopback only. */
+export const chaosProxy = {
+  name: "proxy",
+  host: "127.0.0.1"
+} as const
+
 export const rateLimit = {
   algorithm: "token-bucket"
 } as const
@@ -300,4 +311,11 @@ export const redisDeadLetterStore = {
 
 export const policy = {
   name: "policy"
+} as const
+
+/** `HttpResilience`: which methods are repeated (RFC 9110 §9.2.2 idempotent ones; hedged: the reads). */
+export const http = {
+  name: "http",
+  retryMethods: ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"] as ReadonlyArray<string>,
+  hedgeMethods: ["GET", "HEAD"] as ReadonlyArray<string>
 } as const

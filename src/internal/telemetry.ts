@@ -53,7 +53,8 @@ export const metrics = {
   throttled: counter("resilience_throttled_total", "Calls rejected locally by adaptive throttling (label: policy)"),
   degraded: counter("resilience_degraded_total", "Degraded variants run instead of the full one (label: policy)"),
   stagesSkipped: counter("resilience_stages_skipped_total", "Non-critical pipeline stages skipped (label: policy)"),
-  idempotentHits: counter("resilience_idempotent_hits_total", "Calls answered without running (labels: policy, kind)")
+  idempotentHits: counter("resilience_idempotent_hits_total", "Calls answered without running (labels: policy, kind)"),
+  abandoned: counter("resilience_abandoned_total", "Timed-out work that did not stop and runs on (labels: policy, reason)")
 } as const
 
 /** The gauge value of a breaker state: 0 closed (or disabled), 1 half-open, 2 open (or forced open). */
@@ -370,6 +371,14 @@ export const read = (event: ResilienceEvent): Reading => {
         metrics: inc(metrics.stagesSkipped, policy),
         level: "Info",
         message: `"${name}" skipped non-critical stage "${event.stage}" under overload`
+      }
+    case "Abandoned":
+      return {
+        span: "resilience.timeout.abandoned",
+        attributes: { "resilience.abandoned.reason": event.reason, "resilience.timeout_ms": Duration.toMillis(event.duration) },
+        metrics: inc(metrics.abandoned, { policy: name, reason: event.reason }),
+        level: "Warn",
+        message: `"${name}" timed out after ${Duration.format(event.duration)} and its work runs on (${event.reason})`
       }
     case "IdempotentHit":
       return {
