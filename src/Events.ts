@@ -81,6 +81,8 @@ export type Priority = "critical" | "normal" | "sheddable"
  * - `Abandoned`: timed-out work did not stop when told to and runs on without its caller (`reason`: its Promise takes
  *   no `AbortSignal`, ignored the one it got for `grace`, or the effect was still in an uninterruptible region
  *   `grace` after the deadline); the caller got its `TimeoutError`.
+ * - `Reconfigured`: `Policy.reconfigure` put new settings in force; the policy now runs `stages`.
+ * - `ReconfigureRefused`: new settings were refused (`error`: the `InvalidConfigError`, or the config file's error); the old ones stay in force.
  *
  * @example
  * ```ts
@@ -131,6 +133,8 @@ export type ResilienceEvent = Data.TaggedEnum<{
     readonly duration: Duration.Duration
     readonly grace: Duration.Duration
   }
+  Reconfigured: EventBase & { readonly stages: ReadonlyArray<string> }
+  ReconfigureRefused: EventBase & { readonly error: unknown }
 }>
 
 /**
