@@ -41,6 +41,9 @@ export * as HttpResilience from "./HttpResilience.ts"
 export * as Idempotency from "./Idempotency.ts"
 
 /** @since 0.1.0 */
+export * as LiveConfig from "./LiveConfig.ts"
+
+/** @since 0.1.0 */
 export * as LoadShedder from "./LoadShedder.ts"
 
 /** @since 0.1.0 */

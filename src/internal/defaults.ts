@@ -203,6 +203,11 @@ export const health = {
   port: 9464
 } as const
 
+/** `LiveConfig`: a burst of file events (one save is often several) is read once, after this much quiet. */
+export const configWatch = {
+  debounceMillis: 100
+} as const
+
 export const chaos = {
   name: "chaos",
   /** An injection with no `rate` always fires (while enabled). */
