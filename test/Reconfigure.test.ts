@@ -84,6 +84,30 @@ describe("Policy.reconfigure: the bulkhead", () => {
       assert.deepStrictEqual([after.active, after.queued, after.available], [0, 0, 1])
     }).pipe(Effect.scoped))
 
+  it.effect("after a lowered limit, an interrupted waiter leaves the line and an interrupted running call frees its permit without handing it over", () =>
+    Effect.gen(function*() {
+      const options = { name: "db", bulkhead: { maxConcurrent: 3, maxQueue: 3 } }
+      const policy = yield* Policy.make(options)
+      const { call, release, started } = yield* gatedCalls(5)
+      const fibers = yield* Effect.forEach([0, 1, 2, 3, 4], (i) => Effect.forkChild(call(i).pipe(policy.execute)))
+      yield* settle
+      yield* Policy.reconfigure(policy, { ...options, bulkhead: { maxConcurrent: 1, maxQueue: 3 } })
+      yield* Fiber.interrupt(fibers[3]!)
+      yield* Fiber.interrupt(fibers[0]!)
+      yield* settle
+      const stats = yield* bulkheadStats(policy)
+      assert.deepStrictEqual([stats.active, stats.queued], [2, 1])
+      assert.deepStrictEqual(started, [0, 1, 2])
+      yield* release(1)
+      yield* Fiber.interrupt(fibers[2]!)
+      yield* settle
+      assert.deepStrictEqual(started, [0, 1, 2, 4], "the last waiter is served once no call runs")
+      yield* release(4)
+      assert.strictEqual(yield* Fiber.join(fibers[4]!), 4)
+      const after = yield* bulkheadStats(policy)
+      assert.deepStrictEqual([after.active, after.queued, after.available], [0, 0, 1])
+    }).pipe(Effect.scoped))
+
   it.effect("reloads while calls run, wait, time out and are interrupted: every call ends, no permit leaks, the limit in force holds", () =>
     Effect.gen(function*() {
       const base = { name: "db", timeout: "10 seconds" } as const
