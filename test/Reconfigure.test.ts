@@ -28,6 +28,19 @@ const errorOf = (exit: Exit.Exit<unknown, unknown>): unknown => {
   return exit.cause.reasons.find((r) => r._tag === "Fail")?.error
 }
 
+/** A bulkhead of 3 with calls 0-2 running and 3-4 waiting, then lowered to `maxConcurrent: 1` and `maxQueue`. */
+const loweredUnderLoad = (maxQueue: number) =>
+  Effect.gen(function*() {
+    const options = { name: "db", bulkhead: { maxConcurrent: 3, maxQueue: 3 } }
+    const policy = yield* Policy.make(options)
+    const calls = yield* gatedCalls(5)
+    const fibers = yield* Effect.forEach([0, 1, 2, 3, 4], (i) => Effect.forkChild(calls.call(i).pipe(policy.execute)))
+    yield* settle
+    assert.deepStrictEqual(calls.started, [0, 1, 2])
+    yield* Policy.reconfigure(policy, { ...options, bulkhead: { maxConcurrent: 1, maxQueue } })
+    return { ...calls, policy, fibers }
+  })
+
 describe("Policy.reconfigure: the bulkhead", () => {
   it.effect("a raised limit admits queued waiters at once; occupancy and order are kept", () =>
     Effect.gen(function*() {
@@ -53,13 +66,7 @@ describe("Policy.reconfigure: the bulkhead", () => {
 
   it.effect("a lowered limit lets running calls finish and admits no one until fewer than the new limit run; queued entries stay", () =>
     Effect.gen(function*() {
-      const options = { name: "db", bulkhead: { maxConcurrent: 3, maxQueue: 3 } }
-      const policy = yield* Policy.make(options)
-      const { call, release, started } = yield* gatedCalls(5)
-      const fibers = yield* Effect.forEach([0, 1, 2, 3, 4], (i) => Effect.forkChild(call(i).pipe(policy.execute)))
-      yield* settle
-      assert.deepStrictEqual(started, [0, 1, 2])
-      yield* Policy.reconfigure(policy, { ...options, bulkhead: { maxConcurrent: 1, maxQueue: 1 } })
+      const { fibers, policy, release, started } = yield* loweredUnderLoad(1)
       // both waiters are kept though the line is now longer than maxQueue; a newcomer is refused
       const newcomer = yield* Effect.exit(Effect.void.pipe(policy.execute))
       assert.strictEqual((errorOf(newcomer) as Bulkhead.BulkheadRejectedError).reason, "full")
@@ -86,12 +93,7 @@ describe("Policy.reconfigure: the bulkhead", () => {
 
   it.effect("after a lowered limit, an interrupted waiter leaves the line and an interrupted running call frees its permit without handing it over", () =>
     Effect.gen(function*() {
-      const options = { name: "db", bulkhead: { maxConcurrent: 3, maxQueue: 3 } }
-      const policy = yield* Policy.make(options)
-      const { call, release, started } = yield* gatedCalls(5)
-      const fibers = yield* Effect.forEach([0, 1, 2, 3, 4], (i) => Effect.forkChild(call(i).pipe(policy.execute)))
-      yield* settle
-      yield* Policy.reconfigure(policy, { ...options, bulkhead: { maxConcurrent: 1, maxQueue: 3 } })
+      const { fibers, policy, release, started } = yield* loweredUnderLoad(3)
       yield* Fiber.interrupt(fibers[3]!)
       yield* Fiber.interrupt(fibers[0]!)
       yield* settle
