@@ -318,9 +318,10 @@ const build: (options: PolicyOptions<any>) => Effect.Effect<reconfigureInternal.
         traced: (instrumentation) => retryStage(policy, totalMillis, instrumentation)
       })
     }
+    let throttle: Throttle.Throttle | undefined
     if (options.throttle !== undefined) {
       const t = options.throttle
-      const throttle = Throttle.isThrottle(t)
+      throttle = Throttle.isThrottle(t)
         ? t
         : yield* validate.nestedEffect(
           source,
@@ -368,7 +369,9 @@ const build: (options: PolicyOptions<any>) => Effect.Effect<reconfigureInternal.
       )
       stages.push({ kind: "timeout", wrap: timeout })
     }
-    return { name, ordered: internal.ordered(stages), breaker, bulkhead }
+    // the budget of the `budget` block (not one of retry's or hedge's own) and the throttle, kept by `reconfigure`
+    const policyBudget = options.budget === undefined ? undefined : budget
+    return { name, ordered: internal.ordered(stages), breaker, bulkhead, budget: policyBudget, throttle }
   })
 
 /**

@@ -311,6 +311,22 @@ describe("Policy.reconfigure: all or nothing", () => {
       assert.deepStrictEqual(exits.map((e) => Exit.isSuccess(e)), [true, false])
     }).pipe(Effect.scoped))
 
+  it.effect("a throttle is kept while its options are unchanged, built afresh from new ones", () =>
+    Effect.gen(function*() {
+      const options = { name: "db", throttle: { k: 1 }, budget: { ratio: 0.1 } }
+      const policy = yield* Policy.make(options)
+      yield* Effect.forEach(Array.from({ length: 20 }), () => Effect.exit(Effect.fail("down").pipe(policy.execute)))
+      const throttled = (n: number) =>
+        Effect.map(
+          Events.collect(Effect.forEach(Array.from({ length: n }), () => Effect.exit(Effect.void.pipe(policy.execute)))),
+          ([, events]) => events.filter((e) => e._tag === "Throttled").length
+        )
+      yield* Policy.reconfigure(policy, { ...options, timeout: "1 second" })
+      assert.isAbove(yield* throttled(10), 5, "the throttle still remembers 20 refusals")
+      yield* Policy.reconfigure(policy, { ...options, throttle: { k: 2 } })
+      assert.strictEqual(yield* throttled(10), 0, "a new throttle has seen nothing yet")
+    }).pipe(Effect.scoped, Random.withSeed(3)))
+
   it.effect("emits Reconfigured with the new stages, or ReconfigureRefused with the error", () =>
     Effect.gen(function*() {
       const policy = yield* Policy.make({ name: "db", bulkhead: { maxConcurrent: 2 } })

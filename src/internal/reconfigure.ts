@@ -15,19 +15,23 @@
  *   (`bulkhead.ts` `Line.reconfigure`);
  * - the rate limit is rebuilt over the store the first build used (a shared
  *   one, or one private memory store kept for the policy's life), so its
- *   counts carry over.
+ *   counts carry over;
+ * - the retry budget (`budget` block) and the throttle are kept while their
+ *   options are unchanged, and built afresh from new ones.
  *
  * A breaker or bulkhead cannot be added or removed in place (its state would
  * appear or vanish under calls in flight): that is refused, as is a change of
  * name (the identity of the policy's events, registry entry and store keys).
  */
-import { Effect, Ref, Scope, Semaphore } from "effect"
+import { Effect, Equal, Ref, Scope, Semaphore } from "effect"
 import { RateLimiter } from "effect/persistence"
 import * as Bulkhead from "../Bulkhead.ts"
 import * as CircuitBreaker from "../CircuitBreaker.ts"
 import type { InvalidConfigError } from "../Errors.ts"
 import { ResilienceEvent } from "../Events.ts"
 import type { PolicyOptions } from "../Policy.ts"
+import type * as Retry from "../Retry.ts"
+import type * as Throttle from "../Throttle.ts"
 import * as bulkheadInternal from "./bulkhead.ts"
 import * as breakerInternal from "./circuitBreaker.ts"
 import * as classify from "./classify.ts"
@@ -44,6 +48,8 @@ export interface Built {
   readonly ordered: ReadonlyArray<Stage>
   readonly breaker: CircuitBreaker.CircuitBreaker | undefined
   readonly bulkhead: Bulkhead.Bulkhead | undefined
+  readonly budget: Retry.RetryBudget<unknown> | undefined
+  readonly throttle: Throttle.Throttle | undefined
 }
 
 export type Rebuild = (options: PolicyOptions<any>) => Effect.Effect<Built, InvalidConfigError>
@@ -53,6 +59,8 @@ interface Current {
   readonly options: PolicyOptions<any>
   readonly stages: ReadonlyArray<StageKind>
   readonly wrap: Wrap
+  readonly budget: Retry.RetryBudget<unknown> | undefined
+  readonly throttle: Throttle.Throttle | undefined
 }
 
 export interface Live {
@@ -110,8 +118,18 @@ export const makeLive = (
 const currentOf = (built: Built, options: PolicyOptions<any>, compose: (ordered: ReadonlyArray<Stage>) => Wrap): Current => ({
   options,
   stages: built.ordered.map((s) => s.kind),
-  wrap: compose(built.ordered)
+  wrap: compose(built.ordered),
+  budget: built.budget,
+  throttle: built.throttle
 })
+
+/**
+ * The budget and the throttle count recent calls: the built one is kept
+ * while its options are unchanged (compared by value), so that a reload of
+ * other settings does not empty its window; new options build it afresh.
+ */
+const kept = <A>(previous: unknown, next: A, built: A | undefined): A =>
+  built !== undefined && Equal.equals(previous, next) ? built : next
 
 /**
  * `execute`: the composition in force when the effect runs, not when it was
@@ -210,9 +228,16 @@ const bulkheadSettings = (live: Live, options: PolicyOptions<any>): Effect.Effec
 /** Checks and builds everything first; only then, in one synchronous step, puts it all in force. */
 const plan = (live: Live, options: PolicyOptions<any>): Effect.Effect<() => Current, InvalidConfigError> =>
   Effect.gen(function*() {
-    const previous = (yield* Ref.get(live.current)).options
+    const current = yield* Ref.get(live.current)
+    const previous = current.options
     yield* validate.attempt(() => checkShape(previous, options, live))
-    const built = yield* live.rebuild({ ...options, circuitBreaker: live.breaker, bulkhead: live.bulkhead })
+    const built = yield* live.rebuild({
+      ...options,
+      circuitBreaker: live.breaker,
+      bulkhead: live.bulkhead,
+      budget: kept(previous.budget, options.budget, current.budget),
+      throttle: kept(previous.throttle, options.throttle, current.throttle)
+    })
     const breaker = yield* breakerSettings(live, options)
     const bulkhead = yield* bulkheadSettings(live, options)
     return () => {
