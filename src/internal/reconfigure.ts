@@ -194,10 +194,10 @@ const breakerSettings = (live: Live, options: PolicyOptions<any>): Effect.Effect
   if (cb === undefined || breaker === undefined || cb === live.breaker) return Effect.succeed(undefined)
   return Effect.flatMap(
     validate.attempt(() => {
-      const options_ = cb as Exclude<typeof cb, CircuitBreaker.CircuitBreaker>
+      const cbOptions = cb as Exclude<typeof cb, CircuitBreaker.CircuitBreaker>
       const policyClassify = classify.make(source, "classify", options.classify)
       return validate.nested(source, "circuitBreaker", () =>
-        breakerInternal.resolve(source, { ...options_, classify: options_.classify ?? policyClassify, name: live.name }))
+        breakerInternal.resolve(source, { ...cbOptions, classify: cbOptions.classify ?? policyClassify, name: live.name }))
     }),
     (resolved) => {
       if (breaker.table.reconfigure === undefined) {
