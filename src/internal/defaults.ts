@@ -204,7 +204,7 @@ export const health = {
 } as const
 
 /** `LiveConfig`: a burst of file events (one save is often several) is read once, after this much quiet. */
-export const configWatch = {
+export const liveConfig = {
   debounceMillis: 100
 } as const
 

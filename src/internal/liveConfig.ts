@@ -64,7 +64,7 @@ export const decodeText = (
 
 export const debounceMillis = (source: string, options: WatchOptions | undefined): number =>
   options?.debounce === undefined
-    ? defaults.configWatch.debounceMillis
+    ? defaults.liveConfig.debounceMillis
     : validate.durationMillis(source, "debounce", options.debounce)
 
 /**
