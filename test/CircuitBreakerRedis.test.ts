@@ -1,11 +1,37 @@
 /**
  * Issue 15: circuit breakers shared through Redis (`CircuitBreaker.layerStoreRedis`),
- * against a real redis-server: the store suite, then replicas in separate processes.
+ * against a real redis-server: the store suite, then replicas in separate
+ * processes (test/redis/breakerReplica.ts), then Redis stopped and restarted
+ * under a replica. Real time is the subject here (propagation, leases, an
+ * outage), so these tests are `it.live`, each bounded.
  */
-import { Effect, Layer } from "effect"
+import { assert, it } from "@effect/vitest"
+import { Effect, Fiber, Layer, Metric } from "effect"
 import { CircuitBreaker } from "../src/index.ts"
+import * as redisStore from "../src/internal/circuitBreakerStoreRedis.ts"
 import { suite } from "./CircuitBreakerStoreSuite.ts"
-import { describeRedis, layerRedis, port, uniquePrefix } from "./redis/helpers.ts"
+import { captureLogs } from "./helpers.ts"
+import {
+  type BreakerReplicaOptions,
+  call,
+  childBreakerReplica,
+  describeRedis,
+  layerBreakerStore,
+  layerRedis,
+  makeBreaker,
+  port,
+  startRedisServer,
+  uniquePrefix,
+  waitOpen
+} from "./redis/helpers.ts"
+
+/**
+ * The bound on how late a replica sees a shared trip: one flush interval (the
+ * outcome that trips is sent) plus one pub/sub hop, documented in
+ * docs/scale-out.md as "about flushInterval + 5 ms"; a loaded 2-core machine
+ * stalls event loops, so the tests allow 1 s.
+ */
+const propagationBoundMillis = 1_000
 
 describeRedis("Redis circuit breaker store", () => {
   // Built per test: its own client and key prefix.
@@ -15,4 +41,168 @@ describeRedis("Redis circuit breaker store", () => {
       CircuitBreaker.layerStoreRedis({ prefix: uniquePrefix() }).pipe(Layer.provide(layerRedis(port())))
     )).pipe(Layer.orDie)
   )
+
+  it.effect("bad options fail at construction naming the option", () =>
+    Effect.gen(function*() {
+      const failure = (options: CircuitBreaker.RedisStoreOptions) =>
+        Effect.flip(Layer.build(CircuitBreaker.layerStoreRedis(options))).pipe(Effect.map((e) => e.message))
+      assert.include(yield* failure({ mode: { quorum: 0 } }), "mode.quorum")
+      assert.include(yield* failure({ mode: "all" as never }), "mode")
+      assert.include(yield* failure({ timeout: 0 }), "timeout")
+      assert.include(yield* failure({ flushInterval: -1 }), "flushInterval")
+      assert.include(yield* failure({ leaseTimeout: "nope" as never }), "leaseTimeout")
+    }).pipe(Effect.scoped, Effect.provide(layerRedis(port()))))
+})
+
+const options = (extra: Partial<BreakerReplicaOptions> = {}): BreakerReplicaOptions => ({
+  port: port(),
+  prefix: uniquePrefix(),
+  failures: 5,
+  resetTimeoutMillis: 60_000,
+  ...extra
+})
+
+describeRedis("Redis circuit breaker store: replicas in separate processes", () => {
+  it.live("shared: failures spread over 3 replicas trip the one circuit, and every replica rejects within the bound", () =>
+    Effect.gen(function*() {
+      const o = options()
+      const replicas = yield* Effect.all([childBreakerReplica(o), childBreakerReplica(o), childBreakerReplica(o)], {
+        concurrency: "unbounded"
+      })
+      const [a, b, c] = replicas as [typeof replicas[0], typeof replicas[0], typeof replicas[0]]
+      // 4 failures, none trips a replica on its own (each sees at most 2 of its 5): the shared streak is 4.
+      for (const replica of [a, b, c, a]) assert.strictEqual(yield* replica.call("fail"), "failed")
+      yield* Effect.sleep("300 millis")
+      assert.deepStrictEqual(yield* Effect.forEach(replicas, (r) => r.state), ["Closed", "Closed", "Closed"])
+      // The 5th, on b, trips the shared circuit.
+      const waits = yield* Effect.forkChild(
+        Effect.forEach([a, c], (r) => r.waitOpen(5_000), { concurrency: "unbounded" })
+      )
+      const failedAt = Date.now()
+      assert.strictEqual(yield* b.call("fail"), "failed")
+      const seen = yield* Fiber.join(waits)
+      for (const at of seen) {
+        assert.isNotNull(at, "every replica opened")
+        assert.isBelow(at! - failedAt, propagationBoundMillis, `propagation ${at! - failedAt} ms`)
+      }
+      assert.deepStrictEqual(yield* Effect.forEach(replicas, (r) => r.call("ok")), ["rejected", "rejected", "rejected"])
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("shared half-open: at most halfOpenMaxCalls probes over every replica; a lease dies with its holder", () =>
+    Effect.gen(function*() {
+      const o = options({ failures: 1, resetTimeoutMillis: 500, halfOpenMaxCalls: 1, leaseTimeoutMillis: 1_500 })
+      const replicas = yield* Effect.all([childBreakerReplica(o), childBreakerReplica(o), childBreakerReplica(o)], {
+        concurrency: "unbounded"
+      })
+      assert.strictEqual(yield* replicas[0]!.call("fail"), "failed")
+      for (const r of replicas.slice(1)) assert.isNotNull(yield* r.waitOpen(5_000))
+      yield* Effect.sleep("700 millis")
+      // Past the opening's end, each replica tries a probe that holds for 10 s: one lease, one probe.
+      const probes = yield* Effect.forEach(replicas, (r) => Effect.forkChild(r.call(10_000)))
+      yield* Effect.sleep("300 millis")
+      const answers = yield* Effect.forEach(probes, (probe) =>
+        Effect.map(Effect.exit(Effect.timeout(Fiber.join(probe), "10 millis")), (exit) =>
+          exit._tag === "Success" ? exit.value : "probing"))
+      assert.strictEqual(answers.filter((a) => a === "probing").length, 1, `answers ${answers}`)
+      assert.strictEqual(answers.filter((a) => a === "rejected").length, 2, `answers ${answers}`)
+      // Its holder dies: the lease expires (1.5 s after the opening's end), and another replica probes.
+      const holder = answers.indexOf("probing")
+      yield* replicas[holder]!.kill
+      const others = replicas.filter((_, i) => i !== holder)
+      const started = Date.now()
+      let recovered: string | undefined
+      while (recovered === undefined && Date.now() - started < 8_000) {
+        const results = yield* Effect.forEach(others, (r) => r.call("ok"))
+        if (results.includes("ok")) recovered = results.join(",")
+        else yield* Effect.sleep("100 millis")
+      }
+      assert.isDefined(recovered, "another replica probed once the dead holder's lease expired")
+      // The probe closed the shared circuit: every live replica lets calls through again.
+      yield* Effect.sleep("300 millis")
+      assert.deepStrictEqual(yield* Effect.forEach(others, (r) => r.call("ok")), ["ok", "ok"])
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("quorum 2: one replica's trip opens only its own circuit; the second replica's trip opens every replica", () =>
+    Effect.gen(function*() {
+      const o = options({ failures: 2, mode: { quorum: 2 } })
+      const replicas = yield* Effect.all([childBreakerReplica(o), childBreakerReplica(o), childBreakerReplica(o)], {
+        concurrency: "unbounded"
+      })
+      const [a, b, c] = replicas as [typeof replicas[0], typeof replicas[0], typeof replicas[0]]
+      yield* a.call("fail")
+      yield* a.call("fail")
+      assert.strictEqual(yield* a.call("ok"), "rejected")
+      yield* Effect.sleep("300 millis")
+      assert.deepStrictEqual([yield* b.call("ok"), yield* c.call("ok")], ["ok", "ok"], "one bad replica opens no one else")
+      const waiting = yield* Effect.forkChild(c.waitOpen(5_000))
+      const trippedAt = Date.now()
+      yield* b.call("fail")
+      yield* b.call("fail")
+      const at = yield* Fiber.join(waiting)
+      assert.isNotNull(at)
+      assert.isBelow(at! - trippedAt, propagationBoundMillis)
+      assert.strictEqual(yield* c.call("ok"), "rejected")
+    }).pipe(Effect.scoped), 60_000)
+})
+
+describeRedis("Redis circuit breaker store: Redis stopped and restarted mid-run", () => {
+  it.live("falls back to local state at once (warning, metric), never hangs, and shares again after the restart", () => {
+    const { lines: logs, layer: captured } = captureLogs()
+    return Effect.gen(function*() {
+      const server = yield* Effect.acquireRelease(
+        Effect.promise(() => startRedisServer()),
+        (server) => Effect.promise(() => server.dispose())
+      )
+      const o: BreakerReplicaOptions = {
+        port: server.port,
+        prefix: uniquePrefix(),
+        failures: 2,
+        resetTimeoutMillis: 60_000,
+        timeoutMillis: 200,
+        retryIntervalMillis: 300
+      }
+      const other = yield* childBreakerReplica(o)
+      const context = yield* Layer.build(layerBreakerStore(o))
+      const breaker = yield* makeBreaker(o).pipe(Effect.provide(context))
+      const timed = (kind: "ok" | "fail") =>
+        Effect.gen(function*() {
+          const start = performance.now()
+          const result = yield* call(breaker, kind)
+          return { result, millis: performance.now() - start }
+        })
+      assert.strictEqual((yield* timed("ok")).result, "ok")
+      const before = (yield* Metric.value(redisStore.unavailableTotal)).count
+
+      yield* Effect.promise(() => server.stop("SIGKILL"))
+      // Calls never wait for Redis: they run on the local view, and the local circuit still trips.
+      const down: Array<{ result: string; millis: number }> = []
+      const stopped = Date.now()
+      while (Date.now() - stopped < 1_000) {
+        down.push(yield* timed("ok"))
+        yield* Effect.sleep("20 millis")
+      }
+      down.push(yield* timed("fail"), yield* timed("fail"), yield* timed("ok"))
+      assert.deepStrictEqual(down.slice(-3).map((c) => c.result), ["failed", "failed", "rejected"], "the local circuit trips")
+      assert.isTrue(down.slice(0, -3).every((c) => c.result === "ok"))
+      const slowest = Math.max(...down.map((c) => c.millis))
+      assert.isBelow(slowest, 100, `a call took ${slowest} ms while Redis was down`)
+      assert.isTrue(logs.some((line) => line.startsWith("Warn") && line.includes("Redis circuit breaker store")), logs.join("\n"))
+      assert.strictEqual((yield* Metric.value(redisStore.unavailableTotal)).count, before + 1, "counted once per outage")
+
+      yield* Effect.promise(() => server.start())
+      const restarted = Date.now()
+      while (!logs.some((line) => line.includes("Redis answers again")) && Date.now() - restarted < 10_000) {
+        yield* Effect.sleep("50 millis")
+      }
+      assert.isTrue(logs.some((line) => line.includes("Redis answers again")), logs.join("\n"))
+      // The restarted Redis is empty: the shared circuit is Closed, and the local opening gives way to it.
+      yield* Effect.sleep("200 millis")
+      assert.strictEqual((yield* timed("ok")).result, "ok")
+      // Shared again: the other process's failures open this replica's circuit.
+      const waiting = yield* Effect.forkChild(waitOpen(breaker, 5_000))
+      yield* other.call("fail")
+      yield* other.call("fail")
+      assert.isNotNull(yield* Fiber.join(waiting), "a trip in another process reaches this one")
+    }).pipe(Effect.scoped, Effect.provide(captured))
+  }, 60_000)
 })

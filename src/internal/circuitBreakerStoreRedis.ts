@@ -545,8 +545,9 @@ export const make = (options: RedisStoreOptions = {}) =>
       const reads: Array<Effect.Effect<void, StoreFailure>> = [Effect.asVoid(bounded("PING", redis.send("PING")))]
       for (const breaker of breakers) {
         for (const cell of breaker.cells.values()) {
-          // Read at the generation known before the outage: any shared change since is merged.
-          reads.push(run(breaker, cell, "record", [cell.sharedGen, 0, 0, 0, 0, 1, -1, breaker.firstMillis, ...tripArgs(breaker.options.config.trip), 2, maxProbes(breaker), config.leaseMillis, holder]))
+          // The shared state wins, whatever its generation: a restarted Redis starts again from 0.
+          cell.sharedGen = -1
+          reads.push(run(breaker, cell, "record", [-1, 0, 0, 0, 0, 1, -1, breaker.firstMillis, ...tripArgs(breaker.options.config.trip), 2, maxProbes(breaker), config.leaseMillis, holder]))
         }
       }
       yield* Effect.all(reads, { concurrency: 16, discard: true })
