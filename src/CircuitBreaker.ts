@@ -746,13 +746,14 @@ export type RedisStoreOptions = redisStore.RedisStoreOptions
  * **Example** (Every replica shares the payments circuit)
  *
  * ```ts
- * import { NodeRedis } from "@effect/platform-node"
  * import { Effect, Layer } from "effect"
+ * import type { Redis } from "effect/persistence"
  * import { CircuitBreaker } from "effect-resilience"
  *
- * const Store = CircuitBreaker.layerStoreRedis({ prefix: "orders:breaker:" }).pipe(
- *   Layer.provide(NodeRedis.layer({ url: "redis://127.0.0.1:6379" }))
- * )
+ * // On Node: NodeRedis.layer({ url: "redis://127.0.0.1:6379" }) from @effect/platform-node.
+ * declare const RedisLive: Layer.Layer<Redis.Redis>
+ *
+ * const Store = CircuitBreaker.layerStoreRedis({ prefix: "orders:breaker:" }).pipe(Layer.provide(RedisLive))
  *
  * const program = Effect.gen(function*() {
  *   const breaker = yield* CircuitBreaker.make({ name: "payments" })

@@ -36,6 +36,7 @@ import { Redis } from "effect/persistence"
 import * as defaults from "./defaults.ts"
 import * as machine from "./circuitBreakerMachine.ts"
 import { Cell, droppable, type Table, type TableOptions } from "./circuitBreakerStore.ts"
+import * as realTime from "./realTime.ts"
 import * as validate from "./validate.ts"
 
 export interface RedisStoreOptions {
@@ -320,13 +321,6 @@ class StoreFailure {
   constructor(readonly message: string, readonly cause?: unknown) {}
 }
 
-/** A real-time sleep: the store paces real I/O, whatever `Clock` its callers use (a `TestClock` included). */
-const realSleep = (millis: number): Effect.Effect<void> =>
-  Effect.callback<void>((resume) => {
-    const timer = setTimeout(() => resume(Effect.void), millis)
-    return Effect.sync(() => clearTimeout(timer))
-  })
-
 export const make = (options: RedisStoreOptions = {}) =>
   Effect.gen(function*() {
     const config = yield* decode(options)
@@ -340,12 +334,10 @@ export const make = (options: RedisStoreOptions = {}) =>
     let retryAt = 0
 
     const bounded = <A>(what: string, effect: Effect.Effect<A, Redis.RedisError>): Effect.Effect<A, StoreFailure> =>
-      Effect.raceFirst(
+      realTime.timeout(
         Effect.mapError(effect, (error) => new StoreFailure(`Redis failed ${what}`, error.cause)),
-        Effect.andThen(
-          realSleep(config.timeoutMillis),
-          Effect.fail(new StoreFailure(`Redis did not answer ${what} within ${config.timeoutMillis} ms`))
-        )
+        config.timeoutMillis,
+        () => new StoreFailure(`Redis did not answer ${what} within ${config.timeoutMillis} ms`)
       )
 
     /** The shared state, merged into the view; reports the change through the breaker. */
@@ -561,7 +553,7 @@ export const make = (options: RedisStoreOptions = {}) =>
       return work.length === 0 ? Effect.void : Effect.all(work, { concurrency: 16, discard: true })
     }).pipe(Effect.catch(unavailable))
 
-    yield* Effect.forkScoped(Effect.forever(Effect.andThen(realSleep(config.flushMillis), tick)))
+    yield* Effect.forkScoped(Effect.forever(Effect.andThen(realTime.sleep(config.flushMillis), tick)))
 
     // Transitions published by other replicas; node-redis subscribers reconnect on their own, a failed one is made again.
     const listen = Effect.scoped(Effect.gen(function*() {
@@ -581,7 +573,7 @@ export const make = (options: RedisStoreOptions = {}) =>
         })
       }
     }))
-    yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.ignore(listen), realSleep(config.retryMillis))))
+    yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.ignore(listen), realTime.sleep(config.retryMillis))))
 
     const table = (options: TableOptions): Effect.Effect<Table> =>
       Effect.gen(function*() {
