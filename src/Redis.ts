@@ -5,8 +5,10 @@
  * it comes from `@effect/platform-node`'s `NodeRedis.layer` with the `redis`
  * (node-redis 5.x) client — both optional peer dependencies of this package.
  *
- * Today: rate limits shared by every replica (`layerRateLimiterStore`). Shared
- * circuit breakers and durable dead letters follow (docs/scale-out.md).
+ * Today: rate limits shared by every replica (`layerRateLimiterStore`).
+ * Shared circuit breakers are `CircuitBreaker.layerStoreRedis` (it needs only
+ * effect's `Redis` service, so it lives with the breaker); durable dead
+ * letters follow (docs/scale-out.md).
  *
  * @since 0.1.0
  */
