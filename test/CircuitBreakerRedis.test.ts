@@ -206,3 +206,53 @@ describeRedis("Redis circuit breaker store: Redis stopped and restarted mid-run"
     }).pipe(Effect.scoped, Effect.provide(captured))
   }, 60_000)
 })
+
+describeRedis("Redis circuit breaker store: probe leases (two runtimes in this process, each its own client)", () => {
+  /** Two replicas of one breaker (`consecutive(1)`, one probe) on the shared server; leases outlive the test unless handed back. */
+  const twoReplicas = Effect.gen(function*() {
+    const o = options({ failures: 1, resetTimeoutMillis: 300, leaseTimeoutMillis: 60_000 })
+    return yield* Effect.forEach([0, 1], () =>
+      Effect.flatMap(Layer.build(layerBreakerStore(o)), (context) => makeBreaker(o).pipe(Effect.provide(context))))
+  })
+
+  /** Calls `breaker` every 20 ms until a call is admitted (not rejected); the real ms it took, or null after `withinMillis`. */
+  const admittedWithin = (breaker: CircuitBreaker.CircuitBreaker, withinMillis: number) =>
+    Effect.gen(function*() {
+      const start = Date.now()
+      while (Date.now() - start < withinMillis) {
+        if ((yield* call(breaker, "ok")) !== "rejected") return Date.now() - start
+        yield* Effect.sleep("20 millis")
+      }
+      return null
+    })
+
+  it.live("an interrupted probe hands its lease back at once: another replica probes long before the lease would expire", () =>
+    Effect.gen(function*() {
+      const [a, b] = yield* twoReplicas
+      yield* call(a!, "fail")
+      assert.isNotNull(yield* waitOpen(b!, 5_000))
+      yield* Effect.sleep("500 millis")
+      // Both try a probe that would hold for 10 s: one holds the lease, the other is rejected.
+      const probes = yield* Effect.forEach([a!, b!], (breaker) => Effect.forkChild(call(breaker, 10_000)))
+      yield* Effect.sleep("300 millis")
+      const rejected = yield* Effect.forEach(probes, (probe) =>
+        Effect.map(Effect.exit(Effect.timeout(Fiber.join(probe), "10 millis")), (exit) => exit._tag === "Success"))
+      assert.deepStrictEqual(rejected.filter(Boolean).length, 1, "one probe over both replicas")
+      const holder = rejected.indexOf(false)
+      yield* Fiber.interrupt(probes[holder]!)
+      const other = [a!, b!][1 - holder]!
+      const took = yield* admittedWithin(other, 5_000)
+      assert.isNotNull(took, "the other replica probed within 5 s (the lease lasts 60 s)")
+    }).pipe(Effect.scoped), 30_000)
+
+  it.live("a lease taken ahead by a replica without calls is handed back after the opening's end", () =>
+    Effect.gen(function*() {
+      const [a, b] = yield* twoReplicas
+      yield* call(a!, "fail")
+      assert.isNotNull(yield* waitOpen(b!, 5_000))
+      // The replica whose outcomes opened the circuit (a) takes the one lease ahead; only b has calls after the opening.
+      yield* Effect.sleep("300 millis")
+      const took = yield* admittedWithin(b!, 5_000)
+      assert.isNotNull(took, "b probed within 5 s (the lease lasts 60 s)")
+    }).pipe(Effect.scoped), 30_000)
+})

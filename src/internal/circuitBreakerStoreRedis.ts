@@ -433,20 +433,18 @@ export const make = (options: RedisStoreOptions = {}) =>
 
     const maxProbes = (breaker: Breaker) => breaker.options.config.halfOpenMaxCalls
 
-    /** Sends what one breaker owes Redis. */
-    const flushBreaker = (breaker: Breaker) => {
+    /** Hands a lease back with its probe's outcome (0 success, 1 failure, 2 none). */
+    const probed = (breaker: Breaker, cell: RedisCell, gen: number, member: string, outcome: number) =>
+      run(breaker, cell, "probed", [gen, member, outcome, breaker.options.config.successThreshold, breaker.firstMillis])
+
+    /** Sends what one breaker owes Redis (`now`: the layer's clock, the callers' clock). */
+    const flushBreaker = (breaker: Breaker, now: number) => {
       const work: Array<Effect.Effect<void, StoreFailure>> = []
       for (const item of breaker.pending.splice(0)) {
         work.push(
           item.op === "admin"
             ? run(breaker, item.cell, "admin", [item.tag])
-            : run(breaker, item.cell, "probed", [
-              item.gen,
-              item.member,
-              item.outcome,
-              breaker.options.config.successThreshold,
-              breaker.firstMillis
-            ])
+            : probed(breaker, item.cell, item.gen, item.member, item.outcome)
         )
       }
       const config_ = breaker.options.config
@@ -494,6 +492,11 @@ export const make = (options: RedisStoreOptions = {}) =>
         if (cell.wantLease && cell.shared && cell.leases.length === 0) {
           cell.wantLease = false
           work.push(run(breaker, cell, "lease", [1, maxProbes(breaker), config.leaseMillis, holder]))
+        }
+        const state = cell.state
+        if (cell.leases.length > 0 && state._tag === "Open" && now >= state.openUntil + 2 * config.flushMillis) {
+          // Taken ahead for a probe that did not come: hand them to replicas that have calls.
+          for (const member of cell.leases.splice(0)) work.push(probed(breaker, cell, cell.sharedGen, member, 2))
         }
         if (cell.probing.length > 0 && real - cell.renewedAt >= config.leaseMillis / 3) {
           cell.renewedAt = real
@@ -549,8 +552,10 @@ export const make = (options: RedisStoreOptions = {}) =>
 
     const tick = Effect.suspend(() => {
       if (!available) return Date.now() < retryAt ? Effect.void : reconnect
-      const work = breakers.flatMap(flushBreaker)
-      return work.length === 0 ? Effect.void : Effect.all(work, { concurrency: 16, discard: true })
+      return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const work = breakers.flatMap((breaker) => flushBreaker(breaker, now))
+        return work.length === 0 ? Effect.void : Effect.all(work, { concurrency: 16, discard: true })
+      })
     }).pipe(Effect.catch(unavailable))
 
     yield* Effect.forkScoped(Effect.forever(Effect.andThen(realTime.sleep(config.flushMillis), tick)))
