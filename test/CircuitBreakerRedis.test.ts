@@ -96,10 +96,10 @@ describeRedis("Redis circuit breaker store: replicas in separate processes", () 
       })
       assert.strictEqual(yield* replicas[0]!.call("fail"), "failed")
       for (const r of replicas.slice(1)) assert.isNotNull(yield* r.waitOpen(5_000))
-      yield* Effect.sleep("700 millis")
-      // Past the opening's end, each replica tries a probe that holds for 10 s: one lease, one probe.
-      const probes = yield* Effect.forEach(replicas, (r) => Effect.forkChild(r.call(10_000)))
-      yield* Effect.sleep("300 millis")
+      // Each replica tries probes that hold for 10 s, for 2 s from the opening's end: one lease, one probe.
+      yield* Effect.sleep("500 millis")
+      const probes = yield* Effect.forEach(replicas, (r) => Effect.forkChild(r.probe(10_000, 2_000)))
+      yield* Effect.sleep("3 seconds")
       const answers = yield* Effect.forEach(probes, (probe) =>
         Effect.map(Effect.exit(Effect.timeout(Fiber.join(probe), "10 millis")), (exit) =>
           exit._tag === "Success" ? exit.value : "probing"))
@@ -208,11 +208,17 @@ describeRedis("Redis circuit breaker store: Redis stopped and restarted mid-run"
 })
 
 describeRedis("Redis circuit breaker store: probe leases (two runtimes in this process, each its own client)", () => {
-  /** Two replicas of one breaker (`consecutive(1)`, one probe) on the shared server; leases outlive the test unless handed back. */
-  const twoReplicas = Effect.gen(function*() {
+  /**
+   * Two replicas of one breaker (`consecutive(1)`, one probe, leases that outlive the test unless handed back),
+   * the shared circuit opened by a failure on the first (which takes the one lease ahead) and seen by the second.
+   */
+  const openReplicas = Effect.gen(function*() {
     const o = options({ failures: 1, resetTimeoutMillis: 300, leaseTimeoutMillis: 60_000 })
-    return yield* Effect.forEach([0, 1], () =>
+    const [a, b] = yield* Effect.forEach([0, 1], () =>
       Effect.flatMap(Layer.build(layerBreakerStore(o)), (context) => makeBreaker(o).pipe(Effect.provide(context))))
+    yield* call(a!, "fail")
+    assert.isNotNull(yield* waitOpen(b!, 5_000))
+    return [a!, b!] as const
   })
 
   /** Calls `breaker` every 20 ms until a call is admitted (not rejected); the real ms it took, or null after `withinMillis`. */
@@ -228,31 +234,34 @@ describeRedis("Redis circuit breaker store: probe leases (two runtimes in this p
 
   it.live("an interrupted probe hands its lease back at once: another replica probes long before the lease would expire", () =>
     Effect.gen(function*() {
-      const [a, b] = yield* twoReplicas
-      yield* call(a!, "fail")
-      assert.isNotNull(yield* waitOpen(b!, 5_000))
-      yield* Effect.sleep("500 millis")
-      // Both try a probe that would hold for 10 s: one holds the lease, the other is rejected.
-      const probes = yield* Effect.forEach([a!, b!], (breaker) => Effect.forkChild(call(breaker, 10_000)))
-      yield* Effect.sleep("300 millis")
-      const rejected = yield* Effect.forEach(probes, (probe) =>
-        Effect.map(Effect.exit(Effect.timeout(Fiber.join(probe), "10 millis")), (exit) => exit._tag === "Success"))
-      assert.deepStrictEqual(rejected.filter(Boolean).length, 1, "one probe over both replicas")
-      const holder = rejected.indexOf(false)
-      yield* Fiber.interrupt(probes[holder]!)
-      const other = [a!, b!][1 - holder]!
-      const took = yield* admittedWithin(other, 5_000)
-      assert.isNotNull(took, "the other replica probed within 5 s (the lease lasts 60 s)")
+      const replicas = yield* openReplicas
+      // Each replica tries, every 20 ms, a probe that would hold for 10 s, and notes when one starts.
+      const started = [false, false]
+      const prober = (i: number) =>
+        Effect.gen(function*() {
+          while (true) {
+            const body = Effect.andThen(Effect.sync(() => (started[i] = true)), Effect.sleep("10 seconds"))
+            if ((yield* Effect.exit(replicas[i]!.execute(body)))._tag === "Success") return
+            yield* Effect.sleep("20 millis")
+          }
+        })
+      const probers = yield* Effect.forEach([0, 1], (i) => Effect.forkChild(prober(i)))
+      yield* Effect.sleep("1500 millis")
+      assert.strictEqual(started.filter(Boolean).length, 1, "one probe over both replicas")
+      const holder = started.indexOf(true)
+      yield* Fiber.interrupt(probers[holder]!)
+      const handedBack = Date.now()
+      while (!started[1 - holder] && Date.now() - handedBack < 5_000) yield* Effect.sleep("20 millis")
+      assert.isTrue(started[1 - holder], "the other replica probed within 5 s (the lease lasts 60 s)")
+      yield* Fiber.interrupt(probers[1 - holder]!)
     }).pipe(Effect.scoped), 30_000)
 
   it.live("a lease taken ahead by a replica without calls is handed back after the opening's end", () =>
     Effect.gen(function*() {
-      const [a, b] = yield* twoReplicas
-      yield* call(a!, "fail")
-      assert.isNotNull(yield* waitOpen(b!, 5_000))
-      // The replica whose outcomes opened the circuit (a) takes the one lease ahead; only b has calls after the opening.
+      const [, b] = yield* openReplicas
+      // a holds the one lease; only b has calls after the opening.
       yield* Effect.sleep("300 millis")
-      const took = yield* admittedWithin(b!, 5_000)
+      const took = yield* admittedWithin(b, 5_000)
       assert.isNotNull(took, "b probed within 5 s (the lease lasts 60 s)")
     }).pipe(Effect.scoped), 30_000)
 })

@@ -11,6 +11,8 @@
  *
  * - `call ok` / `call fail` / `call hold <ms>`: one call through the breaker
  *   (`hold`: a success that takes `<ms>`), answered `{ "result": "ok" | "failed" | "rejected" }`;
+ * - `probe <hold> <within>`: tries, every 20 ms for `<within>` ms, a call that
+ *   holds for `<hold>` ms, answered as `call` once one is admitted and ends (or `"rejected"`);
  * - `state`: `{ "state": <tag of the local view> }`;
  * - `wait-open <ms>`: polls the local view every millisecond until it
  *   rejects, answered `{ "at": <epoch ms when it first rejected> }` (or `null` after `<ms>`).
@@ -73,6 +75,17 @@ export const call = (breaker: CircuitBreaker.CircuitBreaker, kind: "ok" | "fail"
   )
 }
 
+/** Tries `call(breaker, holdMillis)` every 20 ms until one is admitted (its result) or `withinMillis` passed ("rejected"). */
+export const probe = (breaker: CircuitBreaker.CircuitBreaker, holdMillis: number, withinMillis: number): Effect.Effect<CallResult> =>
+  Effect.gen(function*() {
+    const until = Date.now() + withinMillis
+    while (true) {
+      const result = yield* call(breaker, holdMillis)
+      if (result !== "rejected" || Date.now() >= until) return result
+      yield* Effect.sleep(20)
+    }
+  })
+
 /** Polls the local view every millisecond until it rejects: the real time it first did, or null after `withinMillis`. */
 export const waitOpen = (breaker: CircuitBreaker.CircuitBreaker, withinMillis: number): Effect.Effect<number | null> =>
   Effect.gen(function*() {
@@ -126,6 +139,8 @@ export const childBreakerReplica = (options: BreakerReplicaOptions) =>
       send,
       call: (kind: "ok" | "fail" | number) =>
         Effect.map(send<{ result: CallResult }>(typeof kind === "number" ? `call hold ${kind}` : `call ${kind}`), (a) => a.result),
+      probe: (holdMillis: number, withinMillis: number) =>
+        Effect.map(send<{ result: CallResult }>(`probe ${holdMillis} ${withinMillis}`), (a) => a.result),
       state: Effect.map(send<{ state: string }>("state"), (a) => a.state),
       waitOpen: (withinMillis: number) => Effect.map(send<{ at: number | null }>(`wait-open ${withinMillis}`), (a) => a.at),
       kill: Effect.sync(() => child.kill("SIGKILL"))
@@ -154,6 +169,7 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
       const [command, arg, value] = queue.shift()!.split(" ")
       let answer: unknown
       if (command === "call") answer = { result: yield* call(breaker, arg === "hold" ? Number(value) : (arg as "ok" | "fail")) }
+      else if (command === "probe") answer = { result: yield* probe(breaker, Number(arg), Number(value)) }
       else if (command === "state") answer = { state: (yield* breaker.state)._tag }
       else answer = { at: yield* waitOpen(breaker, Number(arg)) }
       console.log(JSON.stringify(answer))
