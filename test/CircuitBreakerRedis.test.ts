@@ -142,6 +142,10 @@ describeRedis("Redis circuit breaker store: replicas in separate processes", () 
       assert.isNotNull(at)
       assert.isBelow(at! - trippedAt, propagationBoundMillis)
       assert.strictEqual(yield* c.call("ok"), "rejected")
+      // A replica started now learns of the opening from its first read of the circuit.
+      const late = yield* Effect.flatMap(Layer.build(layerBreakerStore(o)), (context) => makeBreaker(o).pipe(Effect.provide(context)))
+      yield* call(late, "ok")
+      assert.isNotNull(yield* waitOpen(late, propagationBoundMillis), "a late replica opens too")
     }).pipe(Effect.scoped), 60_000)
 })
 

@@ -456,8 +456,8 @@ export const make = (options: RedisStoreOptions = {}) =>
         const tripMillis = state._tag === "Open" && state.since === cell.tripAt && !machine.pending(state)
           ? state.openMillis
           : breaker.firstMillis
-        if (config.quorum > 0) {
-          if (cell.tripAt < 0) continue
+        // Quorum mode sends trips only; a circuit without one (a first read) goes on to a record of no calls.
+        if (config.quorum > 0 && cell.tripAt >= 0) {
           if (state._tag === "Open" && machine.pending(state)) {
             // The opening's length is not handed in yet: next flush.
             cell.queued = true
