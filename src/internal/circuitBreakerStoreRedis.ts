@@ -31,7 +31,7 @@
  * The background work is paced on real time (it paces real I/O); every time
  * it sends comes from the callers' `Clock`, as the machine's do.
  */
-import { Clock, type Duration, Effect, Metric, Queue } from "effect"
+import { Clock, type Duration, Effect, Metric, Option, Queue, Scope } from "effect"
 import { Redis } from "effect/persistence"
 import * as defaults from "./defaults.ts"
 import * as machine from "./circuitBreakerMachine.ts"
@@ -585,6 +585,17 @@ export const make = (options: RedisStoreOptions = {}) =>
         const firstMillis = options.openMillis === undefined ? 0 : yield* options.openMillis(1, options.now)
         const breaker: Breaker = { options, cells: new Map(), active: [], pending: [], firstMillis }
         breakers.push(breaker)
+        // A breaker made in a scope (a layer, a Policy) leaves the store with it.
+        const scope = yield* Effect.serviceOption(Scope.Scope)
+        if (Option.isSome(scope)) {
+          yield* Scope.addFinalizer(
+            scope.value,
+            Effect.sync(() => {
+              breakers.splice(breakers.indexOf(breaker), 1)
+              for (const cell of breaker.cells.values()) byId.delete(cell.id)
+            })
+          )
+        }
         const { config: machineConfig, idleMillis } = options
         const sharesCounts = config.quorum === 0
         const base = options.now
