@@ -401,7 +401,8 @@ export const make = (options: RedisStoreOptions = {}) =>
     ): Effect.Effect<void, StoreFailure> =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const base = `${config.prefix}${cell.id}`
+        // One hash tag for the circuit's keys: on a Redis Cluster they live in one slot, as a script needs.
+        const base = `${config.prefix}{${cell.id}}`
         const answer = yield* bounded(
           op,
           step([base, `${base}:window`, `${base}:leases`, `${base}:tripped`], [
