@@ -233,7 +233,7 @@ if changed then
   redis.call("HSET", key, "tag", tag, "gen", gen, "since", f(since), "until", f(untl), "openings", openings, "succ", succ)
   redis.call("PUBLISH", channel, id .. "\\n" .. tag .. " " .. gen .. " " .. f(since) .. " " .. f(untl) .. " " .. openings)
 end
-redis.call("PEXPIRE", key, ARGV[#ARGV])
+for _, k in ipairs(KEYS) do redis.call("PEXPIRE", k, ARGV[#ARGV]) end
 local answer = { tag, f(gen), f(since), f(untl), f(openings), tostring(opened) }
 for i = 1, #granted do answer[#answer + 1] = granted[i] end
 return answer
@@ -326,7 +326,8 @@ export const make = (options: RedisStoreOptions = {}) =>
     const config = yield* decode(options)
     const redis = yield* Redis.Redis
     const channel = `${config.prefix}changes`
-    const holder = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`
+    // Names this replica's leases and quorum trips (no `process`: the main entry runs outside Node too).
+    const holder = globalThis.crypto.randomUUID()
     const step = redis.eval(stepScript)
     const breakers: Array<Breaker> = []
     const byId = new Map<string, { readonly breaker: Breaker; readonly cell: RedisCell }>()
