@@ -211,7 +211,7 @@ describeRedis("Redis circuit breaker store: Redis stopped and restarted mid-run"
   }, 60_000)
 })
 
-describeRedis("Redis circuit breaker store: probe leases (two runtimes in this process, each its own client)", () => {
+describeRedis("Redis circuit breaker store: two replicas in this process (two runtimes, each its own client)", () => {
   /**
    * Two replicas of one breaker (`consecutive(1)`, one probe, leases that outlive the test unless handed back),
    * the shared circuit opened by a failure on the first (which takes the one lease ahead) and seen by the second.
@@ -258,6 +258,21 @@ describeRedis("Redis circuit breaker store: probe leases (two runtimes in this p
       while (!started[1 - holder] && Date.now() - handedBack < 5_000) yield* Effect.sleep("20 millis")
       assert.isTrue(started[1 - holder], "the other replica probed within 5 s (the lease lasts 60 s)")
       yield* Fiber.interrupt(probers[1 - holder]!)
+    }).pipe(Effect.scoped), 30_000)
+
+  it.live("admin decisions reach every replica: forceOpen on one rejects on the other, reset closes both", () =>
+    Effect.gen(function*() {
+      const o = options()
+      const [a, b] = yield* Effect.forEach([0, 1], () =>
+        Effect.flatMap(Layer.build(layerBreakerStore(o)), (context) => makeBreaker(o).pipe(Effect.provide(context))))
+      yield* call(b!, "ok")
+      yield* a!.forceOpen
+      assert.isNotNull(yield* waitOpen(b!, propagationBoundMillis), "b is forced open too")
+      assert.strictEqual((yield* b!.state)._tag, "ForcedOpen")
+      yield* b!.reset
+      const reset = Date.now()
+      while ((yield* a!.state)._tag !== "Closed" && Date.now() - reset < propagationBoundMillis) yield* Effect.sleep("5 millis")
+      assert.deepStrictEqual([yield* call(a!, "ok"), yield* call(b!, "ok")], ["ok", "ok"])
     }).pipe(Effect.scoped), 30_000)
 
   it.live("a lease taken ahead by a replica without calls is handed back after the opening's end", () =>
