@@ -1,42 +1,25 @@
 /**
  * Issue 12: what a keyed circuit costs when idle (heap + external memory,
  * after GC) against Effect's `effect/persistence` breaker with the same trip
- * policy, and the cost of an open breaker's rejection called from a Promise
- * (`Effect.runPromise` per call) against cockatiel's.
+ * policy. (The open breaker's rejection against cockatiel's and opossum's is
+ * in circuit-breaker.bench.ts.)
  */
-import { ConsecutiveBreaker, circuitBreaker, handleAll } from "cockatiel"
 import { Effect, Layer, Scope } from "effect"
 import { CircuitBreaker as EffectCircuitBreaker } from "effect/persistence"
-import { setFlagsFromString } from "node:v8"
-import { runInNewContext } from "node:vm"
 import { CircuitBreaker } from "../src/index.ts"
-import { ratio, suite, target } from "./harness.ts"
+import { retainedMemory, target } from "./harness.ts"
 
 const KEYS = 100_000
 const call = Effect.succeed(1)
 
-const gc: () => void = (() => {
-  const exposed = (globalThis as { gc?: () => void }).gc
-  if (exposed !== undefined) return exposed
-  setFlagsFromString("--expose-gc")
-  return runInNewContext("gc") as () => void
-})()
-
-/** Heap plus external memory (typed arrays live there), after full collections. */
-const used = (): number => {
-  for (let i = 0; i < 4; i++) gc()
-  const m = process.memoryUsage()
-  return m.heapUsed + m.external
-}
-
 /** Bytes per idle circuit: `KEYS` keys each called once (a success), then left alone; the breaker stays reachable. */
 const perCircuit = (build: () => (key: string) => Effect.Effect<unknown, unknown>): { total: number; perKey: number } => {
-  const before = used()
+  const before = retainedMemory()
   const execute = build()
   Effect.runSync(Effect.gen(function*() {
     for (let i = 0; i < KEYS; i++) yield* execute(`host-${i}.example.com`)
   }))
-  const total = used() - before
+  const total = retainedMemory() - before
   // Read after the measurement, so the breaker (and its circuits) is alive during it.
   if (typeof execute !== "function") throw new Error("unreachable")
   return { total, perKey: total / KEYS }
@@ -85,16 +68,4 @@ export const run = async (): Promise<void> => {
     1
   )
   target("100,000 idle timeWindow circuits", bytes["ours timeWindow(10 s, 10 buckets)"]!.total / 1e6, 60, " MB")
-
-  // Open-breaker rejection, one Promise per call on both sides.
-  const breaker = Effect.runSync(CircuitBreaker.make({ name: "down" }))
-  Effect.runSync(breaker.forceOpen)
-  const cockatiel = circuitBreaker(handleAll, { halfOpenAfter: 60_000, breaker: new ConsecutiveBreaker(5) })
-  cockatiel.isolate()
-  const ignore = () => undefined
-  const rows = await suite("Open breaker rejects a call (runPromise / execute per call)", [
-    { name: "cockatiel isolated breaker", fn: () => cockatiel.execute(() => 1).then(ignore, ignore) },
-    { name: "ours forced open", fn: () => Effect.runPromise(breaker.execute(call)).then(ignore, ignore) }
-  ], { baseline: "cockatiel isolated breaker" })
-  target("open-breaker rejection / cockatiel's", ratio(rows, "ours forced open", "cockatiel isolated breaker"), 1.2)
 }

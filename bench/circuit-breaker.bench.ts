@@ -1,16 +1,16 @@
 /**
  * Issue 4: Closed-state success-path cost of CircuitBreaker.execute against a
  * bare call and Effect 4.1's own `effect/persistence` CircuitBreaker (memory
- * store), and the memory held by 100,000 idle keyed circuits. Issue 12: from
- * a Promise caller, an open breaker's rejection against cockatiel's and
- * opossum's, and the Closed-state success path against cockatiel's.
+ * store). Issue 12: from a Promise caller, an open breaker's rejection
+ * against cockatiel's and opossum's, and the Closed-state success path
+ * against cockatiel's. (Idle keyed circuits: circuit-breaker-memory.bench.ts.)
  */
 import { circuitBreaker as cockatielBreaker, ConsecutiveBreaker, handleAll } from "cockatiel"
 import { Effect, Layer, Scope } from "effect"
 import { CircuitBreaker as EffectCircuitBreaker } from "effect/persistence"
 import Opossum from "opossum"
 import { CircuitBreaker } from "../src/index.ts"
-import { byName, CALLS_PER_ITERATION as N, loop, ratio, retainedMemory, suite, target } from "./harness.ts"
+import { byName, CALLS_PER_ITERATION as N, loop, ratio, suite, target } from "./harness.ts"
 
 const call = Effect.succeed(1)
 
@@ -24,23 +24,9 @@ const effectBreaker = (): EffectCircuitBreaker.CircuitBreaker => {
   )
 }
 
-/** Bytes (heap + external, after GC) per idle circuit: 100,000 keys each called once (a success), then left alone. */
-const keyedHeap = (options: CircuitBreaker.KeyedCircuitBreakerOptions, keys = 100_000) => {
-  const before = retainedMemory()
-  const keyed = Effect.runSync(CircuitBreaker.keyed(options))
-  Effect.runSync(Effect.gen(function*() {
-    for (let i = 0; i < keys; i++) yield* keyed.execute(call, `host-${i}.example.com`)
-  }))
-  const after = retainedMemory()
-  const size = Effect.runSync(keyed.keys).length
-  if (size !== keys) throw new Error(`expected ${keys} circuits, got ${size}`)
-  return { total: after - before, perCircuit: (after - before) / keys }
-}
-
 export const run = async (): Promise<void> => {
   await successPath()
   await fromPromise()
-  await keyedMemory()
 }
 
 const successPath = async () => {
@@ -133,23 +119,4 @@ const fromPromise = async () => {
     ratio(rows, "Effect.runPromise(breaker.execute), Closed, success", "cockatiel closed breaker, success"),
     1.5
   )
-}
-
-const keyedMemory = async () => {
-
-  console.log("\n## CircuitBreaker.keyed: memory (heap + external, after GC) held by 100,000 idle circuits\n")
-  console.log("| policy | heap + external (MB) | bytes per circuit |")
-  console.log("|---|---:|---:|")
-  const heaps: Array<[string, CircuitBreaker.KeyedCircuitBreakerOptions]> = [
-    ["consecutive(5)", { policy: CircuitBreaker.consecutive(5) }],
-    ["countWindow(size 100)", { policy: CircuitBreaker.countWindow({ size: 100 }) }],
-    ["timeWindow(10 buckets)", { policy: CircuitBreaker.timeWindow({ window: "10 seconds", buckets: 10 }) }]
-  ]
-  let worst = 0
-  for (const [label, options] of heaps) {
-    const { perCircuit, total } = keyedHeap(options)
-    worst = Math.max(worst, total)
-    console.log(`| ${label} | ${(total / 1e6).toFixed(1)} | ${perCircuit.toFixed(0)} |`)
-  }
-  target("100,000 idle keyed circuits (worst policy above), heap + external", worst / 1e6, 100, " MB")
 }

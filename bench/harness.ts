@@ -124,3 +124,27 @@ export const loop = <A, E>(effect: Effect.Effect<A, E>, n: number): Effect.Effec
   })
 
 export const CALLS_PER_ITERATION = 1000
+
+/**
+ * Best CPU time (user + system of the process) per unit over `rounds` rounds
+ * of each program, the programs alternating: on a machine shared with other
+ * work, wall-time means move with the load while the best CPU time of a
+ * round barely does (other processes' time is not counted).
+ */
+export const bestCpuTime = async (
+  cases: Record<string, () => unknown>,
+  units: number,
+  rounds = 30
+): Promise<Record<string, number>> => {
+  const best: Record<string, number> = {}
+  for (const name in cases) best[name] = Infinity
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, fn] of Object.entries(cases)) {
+      const start = process.cpuUsage()
+      await fn()
+      const spent = process.cpuUsage(start)
+      best[name] = Math.min(best[name]!, ((spent.user + spent.system) * 1000) / units)
+    }
+  }
+  return best
+}

@@ -121,7 +121,7 @@ export const run = async (): Promise<void> => {
       units: N,
       fn: () =>
         Effect.runSync(Effect.gen(function*() {
-          for (let i = 0; i < N; i++) yield* guard.execute("k", Effect.succeed(1))
+          for (let i = 0; i < N; i++) yield* guard.execute(Effect.succeed(1), "k")
         }))
     }
   ], { baseline: "bare Queue.offer + Queue.take" })

@@ -131,7 +131,7 @@ const program = Effect.gen(function*() {
   const payment = stages[1]!
   const replay = yield* deadLetters.replay((item, entry) =>
     entry.stage === "payment"
-      ? chargeOnce.execute(item.id, payment.run(item))
+      ? chargeOnce.execute(payment.run(item), item.id)
       : Effect.fail("not replayable: fix the payload first")
   )
   console.log(`\nreplay after recovery: ${replay.replayed} replayed, ${replay.failedAgain} failed again ` +

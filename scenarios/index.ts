@@ -4,6 +4,7 @@
  * they are the project's evidence, and a template for your own (see
  * docs/scenarios.md).
  */
+export * as AdaptiveLimitSim from "./adaptiveLimit.ts"
 export { analyticsPipeline } from "./analyticsPipeline.ts"
 export * from "./common.ts"
 export { outageRecovery } from "./outageRecovery.ts"

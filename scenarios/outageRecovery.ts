@@ -65,7 +65,7 @@ export const outageRecovery = (options: OutageOptions = {}) => {
       let maxAge = 0
       const served = (i: number) =>
         resilient
-          ? Effect.map(cache.execute(`q${i % keys}`, reached.call.pipe(policy.execute)), (s) => {
+          ? Effect.map(cache.execute(reached.call.pipe(policy.execute), `q${i % keys}`), (s) => {
             maxAge = Math.max(maxAge, Duration.toMillis(s.age))
             return s.source
           })

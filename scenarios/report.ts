@@ -4,6 +4,7 @@
  * per scenario, error rate and p95 latency over time without and with
  * resilience, and the breaker's state over time.
  */
+import type { PhaseSummary, Row as LimitRow } from "./adaptiveLimit.ts"
 import type { BreakerSample, ScenarioResult, Summary, Threshold, Variant } from "./common.ts"
 import { buckets, summarize } from "./common.ts"
 
@@ -212,8 +213,46 @@ const htmlTable = (result: ScenarioResult): string => {
   return `<table>${head}${body}</table><ul class="thresholds">${checks}</ul>`
 }
 
+/** The adaptive limiter's simulation (scenarios/adaptiveLimit.ts): what the report shows of it. */
+export interface LimitSimulation {
+  readonly rows: ReadonlyArray<LimitRow>
+  readonly summaries: ReadonlyArray<PhaseSummary>
+}
+
+/** The limit over time against the dependency's capacity, a chart and the table of docs/adaptive-limit.md. */
+const limitSection = (sim: LimitSimulation): string => {
+  const xMax = Math.max(1, ...sim.rows.map((r) => r.atMillis))
+  const halved = sim.rows.filter((r) => r.capacity < (sim.rows[0]?.capacity ?? 0)).map((r) => r.atMillis)
+  const chart = lineChart({
+    id: "adaptive-limit",
+    title: "Concurrency limit and the dependency's capacity",
+    series: [
+      { name: "limit", color: COLORS.with, points: sim.rows.map((r) => [r.atMillis, r.limit] as const) },
+      { name: "capacity", color: "#888888", points: sim.rows.map((r) => [r.atMillis, r.capacity] as const) },
+      { name: "in flight", color: "#f4a261", points: sim.rows.map((r) => [r.atMillis, r.inFlight] as const) }
+    ],
+    xMax,
+    yFormat: (v) => String(Math.round(v)),
+    incident: halved.length === 0 ? undefined : { from: Math.min(...halved), until: Math.max(...halved) + 5_000 }
+  })
+  const head = ["t (s)", "phase", "capacity", "limit", "in flight"].map((c) => `<th>${c}</th>`).join("")
+  const body = sim.rows.map((r) =>
+    `<tr><td>${r.atMillis / 1000}</td><td>${escape(r.phase)}</td><td>${r.capacity}</td><td>${r.limit}</td><td>${r.inFlight}</td></tr>`
+  ).join("")
+  const phaseHead = ["phase", "admitted", "rejected", "p50", "p95", "slowest rejection", "limit at end"].map((c) => `<th>${c}</th>`).join("")
+  const phases = sim.summaries.map((p) =>
+    `<tr><td>${escape(p.phase)} (${p.capacity})</td><td>${p.admitted}</td><td>${p.rejected}</td><td>${ms(p.p50)}</td><td>${
+      ms(p.p95)
+    }</td><td>${ms(p.maxRejectMillis)}</td><td>${p.endLimit}</td></tr>`
+  ).join("")
+  return `<section id="adaptive-limit" data-simulation="adaptive-limit"><h2>Adaptive concurrency limit</h2><p class="claim">AdaptiveLimit (Gradient2, rttTolerance 1) in front of a dependency of 40 workers at 200 ms per call, offered twice its capacity; the capacity halves at 30 s and recovers at 60 s. The limit follows it; admitted calls keep near-base latency, excess calls fail at once (docs/adaptive-limit.md). <span class="legend"><span style="background:${COLORS.with}"></span>limit<span style="background:#888888"></span>capacity<span style="background:#f4a261"></span>in flight<span style="background:#f4d35e;height:10px"></span>capacity halved</span></p><div class="charts">${chart}<table>${head}${body}</table></div><table>${phaseHead}${phases}</table></section>`
+}
+
 /** The whole report as one self-contained HTML page. */
-export const html = (results: ReadonlyArray<ScenarioResult>, meta: { readonly generated: string }): string => {
+export const html = (
+  results: ReadonlyArray<ScenarioResult>,
+  meta: { readonly generated: string; readonly adaptiveLimit?: LimitSimulation | undefined }
+): string => {
   const passed = results.every((r) => r.thresholds.every((t) => t.pass))
   const sections = results.map((r) =>
     `<section id="${escape(r.id)}" data-scenario="${escape(r.id)}"><h2>${escape(r.title)}</h2><p class="claim">${
@@ -239,6 +278,7 @@ svg text{font-size:10px;fill:#444}.legend span{display:inline-block;width:12px;h
 ${passed ? "Every threshold holds." : "<b class=\"fail\">Some thresholds do not hold.</b>"} Generated ${escape(meta.generated)}.
 <span class="legend"><span style="background:${COLORS.without}"></span>without resilience<span style="background:${COLORS.with}"></span>with resilience<span style="background:#f4d35e;height:10px"></span>incident window</span></p>
 ${sections}
+${meta.adaptiveLimit === undefined ? "" : limitSection(meta.adaptiveLimit)}
 </body></html>
 `
 }

@@ -20,7 +20,7 @@ import type { InvalidConfigError } from "./Errors.ts"
 import { ResilienceEvent } from "./Events.ts"
 import * as internal from "./internal/adaptiveLimit.ts"
 import * as defaults from "./internal/defaults.ts"
-import { TaggedError } from "./internal/errors.ts"
+import * as errors from "./internal/errors.ts"
 import { emit } from "./internal/events.ts"
 import * as validate from "./internal/validate.ts"
 import { retryOnHttpStatus } from "./Retry.ts"
@@ -269,8 +269,8 @@ const limits = (
  * @since 0.1.0
  */
 export interface AdaptiveLimitOptions {
-  /** Reported in errors, events and stats. */
-  readonly name: string
+  /** Reported in errors, events and stats. Default `"adaptive-limit"`. */
+  readonly name?: string | undefined
   /** How the limit moves. Default `gradient2()`. */
   readonly algorithm?: Algorithm | undefined
   /**
@@ -377,7 +377,7 @@ export interface AdaptiveLimiter {
  * @category constructors
  * @since 0.1.0
  */
-export const make = (options: AdaptiveLimitOptions): Effect.Effect<AdaptiveLimiter, InvalidConfigError> =>
+export const make = (options?: AdaptiveLimitOptions): Effect.Effect<AdaptiveLimiter, InvalidConfigError> =>
   Effect.flatMap(validate.attempt(() => validateOptions(options)), (config) =>
     Effect.sync((): AdaptiveLimiter => {
       const name = config.name
@@ -393,15 +393,15 @@ export const make = (options: AdaptiveLimitOptions): Effect.Effect<AdaptiveLimit
       return { [TypeId]: TypeId, name, algorithm: config.algorithm, execute: executor.execute, stats: executor.stats }
     }))
 
-const validateOptions = (options: AdaptiveLimitOptions): internal.Config => {
+const validateOptions = (input: AdaptiveLimitOptions | undefined): internal.Config => {
   const source = "AdaptiveLimit.make"
-  if (!Predicate.isObject(options)) throw validate.invalid(source, "options", "an object", options)
+  const options = validate.options(source, "options", input, false)
   const algorithm = options.algorithm ?? gradient2()
   if (!Predicate.isObject(algorithm) || (algorithm._tag !== "Aimd" && algorithm._tag !== "Gradient2")) {
     throw validate.invalid(source, "algorithm", "AdaptiveLimit.aimd(...) or AdaptiveLimit.gradient2(...)", algorithm)
   }
   return {
-    name: validate.nonEmptyName(source, "name", options.name),
+    name: validate.nonEmptyName(source, "name", options.name ?? defaults.adaptiveLimit.name),
     algorithm,
     isDropped: options.isDropped === undefined
       ? retryOnHttpStatus
@@ -428,7 +428,7 @@ const validateOptions = (options: AdaptiveLimitOptions): internal.Config => {
  */
 export const layer = <I>(
   tag: Context.Key<I, AdaptiveLimiter>,
-  options: AdaptiveLimitOptions
+  options?: AdaptiveLimitOptions
 ): Layer.Layer<I, InvalidConfigError> => Layer.effect(tag, make(options))
 
 /**
@@ -499,15 +499,13 @@ export const isAdaptiveLimiter = (u: unknown): u is AdaptiveLimiter => Predicate
  * @category errors
  * @since 0.1.0
  */
-export class AdaptiveLimitRejectedError extends TaggedError("AdaptiveLimitRejectedError")<{
-  readonly policy: string
-  readonly limit: number
-  readonly inFlight: number
-}> {
-  override get message(): string {
-    return `adaptive limit "${this.policy}" reached (${this.inFlight} in flight, limit ${this.limit}), call rejected`
-  }
-}
+export const AdaptiveLimitRejectedError = errors.AdaptiveLimitRejectedError
+
+/**
+ * @category errors
+ * @since 0.1.0
+ */
+export type AdaptiveLimitRejectedError = errors.AdaptiveLimitRejectedError
 
 /**
  * Checks whether a value is an {@link AdaptiveLimitRejectedError}.
@@ -522,5 +520,4 @@ export class AdaptiveLimitRejectedError extends TaggedError("AdaptiveLimitReject
  * @category guards
  * @since 0.1.0
  */
-export const isAdaptiveLimitRejectedError = (u: unknown): u is AdaptiveLimitRejectedError =>
-  u instanceof AdaptiveLimitRejectedError
+export const isAdaptiveLimitRejectedError: (u: unknown) => u is AdaptiveLimitRejectedError = errors.isAdaptiveLimitRejectedError

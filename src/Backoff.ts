@@ -23,6 +23,18 @@ import * as validate from "./internal/validate.ts"
 /**
  * A delay schedule: its output is the delay before the next attempt.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schedule } from "effect"
+ * import { Backoff } from "effect-resilience"
+ *
+ * declare const call: Effect.Effect<string, Error>
+ *
+ * // Any Backoff works with Effect's own retry too.
+ * const backoff: Backoff.Backoff = Backoff.exponential({ base: "100 millis", max: "2 seconds" })
+ * const retried = call.pipe(Effect.retry(Schedule.max([backoff, Schedule.recurs(3)])))
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -35,6 +47,14 @@ export type Backoff = Schedule.Schedule<Duration.Duration>
  * - `"equal"`: d/2 + uniform in [0, d/2] (never shorter than half);
  * - `"decorrelated"` (exponential only): min(max, uniform in [base, previous·3]).
  *
+ * @example
+ * ```ts
+ * import { Backoff } from "effect-resilience"
+ *
+ * const jitter: Backoff.Jitter = "full"
+ * const backoff = Backoff.linear({ base: "200 millis", jitter })
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -42,6 +62,14 @@ export type Jitter = "none" | "full" | "equal" | "decorrelated"
 
 /**
  * Options of {@link exponential}.
+ *
+ * @example
+ * ```ts
+ * import { Backoff } from "effect-resilience"
+ *
+ * const options: Backoff.ExponentialOptions = { base: "50 millis", factor: 3, max: "10 seconds", jitter: "equal" }
+ * const backoff = Backoff.exponential(options)
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -98,6 +126,14 @@ export const exponential = (input: ExponentialOptions): Backoff => {
 /**
  * Options of {@link linear}.
  *
+ * @example
+ * ```ts
+ * import { Backoff } from "effect-resilience"
+ *
+ * const options: Backoff.LinearOptions = { base: "1 second", increment: "500 millis", max: "5 seconds" }
+ * const backoff = Backoff.linear(options)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -118,9 +154,12 @@ export interface LinearOptions {
  * **Example** (1 s, 2 s, 3 s, ... up to 10 s)
  *
  * ```ts
+ * import { Duration, Effect } from "effect"
  * import { Backoff } from "effect-resilience"
  *
- * const backoff = Backoff.linear({ base: "1 second", max: "10 seconds" })
+ * const backoff = Backoff.linear({ base: "1 second", max: "3 seconds" })
+ * const millis = Backoff.delays(backoff, 4).pipe(Effect.map((ds) => ds.map(Duration.toMillis)))
+ * console.log(Effect.runSync(millis)) // => [1000, 2000, 3000, 3000]
  * ```
  *
  * @category constructors
@@ -144,9 +183,12 @@ export const linear = (input: LinearOptions): Backoff => {
  * **Example** (Retry every 500 ms)
  *
  * ```ts
+ * import { Duration, Effect } from "effect"
  * import { Backoff } from "effect-resilience"
  *
  * const backoff = Backoff.constant("500 millis")
+ * const millis = Backoff.delays(backoff, 3).pipe(Effect.map((ds) => ds.map(Duration.toMillis)))
+ * console.log(Effect.runSync(millis)) // => [500, 500, 500]
  * ```
  *
  * @category constructors
@@ -188,9 +230,13 @@ export const decorrelated = (input: { readonly base: Duration.Input; readonly ma
  * **Example** (1 s, 2 s, then 4 s)
  *
  * ```ts
+ * import { Duration, Effect } from "effect"
  * import { Backoff } from "effect-resilience"
  *
  * const backoff = Backoff.fromDelays(["1 second", "2 seconds", "4 seconds"])
+ * // Asked for five, it gives its three: the list also bounds the retries.
+ * const millis = Backoff.delays(backoff, 5).pipe(Effect.map((ds) => ds.map(Duration.toMillis)))
+ * console.log(Effect.runSync(millis)) // => [1000, 2000, 4000]
  * ```
  *
  * @category constructors
@@ -210,10 +256,12 @@ export const fromDelays = (delays: ReadonlyArray<Duration.Input>): Backoff => {
  * **Example** (Cap Effect's own exponential schedule)
  *
  * ```ts
- * import { Schedule } from "effect"
+ * import { Duration, Effect, Schedule } from "effect"
  * import { Backoff } from "effect-resilience"
  *
- * const backoff = Schedule.exponential("100 millis").pipe(Backoff.capped("30 seconds"))
+ * const backoff = Schedule.exponential("100 millis").pipe(Backoff.capped("300 millis"))
+ * const millis = Backoff.delays(backoff, 4).pipe(Effect.map((ds) => ds.map(Duration.toMillis)))
+ * console.log(Effect.runSync(millis)) // => [100, 200, 300, 300]
  * ```
  *
  * @category combinators
@@ -270,8 +318,9 @@ export const jittered: {
  * import { Backoff } from "effect-resilience"
  *
  * const preview = Backoff.delays(Backoff.exponential({ base: "100 millis", max: "1 second" }), 5).pipe(
- *   Effect.map((ds) => ds.map(Duration.toMillis)) // [100, 200, 400, 800, 1000]
+ *   Effect.map((ds) => ds.map(Duration.toMillis))
  * )
+ * console.log(Effect.runSync(preview)) // => [100, 200, 400, 800, 1000]
  * ```
  *
  * @category destructors

@@ -14,25 +14,34 @@
  * @since 0.1.0
  */
 import { Context, Duration, Effect, Layer, Predicate } from "effect"
+import { dual } from "effect/Function"
 import type { InvalidConfigError } from "./Errors.ts"
 import { ResilienceEvent } from "./Events.ts"
 import * as internal from "./internal/bulkhead.ts"
 import * as defaults from "./internal/defaults.ts"
 import { emit } from "./internal/events.ts"
 import * as validate from "./internal/validate.ts"
-import { TaggedError } from "./internal/errors.ts"
+import * as errors from "./internal/errors.ts"
 
 const TypeId = "~effect-resilience/Bulkhead"
 
 /**
  * Options of {@link make}.
  *
+ * @example
+ * ```ts
+ * import { Bulkhead } from "effect-resilience"
+ *
+ * const options: Bulkhead.BulkheadOptions = { name: "reports", maxConcurrent: 4, maxQueue: 100, queueTimeout: "2 seconds" }
+ * const reports = Bulkhead.make(options)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
 export interface BulkheadOptions {
-  /** Reported in errors, events and stats. */
-  readonly name: string
+  /** Reported in errors, events and stats. Default `"bulkhead"`. */
+  readonly name?: string | undefined
   /** Calls allowed to run at once: an integer >= 1. */
   readonly maxConcurrent: number
   /** Calls allowed to wait for a permit: an integer >= 0. Default 0 (no waiting). */
@@ -43,6 +52,16 @@ export interface BulkheadOptions {
 
 /**
  * A snapshot of a bulkhead.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Bulkhead } from "effect-resilience"
+ *
+ * declare const bulkhead: Bulkhead.Bulkhead
+ *
+ * const saturation = bulkhead.stats.pipe(Effect.map((s: Bulkhead.BulkheadStats) => (s.active + s.queued) / (s.maxConcurrent + s.maxQueue)))
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -62,6 +81,20 @@ export interface BulkheadStats {
 
 /**
  * A bulkhead: a bounded set of permits and a bounded FIFO waiting line.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Bulkhead } from "effect-resilience"
+ *
+ * declare const render: (id: string) => Effect.Effect<Uint8Array>
+ *
+ * const program = Effect.gen(function*() {
+ *   const reports: Bulkhead.Bulkhead = yield* Bulkhead.make({ name: "reports", maxConcurrent: 2 })
+ *   const pdfs = yield* Effect.forEach(["a", "b", "c"], (id) => render(id).pipe(reports.execute), { concurrency: "unbounded" })
+ *   return pdfs.length
+ * })
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -139,7 +172,7 @@ const validateOptions = (options: BulkheadOptions): internal.Config => {
   validate.options(source, "options", options, true)
   const queueTimeout = options.queueTimeout
   return {
-    name: validate.nonEmptyName(source, "name", options.name),
+    name: validate.nonEmptyName(source, "name", options.name ?? defaults.bulkhead.name),
     maxConcurrent: validate.positiveInt(source, "maxConcurrent", options.maxConcurrent),
     maxQueue: validate.nonNegativeInt(source, "maxQueue", options.maxQueue ?? defaults.bulkhead.maxQueue),
     queueTimeoutMillis: queueTimeout === undefined
@@ -184,6 +217,29 @@ export const layer = <I>(
 ): Layer.Layer<I, InvalidConfigError> => Layer.effect(tag, make(options))
 
 /**
+ * Runs an effect through a bulkhead: `Bulkhead.execute(effect, bulkhead)` or
+ * `effect.pipe(Bulkhead.execute(bulkhead))`, the same as
+ * `bulkhead.execute(effect)`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Bulkhead } from "effect-resilience"
+ *
+ * declare const bulkhead: Bulkhead.Bulkhead
+ *
+ * const guarded = Effect.succeed(1).pipe(Bulkhead.execute(bulkhead))
+ * ```
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const execute: {
+  (bulkhead: Bulkhead): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | BulkheadRejectedError, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, bulkhead: Bulkhead): Effect.Effect<A, E | BulkheadRejectedError, R>
+} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, bulkhead: Bulkhead) => bulkhead.execute(self))
+
+/**
  * Checks whether a value is a {@link Bulkhead}.
  *
  * @example
@@ -224,16 +280,13 @@ export const isBulkhead = (u: unknown): u is Bulkhead => Predicate.hasProperty(u
  * @category errors
  * @since 0.1.0
  */
-export class BulkheadRejectedError extends TaggedError("BulkheadRejectedError")<{
-  readonly policy: string
-  readonly reason: "full" | "queue-timeout"
-}> {
-  override get message(): string {
-    return this.reason === "full"
-      ? `bulkhead "${this.policy}" is full, call rejected`
-      : `call waited too long for a permit of bulkhead "${this.policy}", rejected`
-  }
-}
+export const BulkheadRejectedError = errors.BulkheadRejectedError
+
+/**
+ * @category errors
+ * @since 0.1.0
+ */
+export type BulkheadRejectedError = errors.BulkheadRejectedError
 
 /**
  * Checks whether a value is a {@link BulkheadRejectedError}.
@@ -248,4 +301,4 @@ export class BulkheadRejectedError extends TaggedError("BulkheadRejectedError")<
  * @category guards
  * @since 0.1.0
  */
-export const isBulkheadRejectedError = (u: unknown): u is BulkheadRejectedError => u instanceof BulkheadRejectedError
+export const isBulkheadRejectedError: (u: unknown) => u is BulkheadRejectedError = errors.isBulkheadRejectedError

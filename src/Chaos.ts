@@ -24,6 +24,20 @@ import * as dependencyInternal from "./internal/chaosDependency.ts"
  * first. Build one with {@link fault}, {@link latency}, {@link outcome},
  * {@link outage} or {@link behavior}; apply it with {@link inject}.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chaos } from "effect-resilience"
+ *
+ * declare const quote: Effect.Effect<number>
+ *
+ * const staging: ReadonlyArray<Chaos.Injection<Chaos.ChaosError>> = [
+ *   Chaos.fault({ rate: 0.05 }),
+ *   Chaos.latency({ rate: 0.1, delay: "1 second" })
+ * ]
+ * const chaotic = quote.pipe(Chaos.inject(staging))
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -32,6 +46,19 @@ export interface Injection<out E = never, out B = never> extends internal.Inject
 /**
  * A duration drawn for each call, from the `Random` service: {@link uniform},
  * {@link exponential}, {@link logNormal}, or any `Effect<Duration>`.
+ *
+ * @example
+ * ```ts
+ * import { Duration, Effect } from "effect"
+ * import { Chaos } from "effect-resilience"
+ *
+ * // Any Effect<Duration> is a distribution: here, two modes.
+ * const bimodal: Chaos.Distribution = Effect.map(
+ *   Chaos.uniform({ min: 0, max: 1 }),
+ *   (d) => Duration.millis(Duration.toMillis(d) < 0.9 ? 20 : 900)
+ * )
+ * const injection = Chaos.latency({ delay: bimodal })
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -42,6 +69,18 @@ export type Distribution = internal.Distribution
  * A switch: a constant, or an `Effect<boolean>` read on every call (a
  * feature flag, a config value, a `Ref`).
  *
+ * @example
+ * ```ts
+ * import { Effect, Ref } from "effect"
+ * import { Chaos } from "effect-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const on = yield* Ref.make(false)
+ *   const enabled: Chaos.Enabled = Ref.get(on) // read on every call: flip it at run time
+ *   return Chaos.fault({ rate: 1, enabled })
+ * })
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -50,6 +89,15 @@ export type Enabled = internal.Enabled
 /**
  * A point in time: a `Date`, or a duration since the `Clock`'s epoch — under
  * `TestClock`, since the start of the test (`"30 seconds"` is 30 s in).
+ *
+ * @example
+ * ```ts
+ * import { Chaos } from "effect-resilience"
+ *
+ * const from: Chaos.Instant = "30 seconds" // 30 s after the Clock's epoch (the test's start under TestClock)
+ * const until: Chaos.Instant = new Date("2026-12-24T10:00:00Z")
+ * const window = Chaos.outage({ from, until })
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -81,6 +129,22 @@ export const ChaosError = internal.ChaosError
 export type ChaosError = internal.ChaosError
 
 /**
+ * Checks whether a value is a {@link ChaosError}.
+ *
+ * @example
+ * ```ts
+ * import { Chaos } from "effect-resilience"
+ *
+ * Chaos.isChaosError(new Chaos.ChaosError({ policy: "chaos", kind: "fault" })) // true
+ * Chaos.isChaosError(new Error("x")) // false
+ * ```
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isChaosError: (u: unknown) => u is ChaosError = internal.isChaosError
+
+/**
  * Checks whether a value is an {@link Injection}.
  *
  * @example
@@ -97,6 +161,21 @@ export const isInjection: (u: unknown) => u is Injection<unknown, unknown> = int
 
 /**
  * Options of {@link fault}.
+ *
+ * @example
+ * ```ts
+ * import { Data } from "effect"
+ * import { Chaos } from "effect-resilience"
+ *
+ * class Unavailable extends Data.TaggedError("Unavailable")<{ readonly status: number }> {}
+ *
+ * const options: Chaos.FaultOptions<Unavailable> = {
+ *   name: "inventory-503",
+ *   rate: 0.02,
+ *   error: () => new Unavailable({ status: 503 })
+ * }
+ * const injection = Chaos.fault(options)
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -135,6 +214,14 @@ export const fault: <E = ChaosError>(options?: FaultOptions<E>) => Injection<E> 
 /**
  * Options of {@link latency}.
  *
+ * @example
+ * ```ts
+ * import { Chaos } from "effect-resilience"
+ *
+ * const options: Chaos.LatencyOptions = { rate: 0.1, delay: Chaos.exponential({ mean: "300 millis" }) }
+ * const injection = Chaos.latency(options)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -163,6 +250,14 @@ export const latency: (options: LatencyOptions) => Injection = internal.latency
 
 /**
  * Options of {@link outcome}.
+ *
+ * @example
+ * ```ts
+ * import { Chaos } from "effect-resilience"
+ *
+ * const options: Chaos.OutcomeOptions<number> = { name: "zero-score", rate: 0.01, value: 0 }
+ * const injection = Chaos.outcome(options)
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -193,6 +288,14 @@ export const outcome: <B>(options: OutcomeOptions<B>) => Injection<never, B> = i
 /**
  * Options of {@link outage}.
  *
+ * @example
+ * ```ts
+ * import { Chaos } from "effect-resilience"
+ *
+ * const options: Chaos.OutageOptions<Chaos.ChaosError> = { from: "10 seconds", until: "40 seconds" }
+ * const injection = Chaos.outage(options)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -220,6 +323,15 @@ export const outage: <E = ChaosError>(options: OutageOptions<E>) => Injection<E>
 
 /**
  * Options of {@link behavior}.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chaos } from "effect-resilience"
+ *
+ * const options: Chaos.BehaviorOptions = { rate: 0.5, behavior: Effect.logWarning("chaos: before the call") }
+ * const injection = Chaos.behavior(options)
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -289,6 +401,17 @@ type InjectedValue<X> = X extends Injection<any, infer B> ? B : never
  * The error type of a service's methods (of each method returning an
  * `Effect`, and of each `Effect` member).
  *
+ * @example
+ * ```ts
+ * import { Data, Effect } from "effect"
+ * import type { Chaos } from "effect-resilience"
+ *
+ * class NotFound extends Data.TaggedError("NotFound") {}
+ * declare const find: (id: string) => Effect.Effect<string, NotFound>
+ *
+ * type FindError = Chaos.ErrorOf<typeof find> // NotFound
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -298,6 +421,16 @@ export type ErrorOf<M> = M extends (...args: ReadonlyArray<any>) => Effect.Effec
 
 /**
  * The success type of a method (or `Effect` member).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Chaos } from "effect-resilience"
+ *
+ * declare const count: (sku: string) => Effect.Effect<number>
+ *
+ * type Count = Chaos.ValueOf<typeof count> // number
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -310,6 +443,24 @@ export type ValueOf<M> = M extends (...args: ReadonlyArray<any>) => Effect.Effec
  * What to inject into a service: one list for every method — its errors
  * must be ones *every* method declares, and it may not replace values — or a
  * list per method, typed by that method's own error and value types.
+ *
+ * @example
+ * ```ts
+ * import { Data, Effect } from "effect"
+ * import { Chaos } from "effect-resilience"
+ *
+ * class Unavailable extends Data.TaggedError("Unavailable") {}
+ * const inventory = {
+ *   stock: (sku: string) => Effect.succeed(sku.length) as Effect.Effect<number, Unavailable>,
+ *   names: Effect.succeed(["a", "b"]) as Effect.Effect<ReadonlyArray<string>>
+ * }
+ * // Per method: each list typed by its method's own errors and values.
+ * const injections: Chaos.ServiceInjections<typeof inventory> = {
+ *   stock: [Chaos.fault({ rate: 0.1, error: () => new Unavailable() })],
+ *   names: [Chaos.outcome({ rate: 0.05, value: [] as ReadonlyArray<string> })]
+ * }
+ * const chaotic = Chaos.wrap(inventory, injections)
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -433,6 +584,21 @@ export const logNormal: (options: { readonly median: Duration.Input; readonly p9
 /**
  * Options of {@link dependency}.
  *
+ * @example
+ * ```ts
+ * import { Chaos } from "effect-resilience"
+ *
+ * const options: Chaos.DependencyOptions<string> = {
+ *   name: "search",
+ *   failureRate: 0.05,
+ *   permanentRate: 0.01,
+ *   latency: "40 millis",
+ *   capacity: 16,
+ *   value: (n) => `result ${n}`
+ * }
+ * const search = Chaos.dependency(options)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -442,6 +608,15 @@ export interface DependencyOptions<A> extends dependencyInternal.DependencyOptio
  * A window in which a simulated dependency fails all calls (or
  * `failureRate` of them), optionally with another latency.
  *
+ * @example
+ * ```ts
+ * import { Chaos } from "effect-resilience"
+ *
+ * // Half the calls fail and each takes 2 s, from 1 min to 2 min in.
+ * const brownout: Chaos.OutageWindow = { from: "1 minute", until: "2 minutes", failureRate: 0.5, latency: "2 seconds" }
+ * const search = Chaos.dependency({ outages: [brownout] })
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -450,6 +625,16 @@ export interface OutageWindow extends dependencyInternal.OutageWindow {}
 /**
  * Counters of a simulated dependency.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Chaos } from "effect-resilience"
+ *
+ * declare const search: Chaos.Dependency<number>
+ *
+ * const errorRate = search.stats.pipe(Effect.map((s: Chaos.DependencyStats) => s.calls === 0 ? 0 : s.failed / s.calls))
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -457,6 +642,19 @@ export interface DependencyStats extends dependencyInternal.DependencyStats {}
 
 /**
  * A simulated dependency: `call` and its counters.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chaos, Retry } from "effect-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const search: Chaos.Dependency<number> = yield* Chaos.dependency({ failureRate: 0.2 })
+ *   const policy = Retry.make({ maxAttempts: 3 })
+ *   yield* search.call.pipe(Retry.retry(policy), Effect.ignore)
+ *   return (yield* search.stats).calls // 1 to 3: what the retries cost the dependency
+ * })
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -485,6 +683,22 @@ export const DependencyError = dependencyInternal.DependencyError
  * @since 0.1.0
  */
 export type DependencyError = dependencyInternal.DependencyError
+
+/**
+ * Checks whether a value is a {@link DependencyError}.
+ *
+ * @example
+ * ```ts
+ * import { Chaos } from "effect-resilience"
+ *
+ * Chaos.isDependencyError(new Chaos.DependencyError({ policy: "search", status: 503, reason: "outage" })) // true
+ * Chaos.isDependencyError(new Error("x")) // false
+ * ```
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isDependencyError: (u: unknown) => u is DependencyError = dependencyInternal.isDependencyError
 
 /**
  * A simulated dependency for tests, examples and the demo.

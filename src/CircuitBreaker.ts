@@ -50,7 +50,7 @@ import * as store from "./internal/circuitBreakerStore.ts"
 import * as redisStore from "./internal/circuitBreakerStoreRedis.ts"
 import * as defaults from "./internal/defaults.ts"
 import * as validate from "./internal/validate.ts"
-import { TaggedError } from "./internal/errors.ts"
+import * as errors from "./internal/errors.ts"
 
 const TypeId = "~effect-resilience/CircuitBreaker"
 const KeyedTypeId = "~effect-resilience/CircuitBreaker/Keyed"
@@ -59,6 +59,20 @@ const KeyedTypeId = "~effect-resilience/CircuitBreaker/Keyed"
  * A circuit breaker: run calls through it with `execute`, read it with
  * `state`, `stats` and `changes`, steer it with `forceOpen`, `disable` and
  * `reset`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const breaker: CircuitBreaker.CircuitBreaker = yield* CircuitBreaker.make({ name: "payments", policy: CircuitBreaker.consecutive(2) })
+ *   yield* Effect.fail("boom").pipe(breaker.execute, Effect.ignore)
+ *   yield* Effect.fail("boom").pipe(breaker.execute, Effect.ignore)
+ *   return (yield* breaker.state)._tag
+ * })
+ * console.log(await Effect.runPromise(Effect.scoped(program))) // => "Open"
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -93,6 +107,17 @@ export interface CircuitBreaker {
 /**
  * The states a circuit can be in.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { CircuitBreaker } from "effect-resilience"
+ *
+ * declare const breaker: CircuitBreaker.CircuitBreaker
+ *
+ * const refusing: ReadonlyArray<CircuitBreaker.StateTag> = ["Open", "ForcedOpen"]
+ * const isRefusing = breaker.state.pipe(Effect.map((state) => refusing.includes(state._tag)))
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -110,6 +135,15 @@ export type StateTag = "Closed" | "Open" | "HalfOpen" | "ForcedOpen" | "Disabled
  *   since the circuit last closed (it picks the reset timeout).
  * - `HalfOpen.probes` are the probes running, `successes` the probe
  *   successes in a row so far.
+ *
+ * @example
+ * ```ts
+ * import { Duration } from "effect"
+ * import type { CircuitBreaker } from "effect-resilience"
+ *
+ * const describe = (state: CircuitBreaker.State): string =>
+ *   state._tag === "Open" ? `open, retry after ${Duration.format(state.retryAfter)}` : state._tag
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -139,6 +173,18 @@ export type State =
  * interrupted calls are not in it. `rejected` counts every rejection since
  * the breaker was made.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { CircuitBreaker } from "effect-resilience"
+ *
+ * declare const breaker: CircuitBreaker.CircuitBreaker
+ *
+ * const line = breaker.stats.pipe(
+ *   Effect.map((s: CircuitBreaker.Stats) => `${s.name}: ${s.state._tag}, ${(s.failureRate * 100).toFixed(0)}% failing`)
+ * )
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -159,6 +205,19 @@ export interface Stats {
 /**
  * One transition, as seen on `changes`. `retryAfter` is the open period when
  * the circuit opened; `key` is set for the circuits of a keyed breaker.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import type { CircuitBreaker } from "effect-resilience"
+ *
+ * declare const breaker: CircuitBreaker.CircuitBreaker
+ *
+ * const alerts = breaker.changes.pipe(
+ *   Stream.filter((t: CircuitBreaker.Transition) => t.to === "Open"),
+ *   Stream.runForEach((t) => Effect.logWarning(`${t.name} opened (was ${t.from})`))
+ * )
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -181,6 +240,14 @@ export interface Transition {
  * When a Closed circuit opens. Plain data: build it with {@link consecutive},
  * {@link countWindow} or {@link timeWindow}.
  *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * const strict: CircuitBreaker.TripPolicy = CircuitBreaker.consecutive(3)
+ * const tolerant: CircuitBreaker.TripPolicy = CircuitBreaker.timeWindow({ window: "30 seconds", failureRate: 0.5, minimumCalls: 20 })
+ * ```
+ *
  * @category trip policies
  * @since 0.1.0
  */
@@ -188,6 +255,15 @@ export type TripPolicy = Consecutive | CountWindow | TimeWindow
 
 /**
  * Opens after `failures` failures in a row (in order of completion).
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * const threshold = (policy: CircuitBreaker.TripPolicy): number | undefined =>
+ *   policy._tag === "Consecutive" ? (policy satisfies CircuitBreaker.Consecutive).failures : undefined
+ * console.log(threshold(CircuitBreaker.consecutive(5))) // => 5
+ * ```
  *
  * @category trip policies
  * @since 0.1.0
@@ -200,6 +276,15 @@ export interface Consecutive {
 /**
  * Opens when the failure rate (or slow-call rate) of the last `size` calls
  * reaches `failureRate`, once `minimumCalls` calls are in the window.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * const size = (policy: CircuitBreaker.TripPolicy): number | undefined =>
+ *   policy._tag === "CountWindow" ? (policy satisfies CircuitBreaker.CountWindow).size : undefined
+ * console.log(size(CircuitBreaker.countWindow({ size: 100, failureRate: 0.5, minimumCalls: 10 }))) // => 100
+ * ```
  *
  * @category trip policies
  * @since 0.1.0
@@ -214,6 +299,16 @@ export interface CountWindow {
 /**
  * Opens when the failure rate (or slow-call rate) of the calls of the last
  * `window` reaches `failureRate`, once `minimumCalls` calls are in the window.
+ *
+ * @example
+ * ```ts
+ * import { Duration } from "effect"
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * const window = (policy: CircuitBreaker.TripPolicy): string | undefined =>
+ *   policy._tag === "TimeWindow" ? Duration.format((policy satisfies CircuitBreaker.TimeWindow).window) : undefined
+ * console.log(window(CircuitBreaker.timeWindow({ window: "1 minute", failureRate: 0.25 }))) // => "1m"
+ * ```
  *
  * @category trip policies
  * @since 0.1.0
@@ -334,6 +429,22 @@ export const timeWindow = (options: {
 
 /**
  * Options of {@link make}.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * const options: CircuitBreaker.CircuitBreakerOptions = {
+ *   name: "payments",
+ *   policy: CircuitBreaker.countWindow({ size: 50, failureRate: 0.5, minimumCalls: 10 }),
+ *   resetTimeout: "10 seconds",
+ *   maxResetTimeout: "2 minutes", // doubles after each failed probe, up to this
+ *   halfOpenMaxCalls: 2,
+ *   successThreshold: 2,
+ *   slowCall: { threshold: "2 seconds", rate: 0.8 }
+ * }
+ * const breaker = CircuitBreaker.make(options)
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -518,6 +629,18 @@ export interface KeyedCircuitBreaker {
  * Options of {@link keyed}: those of {@link make}, plus how long an unused
  * circuit is kept.
  *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * const options: CircuitBreaker.KeyedCircuitBreakerOptions = {
+ *   name: "hosts",
+ *   policy: CircuitBreaker.consecutive(5),
+ *   idleTimeToLive: "10 minutes" // circuits idle this long (and Closed) are evicted
+ * }
+ * const breakers = CircuitBreaker.keyed(options)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -637,9 +760,13 @@ export const layerKeyed = <I>(
  * @category store
  * @since 0.2.0
  */
-export class CircuitBreakerStore extends Context.Service<CircuitBreakerStore, CircuitBreakerStore.Shape>()(
-  "effect-resilience/CircuitBreaker/Store"
-) {}
+export const CircuitBreakerStore = store.CircuitBreakerStore
+
+/**
+ * @category store
+ * @since 0.2.0
+ */
+export type CircuitBreakerStore = store.CircuitBreakerStore
 
 /**
  * @category store
@@ -652,9 +779,7 @@ export declare namespace CircuitBreakerStore {
    * @category store
    * @since 0.2.0
    */
-  export interface Shape {
-    readonly table: (options: store.TableOptions) => Effect.Effect<store.Table>
-  }
+  export type Shape = typeof store.CircuitBreakerStore.Service
   /**
    * The circuits of one breaker (see {@link CircuitBreakerStore} for the contract).
    *
@@ -804,24 +929,13 @@ export const layerStoreRedis = (
  * @category errors
  * @since 0.1.0
  */
-export class CircuitOpenError extends TaggedError("CircuitOpenError")<{
-  readonly policy: string
-  readonly retryAfter: Duration.Duration
-  readonly state: "Open" | "HalfOpen" | "ForcedOpen"
-  /** The key, for a circuit of a keyed breaker. */
-  readonly key: string | undefined
-}> {
-  override get message(): string {
-    switch (this.state) {
-      case "Open":
-        return `circuit "${this.policy}" is open, retry after ${Duration.format(this.retryAfter)}`
-      case "HalfOpen":
-        return `circuit "${this.policy}" is half-open and every probe slot is taken`
-      case "ForcedOpen":
-        return `circuit "${this.policy}" is forced open`
-    }
-  }
-}
+export const CircuitOpenError = errors.CircuitOpenError
+
+/**
+ * @category errors
+ * @since 0.1.0
+ */
+export type CircuitOpenError = errors.CircuitOpenError
 
 /**
  * Checks whether a value is a {@link CircuitOpenError}.
@@ -836,7 +950,7 @@ export class CircuitOpenError extends TaggedError("CircuitOpenError")<{
  * @category guards
  * @since 0.1.0
  */
-export const isCircuitOpenError = (u: unknown): u is CircuitOpenError => u instanceof CircuitOpenError
+export const isCircuitOpenError: (u: unknown) => u is CircuitOpenError = errors.isCircuitOpenError
 
 /**
  * Checks whether a value is a {@link CircuitBreaker}.

@@ -45,6 +45,19 @@ const TypeId = "~effect-resilience/DeadLetterQueue"
  * (`Unavailable {"status":503}`). The entry an `offer` returns holds the
  * cause as offered.
  *
+ * @example
+ * ```ts
+ * import { Cause, Effect } from "effect"
+ * import type { DeadLetterQueue } from "effect-resilience"
+ *
+ * declare const dlq: DeadLetterQueue.DeadLetterQueue<string>
+ *
+ * const reasons = dlq.entries.pipe(
+ *   Effect.map((entries) => entries.map(({ error }: { readonly error: DeadLetterQueue.DeadLetterError }) => error.message))
+ * )
+ * const defects = dlq.entries.pipe(Effect.map((entries) => entries.filter((e) => Cause.hasDies(e.error.cause)).length))
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -65,6 +78,19 @@ export interface DeadLetterError {
  *   arrives, +1 for each `replay` that fails again. (The retries a policy made
  *   before giving up are reported by that policy's own events.)
  * - `firstFailedAt` / `lastFailedAt`: milliseconds since the epoch, from `Clock`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { DeadLetterQueue } from "effect-resilience"
+ *
+ * declare const dlq: DeadLetterQueue.DeadLetterQueue<{ readonly orderId: string }>
+ *
+ * const stale = Effect.gen(function*() {
+ *   const entries: ReadonlyArray<DeadLetterQueue.DeadLetterEntry<{ readonly orderId: string }>> = yield* dlq.entries
+ *   return entries.filter((e) => e.attempts >= 3).map((e) => `${e.item.orderId} failed at ${e.stage}`)
+ * })
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -92,6 +118,22 @@ export interface DeadLetterEntry<out A> {
  *   encodes it: an array of `{ _tag: "Fail", error }`, `{ _tag: "Die", defect }`
  *   and `{ _tag: "Interrupt", fiberId }`, an `Error` as `{ name, message }`.
  *
+ * @example
+ * ```ts
+ * import type { DeadLetterQueue } from "effect-resilience"
+ *
+ * // What a store keeps: the item encoded by the queue's Schema, the cause as JSON.
+ * const stored: DeadLetterQueue.DeadLetterEntryEncoded = {
+ *   id: "order-42",
+ *   item: { orderId: "42" },
+ *   stage: "charge",
+ *   error: { cause: [{ _tag: "Fail", error: "card declined" }], message: "card declined" },
+ *   attempts: 1,
+ *   firstFailedAt: 0,
+ *   lastFailedAt: 0
+ * }
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -108,6 +150,17 @@ export interface DeadLetterEntryEncoded {
 /**
  * What a producer offers: the item, where it failed and why. The queue adds
  * the id, the readable message and the timestamps.
+ *
+ * @example
+ * ```ts
+ * import { Cause, Effect } from "effect"
+ * import type { DeadLetterQueue } from "effect-resilience"
+ *
+ * declare const dlq: DeadLetterQueue.DeadLetterQueue<string>
+ *
+ * const input: DeadLetterQueue.DeadLetterInput<string> = { id: "msg-7", item: "msg-7", stage: "parse", cause: Cause.fail("bad json") }
+ * const stored = dlq.offer(input) // a second offer with id "msg-7" returns the stored entry
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -133,6 +186,15 @@ export interface DeadLetterInput<A> {
  * What a full queue does to an offer: fail it with
  * {@link DeadLetterQueueFullError}, or make it wait for room.
  *
+ * @example
+ * ```ts
+ * import { DeadLetterQueue } from "effect-resilience"
+ *
+ * // Never lose a dead letter: a full queue slows the producer down instead.
+ * const whenFull: DeadLetterQueue.WhenFull = "backpressure"
+ * const dlq = DeadLetterQueue.make<string>({ name: "events-dlq", capacity: 1_000, whenFull })
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -140,6 +202,21 @@ export type WhenFull = "fail" | "backpressure"
 
 /**
  * Options of {@link make}.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { DeadLetterQueue } from "effect-resilience"
+ *
+ * const Order = Schema.Struct({ orderId: Schema.String, cents: Schema.Number })
+ * const options: DeadLetterQueue.DeadLetterQueueOptions<typeof Order.Type> = {
+ *   name: "orders-dlq",
+ *   item: Order, // required by durable stores
+ *   capacity: 10_000,
+ *   whenFull: "fail"
+ * }
+ * const dlq = DeadLetterQueue.make(options)
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -163,6 +240,19 @@ export interface DeadLetterQueueOptions<A = unknown> {
 /**
  * The outcome of {@link DeadLetterQueue.replay}.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { DeadLetterQueue } from "effect-resilience"
+ *
+ * declare const dlq: DeadLetterQueue.DeadLetterQueue<string>
+ * declare const send: (item: string) => Effect.Effect<void, Error>
+ *
+ * const report = dlq.replay(send).pipe(
+ *   Effect.map((r: DeadLetterQueue.ReplayResult) => `${r.replayed} replayed, ${r.failedAgain} kept`)
+ * )
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -175,6 +265,20 @@ export interface ReplayResult {
 
 /**
  * Options of {@link DeadLetterQueue.replay}.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { type DeadLetterQueue, Retry } from "effect-resilience"
+ *
+ * declare const dlq: DeadLetterQueue.DeadLetterQueue<string>
+ * declare const send: (item: string) => Effect.Effect<void, Error>
+ *
+ * const options: DeadLetterQueue.ReplayOptions<Error, never, Error, never> = {
+ *   policy: Retry.retry(Retry.make({ maxAttempts: 3 }))
+ * }
+ * const replayed = dlq.replay(send, options)
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -382,8 +486,7 @@ export type DeadLetterQueueFullError = errors.DeadLetterQueueFullError
  * @category guards
  * @since 0.1.0
  */
-export const isDeadLetterQueueFullError = (u: unknown): u is DeadLetterQueueFullError =>
-  u instanceof DeadLetterQueueFullError
+export const isDeadLetterQueueFullError: (u: unknown) => u is DeadLetterQueueFullError = errors.isDeadLetterQueueFullError
 
 /**
  * The {@link DeadLetterStore} failed (a durable store's I/O), or an entry
@@ -427,7 +530,7 @@ export type DeadLetterStoreError = errors.DeadLetterStoreError
  * @category guards
  * @since 0.1.0
  */
-export const isDeadLetterStoreError = (u: unknown): u is DeadLetterStoreError => u instanceof DeadLetterStoreError
+export const isDeadLetterStoreError: (u: unknown) => u is DeadLetterStoreError = errors.isDeadLetterStoreError
 
 // -----------------------------------------------------------------------------
 // store

@@ -7,8 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Predicate } from "effect"
-import { TaggedError } from "./internal/errors.ts"
+import * as errors from "./internal/errors.ts"
 
 /**
  * Raised when a policy is built with options outside their allowed range.
@@ -50,20 +49,13 @@ import { TaggedError } from "./internal/errors.ts"
  * @category errors
  * @since 0.1.0
  */
-export class InvalidConfigError extends TaggedError("InvalidConfigError")<{
-  /** The constructor that rejected the options, e.g. `"Retry.make"`. */
-  readonly source: string
-  /** The option path, e.g. `"maxAttempts"` or `"backoff.max"`. */
-  readonly field: string
-  /** What the field allows, e.g. `"an integer >= 1"`. */
-  readonly expected: string
-  /** The value received. */
-  readonly value: unknown
-}> {
-  override get message(): string {
-    return `${this.source}: ${this.field} must be ${this.expected}, got ${describeValue(this.value)}`
-  }
-}
+export const InvalidConfigError = errors.InvalidConfigError
+
+/**
+ * @category errors
+ * @since 0.1.0
+ */
+export type InvalidConfigError = errors.InvalidConfigError
 
 /**
  * Checks whether a value is an {@link InvalidConfigError}.
@@ -78,32 +70,4 @@ export class InvalidConfigError extends TaggedError("InvalidConfigError")<{
  * @category guards
  * @since 0.1.0
  */
-export const isInvalidConfigError = (u: unknown): u is InvalidConfigError =>
-  Predicate.isTagged(u, "InvalidConfigError")
-
-const describeValue = (value: unknown): string => {
-  if (typeof value === "string") return JSON.stringify(value)
-  if (typeof value === "bigint") return `${value}n`
-  if (isPlainObject(value)) {
-    // `{ secs: 5 }`, not "[object Object]": the reader must see which key was wrong
-    const entries = Object.entries(value)
-    const shown = entries.slice(0, 8).map(([k, v]) => `${k}: ${Predicate.isObject(v) ? "{…}" : describeValue(v)}`)
-    if (entries.length > 8) shown.push("…")
-    return shown.length === 0 ? "{}" : `{ ${shown.join(", ")} }`
-  }
-  if (Predicate.isObject(value) && !Array.isArray(value)) {
-    try {
-      return String(value)
-    } catch {
-      return "an object"
-    }
-  }
-  if (Array.isArray(value)) return `[${value.map(describeValue).join(", ")}]`
-  return String(value)
-}
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> => {
-  if (value === null || typeof value !== "object") return false
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
-}
+export const isInvalidConfigError: (u: unknown) => u is InvalidConfigError = errors.isInvalidConfigError

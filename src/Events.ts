@@ -22,6 +22,13 @@ import * as validate from "./internal/validate.ts"
  * Fields every event carries: the policy `name` and the `timestamp`
  * (milliseconds since the epoch, read from `Clock`, so `TestClock` controls it).
  *
+ * @example
+ * ```ts
+ * import type { Events } from "effect-resilience"
+ *
+ * const describe = (event: Events.EventBase) => `${new Date(event.timestamp).toISOString()} ${event.name}`
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -32,6 +39,13 @@ export interface EventBase {
 
 /**
  * The priority classes of `LoadShedder`.
+ *
+ * @example
+ * ```ts
+ * import type { Events } from "effect-resilience"
+ *
+ * const priority: Events.Priority = "sheddable"
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -53,6 +67,7 @@ export type Priority = "critical" | "normal" | "sheddable"
  * - `FallbackUsed`: the primary failed with `error`; the answer came from `source`.
  * - `HedgeLaunched`: hedged attempt `attempt` (2, 3, ...) started.
  * - `HedgeWon`: attempt `attempt` produced the result; the others were interrupted.
+ * - `HedgeBudgetDenied`: the retry budget refused hedged attempt `attempt`; no further hedge starts.
  * - `Shed`: a call of `priority` was rejected by a load shedder.
  * - `Degraded`: the degraded variant ran instead of the full one.
  * - `DeadLettered`: item `id` failed at `stage` and was stored in a dead-letter queue.
@@ -63,6 +78,25 @@ export type Priority = "critical" | "normal" | "sheddable"
  * - `LimitChanged`: an adaptive limiter moved its concurrency limit `from` → `to`.
  * - `LimitRejected`: an adaptive limiter rejected a call: `inFlight` calls already ran against its `limit`.
  * - `Throttled`: client-side adaptive throttling rejected a call locally; it rejects calls with this `probability` now.
+ *
+ * @example
+ * ```ts
+ * import { Duration } from "effect"
+ * import { Events } from "effect-resilience"
+ *
+ * const line = (event: Events.ResilienceEvent): string => {
+ *   switch (event._tag) {
+ *     case "BreakerTransition":
+ *       return `${event.name}: ${event.from} -> ${event.to}`
+ *     case "RetryScheduled":
+ *       return `${event.name}: retry ${event.attempt} in ${Duration.format(event.delay)}`
+ *     default:
+ *       return `${event.name}: ${event._tag}`
+ *   }
+ * }
+ * const text = line(Events.ResilienceEvent.BreakerTransition({ name: "payments", timestamp: 0, from: "Closed", to: "Open" }))
+ * console.log(text) // => "payments: Closed -> Open"
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -78,6 +112,7 @@ export type ResilienceEvent = Data.TaggedEnum<{
   FallbackUsed: EventBase & { readonly source: string; readonly error: unknown }
   HedgeLaunched: EventBase & { readonly attempt: number }
   HedgeWon: EventBase & { readonly attempt: number }
+  HedgeBudgetDenied: EventBase & { readonly attempt: number }
   Shed: EventBase & { readonly priority: Priority }
   Degraded: EventBase & {}
   DeadLettered: EventBase & { readonly stage: string; readonly id: string }
@@ -123,6 +158,16 @@ export type ResilienceEventTag = ResilienceEvent["_tag"]
 /**
  * Receives events. It runs on the fiber of the policy that decided, so it
  * should be quick; hand slow work to a queue (see {@link layerHub}).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Events } from "effect-resilience"
+ *
+ * const logTrips: Events.Listener = (event) =>
+ *   event._tag === "BreakerTransition" && event.to === "Open" ? Effect.logWarning(`${event.name} opened`) : Effect.void
+ * const Logging = Events.layer(logTrips)
+ * ```
  *
  * @category models
  * @since 0.1.0

@@ -11,6 +11,7 @@
  * @since 0.1.0
  */
 import { Clock, Context, Duration, Effect, Layer, Predicate } from "effect"
+import { dual } from "effect/Function"
 import type { InvalidConfigError } from "./Errors.ts"
 import { ResilienceEvent } from "./Events.ts"
 import * as defaults from "./internal/defaults.ts"
@@ -19,7 +20,7 @@ import { emit } from "./internal/events.ts"
 import * as internal from "./internal/fallback.ts"
 import * as Lru from "./internal/lru.ts"
 import * as validate from "./internal/validate.ts"
-import { TaggedError } from "./internal/errors.ts"
+import * as errors from "./internal/errors.ts"
 
 const LastKnownGoodTypeId = "~effect-resilience/Fallback/LastKnownGood"
 
@@ -147,14 +148,13 @@ export const orElse: {
  * @category errors
  * @since 0.1.0
  */
-export class FallbackChainError<out E = unknown> extends TaggedError("FallbackChainError")<{
-  readonly policy: string
-  readonly failures: ReadonlyArray<E>
-}> {
-  override get message(): string {
-    return `all ${this.failures.length} alternatives of "${this.policy}" failed`
-  }
-}
+export const FallbackChainError = errors.FallbackChainError
+
+/**
+ * @category errors
+ * @since 0.1.0
+ */
+export type FallbackChainError<E = unknown> = errors.FallbackChainError<E>
 
 /**
  * Checks whether a value is a {@link FallbackChainError}.
@@ -169,7 +169,7 @@ export class FallbackChainError<out E = unknown> extends TaggedError("FallbackCh
  * @category guards
  * @since 0.1.0
  */
-export const isFallbackChainError = (u: unknown): u is FallbackChainError => u instanceof FallbackChainError
+export const isFallbackChainError: (u: unknown) => u is FallbackChainError = errors.isFallbackChainError
 
 /**
  * Options of {@link chain}.
@@ -291,9 +291,13 @@ export interface LastKnownGood<A, K = string> {
    * Runs `effect`. A success is stored under `key` and returned with
    * `source: "live"`; a failure is answered from the cache (`source:
    * "cache"`, with the value's `age`) while the stored value is younger than
-   * `ttl`, and returned unchanged otherwise.
+   * `ttl`, and returned unchanged otherwise. Data-first
+   * `cache.execute(effect, key)`, data-last `effect.pipe(cache.execute(key))`.
    */
-  readonly execute: <E, R>(key: K, effect: Effect.Effect<A, E, R>) => Effect.Effect<Served<A>, E, R>
+  readonly execute: {
+    (key: K): <E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<Served<A>, E, R>
+    <E, R>(effect: Effect.Effect<A, E, R>, key: K): Effect.Effect<Served<A>, E, R>
+  }
   /** The stored value under `key` and its age, if it is still within `ttl`. Does not change recency. */
   readonly peek: (key: K) => Effect.Effect<{ readonly value: A; readonly age: Duration.Duration } | undefined>
   /** Forgets `key`. */
@@ -343,7 +347,7 @@ export const isLastKnownGood = (u: unknown): u is LastKnownGood<unknown, unknown
  *
  * const program = Effect.gen(function*() {
  *   const rates = yield* Fallback.lastKnownGood<number>({ name: "fx", ttl: "10 minutes", capacity: 500 })
- *   const served = yield* rates.execute("EUR/USD", fetchRate("EUR/USD"))
+ *   const served = yield* fetchRate("EUR/USD").pipe(rates.execute("EUR/USD"))
  *   if (served.source === "cache") {
  *     yield* Effect.log(`[Cached: ${Duration.format(served.age)} old] ${served.value}`)
  *   }
@@ -391,7 +395,7 @@ const makeLastKnownGood = <A, K>(
     name,
     ttl: Duration.millis(ttlMillis),
     capacity: config.capacity,
-    execute: <E, R>(key: K, effect: Effect.Effect<A, E, R>) =>
+    execute: dual(2, <E, R>(effect: Effect.Effect<A, E, R>, key: K) =>
       Effect.matchEffect(effect, {
         onSuccess: (value) =>
           Effect.map(Clock.currentTimeMillis, (now): Served<A> => {
@@ -399,7 +403,7 @@ const makeLastKnownGood = <A, K>(
             return { value, source: "live", age: Duration.zero }
           }),
         onFailure: (error) => onFailure(key, error)
-      }),
+      })),
     peek: (key) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
         const decision = internal.decide(Lru.peek(cache, key), now, ttlMillis)

@@ -28,6 +28,14 @@ import * as Registry from "./Registry.ts"
  * The overall status: `healthy` and `degraded` answer 200 on `/health`,
  * `unhealthy` answers 503.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Health } from "effect-resilience"
+ *
+ * const ready = Health.snapshot.pipe(Effect.map(({ status }): boolean => status !== ("unhealthy" satisfies Health.Status)))
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -35,6 +43,16 @@ export type Status = "healthy" | "degraded" | "unhealthy"
 
 /**
  * A bulkhead's counters in `/health`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Health } from "effect-resilience"
+ *
+ * const bulkheads = Health.snapshot.pipe(
+ *   Effect.map((snapshot): ReadonlyArray<Health.BulkheadHealth> => Object.values(snapshot.bulkheads))
+ * )
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -45,6 +63,20 @@ export type BulkheadHealth = internal.BulkheadView
  * A dead-letter queue in `/health`; `size` is `null` when its store could not
  * be read.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Health } from "effect-resilience"
+ *
+ * const unreadable = Health.snapshot.pipe(
+ *   Effect.map((snapshot) =>
+ *     Object.entries(snapshot.dead_letter_queues)
+ *       .filter(([, queue]: [string, Health.DeadLetterQueueHealth]) => queue.size === null)
+ *       .map(([name]) => name)
+ *   )
+ * )
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -54,6 +86,18 @@ export type DeadLetterQueueHealth = internal.DeadLetterQueueView
  * The `/health` document: the seed's format (`status`, `circuit_breakers`
  * mapping each breaker to `closed`, `half_open`, `open`, `forced_open` or
  * `disabled`) plus `bulkheads` and `dead_letter_queues`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Health } from "effect-resilience"
+ *
+ * const openBreakers = Health.snapshot.pipe(
+ *   Effect.map((snapshot: Health.HealthSnapshot) =>
+ *     Object.entries(snapshot.circuit_breakers).filter(([, state]) => state === "open").map(([name]) => name)
+ *   )
+ * )
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -67,6 +111,14 @@ export interface HealthSnapshot {
 
 /**
  * Options of {@link snapshotWith} and {@link layerHttp}.
+ *
+ * @example
+ * ```ts
+ * import { Health } from "effect-resilience"
+ *
+ * const options: Health.HealthOptions = { critical: ["database"] }
+ * const snapshot = Health.snapshotWith(options)
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -292,6 +344,15 @@ export const routes = (
 
 /**
  * Options of {@link layerHttp}.
+ *
+ * @example
+ * ```ts
+ * import { Health } from "effect-resilience"
+ *
+ * // Port 0 picks a free port: for tests.
+ * const options: Health.HttpOptions = { port: 0, host: "127.0.0.1", critical: ["database"] }
+ * const Endpoints = Health.layerHttp(options)
+ * ```
  *
  * @category models
  * @since 0.1.0

@@ -16,6 +16,10 @@
  * calls are duplicated, and their latency drops to about `delay` plus a
  * typical call. Only hedge idempotent calls: a hedged write runs twice.
  *
+ * A hedged attempt is one more call to the dependency: with a `budget`
+ * (shared with the retry: `Retry.budget`, `Retry.tokenBudget`), every hedge
+ * draws on it, and none is launched once it is spent.
+ *
  * @since 0.1.0
  */
 import { Duration, Effect, Predicate } from "effect"
@@ -24,11 +28,20 @@ import * as defaults from "./internal/defaults.ts"
 import { dualPrepared } from "./internal/dual.ts"
 import * as internal from "./internal/hedge.ts"
 import * as validate from "./internal/validate.ts"
+import { isRetryBudget, type RetryBudget } from "./Retry.ts"
 
 const TypeId = "~effect-resilience/Hedge"
 
 /**
  * Options of {@link make} and {@link hedge}.
+ *
+ * @example
+ * ```ts
+ * import { Hedge } from "effect-resilience"
+ *
+ * const options: Hedge.HedgeOptions = { name: "search", delay: "50 millis", maxAttempts: 3 }
+ * const policy = Hedge.make(options)
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -51,11 +64,28 @@ export interface HedgeOptions {
    * Default `Retry.defaultClassifier`; a `Policy` passes its own.
    */
   readonly classify?: classify.Classifier | classify.ClassifierOptions | undefined
+  /**
+   * A retry budget (`Retry.budget`, `Retry.tokenBudget`) every hedged
+   * attempt must draw on, like a retry: with the budget spent, no hedge is
+   * launched (`HedgeBudgetDenied`) and the attempts already running go on.
+   * Give the same budget to the retry around the hedge (a `Policy` does it
+   * for you): a storm of hedges is a storm of retries. Default: none.
+   */
+  readonly budget?: RetryBudget<unknown> | undefined
 }
 
 /**
  * A validated hedging policy. Stateless: one policy serves any number of
  * calls.
+ *
+ * @example
+ * ```ts
+ * import { Duration } from "effect"
+ * import { Hedge } from "effect-resilience"
+ *
+ * const policy: Hedge.HedgePolicy = Hedge.make({ delay: "100 millis" })
+ * console.log(Duration.toMillis(policy.delay)) // => 100
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -66,6 +96,7 @@ export interface HedgePolicy {
   readonly delay: Duration.Duration
   readonly maxAttempts: number
   readonly classify: classify.Classifier
+  readonly budget: RetryBudget<unknown> | undefined
 }
 
 /**
@@ -111,7 +142,10 @@ export const make = (options: HedgeOptions): HedgePolicy => {
     validate.limits.hedgeMaxAttempts
   )
   const classifier = classify.make(source, "classify", options.classify)
-  return { [TypeId]: TypeId, name, delay: Duration.millis(delayMillis), maxAttempts, classify: classifier }
+  if (options.budget !== undefined && !isRetryBudget(options.budget)) {
+    throw validate.invalid(source, "budget", "a RetryBudget (see Retry.budget, Retry.tokenBudget)", options.budget)
+  }
+  return { [TypeId]: TypeId, name, delay: Duration.millis(delayMillis), maxAttempts, classify: classifier, budget: options.budget }
 }
 
 /**
@@ -131,7 +165,7 @@ export const isHedgePolicy = (u: unknown): u is HedgePolicy => Predicate.hasProp
 
 const toConfig = (policy: HedgePolicy | HedgeOptions): internal.HedgeConfig => {
   const valid = isHedgePolicy(policy) ? policy : make(policy)
-  return internal.makeConfig(valid.name, valid.maxAttempts, Duration.toMillis(valid.delay), valid.classify)
+  return internal.makeConfig(valid.name, valid.maxAttempts, Duration.toMillis(valid.delay), valid.classify, valid.budget)
 }
 
 /**
@@ -150,7 +184,9 @@ const toConfig = (policy: HedgePolicy | HedgeOptions): internal.HedgeConfig => {
  *   the last one to fail, typed, not a wrapper.
  * - Interrupting the hedged effect interrupts every attempt.
  * - Emits `HedgeLaunched { attempt }` for each hedge (attempt 2, 3, ...) and
- *   `HedgeWon { attempt }` when a hedge was launched. A primary that answers
+ *   `HedgeWon { attempt }` when a hedge was launched. With a `budget`, each
+ *   hedge draws on it first; refused, it emits `HedgeBudgetDenied { attempt }`
+ *   and no further hedge starts. A primary that answers
  *   within `delay` emits nothing and launches nothing.
  * - `maxAttempts: 1` returns `self` unchanged.
  *
@@ -216,6 +252,18 @@ export const hedgeWithWinner: {
 /**
  * Options of {@link race}.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Hedge } from "effect-resilience"
+ *
+ * declare const primary: Effect.Effect<string>
+ * declare const replica: Effect.Effect<string>
+ *
+ * const options: Hedge.RaceOptions = { name: "read", delay: "30 millis" }
+ * const fastest = Hedge.race([primary, replica], options)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -241,6 +289,7 @@ const raceConfig = (effects: NonEmptyEffects, options: RaceOptions): internal.He
     validate.nonEmptyName(source, "name", options.name ?? defaults.hedge.name),
     effects.length,
     validate.durationMillis(source, "delay", options.delay),
+    undefined,
     undefined
   )
 }

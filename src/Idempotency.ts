@@ -50,11 +50,12 @@ export interface Idempotency {
   /**
    * Runs `self` unless a run for `key` is in progress (then waits for it and
    * shares its exit) or a success for `key` is stored and live (then returns
-   * it). Data-last form: `self.pipe(guard.execute(key))`.
+   * it). Data-first `guard.execute(self, key)`, data-last
+   * `self.pipe(guard.execute(key))`.
    */
   readonly execute: {
     (key: string): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-    <A, E, R>(key: string, self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R>
+    <A, E, R>(self: Effect.Effect<A, E, R>, key: string): Effect.Effect<A, E, R>
   }
   /** Forgets the stored success of `key`, so the next call runs; `true` if there was one. */
   readonly invalidate: (key: string) => Effect.Effect<boolean>
@@ -107,8 +108,8 @@ export const isIdempotency = (u: unknown): u is Idempotency => Predicate.hasProp
  *   const once = yield* Idempotency.make({ name: "payments", ttl: "1 hour", capacity: 10_000 })
  *   // both run `charge` once between them
  *   const [a, b] = yield* Effect.all([
- *     once.execute("order-42", charge("order-42")),
- *     once.execute("order-42", charge("order-42"))
+ *     charge("order-42").pipe(once.execute("order-42")),
+ *     charge("order-42").pipe(once.execute("order-42"))
  *   ], { concurrency: 2 })
  * })
  * ```
@@ -135,7 +136,7 @@ const makeWith = (config: { readonly name: string; readonly ttlMillis: number; r
   const hit = (key: string, kind: "coalesced" | "cached") =>
     emit((timestamp) => ResilienceEvent.IdempotentHit({ name, timestamp, key, kind }))
 
-  const execute = <A, E, R>(key: string, self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  const execute = <A, E, R>(self: Effect.Effect<A, E, R>, key: string): Effect.Effect<A, E, R> =>
     Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const decision = machine.decide(state, key, now, makeWaiter)
@@ -148,7 +149,7 @@ const makeWith = (config: { readonly name: string; readonly ttlMillis: number; r
               hit(key, "coalesced"),
               restore(Effect.flatMap(Deferred.await(waiter), (exit) =>
                 // the run was interrupted: run in its place (or join whoever did)
-                exit === undefined ? execute(key, self) : (exit as Exit.Exit<A, E>)))
+                exit === undefined ? execute(self, key) : (exit as Exit.Exit<A, E>)))
             )
           }
           case "Run": {
@@ -170,11 +171,7 @@ const makeWith = (config: { readonly name: string; readonly ttlMillis: number; r
     name,
     ttl: Duration.millis(config.ttlMillis),
     capacity: config.capacity,
-    execute: function(key: string, self?: Effect.Effect<any, any, any>) {
-      return arguments.length >= 2
-        ? execute(key, self!)
-        : <A, E, R>(self: Effect.Effect<A, E, R>) => execute(key, self)
-    } as Idempotency["execute"],
+    execute: dual(2, execute),
     invalidate: (key) => Effect.sync(() => machine.invalidate(state, key)),
     size: Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => machine.size(state, now)))
   }
@@ -182,7 +179,7 @@ const makeWith = (config: { readonly name: string; readonly ttlMillis: number; r
 
 /**
  * Runs an effect through an idempotency guard under `key`; the same as
- * `guard.execute(key, self)`, in a pipeable form.
+ * `guard.execute(self, key)`, as a module function.
  *
  * @example
  * ```ts
@@ -204,5 +201,5 @@ export const execute: {
 } = dual(
   3,
   <A, E, R>(self: Effect.Effect<A, E, R>, guard: Idempotency, key: string): Effect.Effect<A, E, R> =>
-    guard.execute(key, self)
+    guard.execute(self, key)
 )

@@ -17,10 +17,11 @@ import { Context, Effect, Layer, Predicate } from "effect"
 import type { InvalidConfigError } from "./Errors.ts"
 import { type Priority as EventPriority, ResilienceEvent } from "./Events.ts"
 import * as defaults from "./internal/defaults.ts"
+import { dualPrepared } from "./internal/dual.ts"
 import { emit } from "./internal/events.ts"
 import * as internal from "./internal/loadShedder.ts"
 import * as validate from "./internal/validate.ts"
-import { TaggedError } from "./internal/errors.ts"
+import * as errors from "./internal/errors.ts"
 
 const TypeId = "~effect-resilience/LoadShedder"
 
@@ -40,8 +41,8 @@ export type Priority = EventPriority
  * @since 0.1.0
  */
 export interface LoadShedderOptions {
-  /** Reported in errors, events and stats. */
-  readonly name: string
+  /** Reported in errors, events and stats. Default `"load-shedder"`. */
+  readonly name?: string | undefined
   /** The hard cap on calls in flight, critical ones included: an integer >= 1. */
   readonly maxInFlight: number
   /** Sheddable calls are shed once in-flight reaches this share of `maxInFlight`: in [0, 1]. Default 0.5. */
@@ -60,35 +61,6 @@ export interface ExecuteOptions {
   /** Default `"normal"`. */
   readonly priority?: Priority | undefined
 }
-
-/**
- * The type of `shedder.execute`: given an effect (and options), the guarded
- * effect; given options only, a function to pipe an effect through.
- *
- * **Details**
- *
- * One generic signature rather than overloads, so that the bare form
- * `effect.pipe(shedder.execute)` keeps the effect's types (TypeScript does
- * not infer through an overloaded function passed as an argument).
- *
- * @category models
- * @since 0.1.0
- */
-export interface Execute {
-  <T extends Effect.Effect<any, any, any> | ExecuteOptions | undefined = undefined>(
-    selfOrOptions?: T,
-    options?: ExecuteOptions
-  ): Executed<T>
-}
-
-/**
- * What `shedder.execute` returns for an argument of type `T`.
- *
- * @category models
- * @since 0.1.0
- */
-export type Executed<T> = [T] extends [Effect.Effect<infer A, infer E, infer R>] ? Effect.Effect<A, E | LoadShedError, R>
-  : <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | LoadShedError, R>
 
 /**
  * A snapshot of a load shedder.
@@ -122,10 +94,15 @@ export interface LoadShedder {
    * Runs an effect if its priority is admitted at the current load, else
    * fails at once with `LoadShedError`. Data-first
    * `shedder.execute(effect, { priority })`, data-last
-   * `effect.pipe(shedder.execute({ priority }))`, or
-   * `effect.pipe(shedder.execute)` for a normal-priority call.
+   * `effect.pipe(shedder.execute({ priority }))`; without options the
+   * priority is `"normal"`: `effect.pipe(shedder.execute())`.
    */
-  readonly execute: Execute
+  readonly execute: {
+    // data-first comes first: `effect.pipe(shedder.execute)` (no call) is then
+    // a type error, where with `dual`'s usual order it would infer `unknown`s
+    <A, E, R>(self: Effect.Effect<A, E, R>, options?: ExecuteOptions): Effect.Effect<A, E | LoadShedError, R>
+    (options?: ExecuteOptions): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | LoadShedError, R>
+  }
   /** The current counters. */
   readonly stats: Effect.Effect<LoadShedderStats>
   /** `true` while sheddable work is being shed (in-flight >= the sheddable limit). */
@@ -182,16 +159,14 @@ export const make = (options: LoadShedderOptions): Effect.Effect<LoadShedder, In
         }
         return priority
       }
-      const execute = function(...args: ReadonlyArray<unknown>) {
-        if (Effect.isEffect(args[0])) return run(args[0], priorityOf(args[1] as ExecuteOptions | undefined))
-        const priority = priorityOf(args[0] as ExecuteOptions | undefined)
-        return <A, E, R>(self: Effect.Effect<A, E, R>) => run(self, priority)
-      } as Execute
       return {
         [TypeId]: TypeId,
         name: config.name,
         maxInFlight: config.maxInFlight,
-        execute,
+        execute: dualPrepared((options: ExecuteOptions | undefined) => {
+          const priority = priorityOf(options)
+          return <A, E, R>(self: Effect.Effect<A, E, R>) => run(self, priority)
+        }, (args) => Effect.isEffect(args[0])),
         stats: executor.stats,
         overloaded: executor.overloaded
       }
@@ -200,7 +175,7 @@ export const make = (options: LoadShedderOptions): Effect.Effect<LoadShedder, In
 const validateOptions = (options: LoadShedderOptions): internal.Config => {
   const source = "LoadShedder.make"
   validate.options(source, "options", options, true)
-  const name = validate.nonEmptyName(source, "name", options.name)
+  const name = validate.nonEmptyName(source, "name", options.name ?? defaults.loadShedder.name)
   const maxInFlight = validate.positiveInt(source, "maxInFlight", options.maxInFlight)
   const sheddableAt = validate.ratio(source, "sheddableAt", options.sheddableAt ?? defaults.loadShedder.sheddableAt)
   const normalAt = validate.ratio(source, "normalAt", options.normalAt ?? defaults.loadShedder.normalAt)
@@ -348,14 +323,13 @@ export const isLoadShedder = (u: unknown): u is LoadShedder => Predicate.hasProp
  * @category errors
  * @since 0.1.0
  */
-export class LoadShedError extends TaggedError("LoadShedError")<{
-  readonly policy: string
-  readonly priority: Priority
-}> {
-  override get message(): string {
-    return `load shedder "${this.policy}" shed a ${this.priority} call under load`
-  }
-}
+export const LoadShedError = errors.LoadShedError
+
+/**
+ * @category errors
+ * @since 0.1.0
+ */
+export type LoadShedError = errors.LoadShedError
 
 /**
  * Checks whether a value is a {@link LoadShedError}.
@@ -370,4 +344,4 @@ export class LoadShedError extends TaggedError("LoadShedError")<{
  * @category guards
  * @since 0.1.0
  */
-export const isLoadShedError = (u: unknown): u is LoadShedError => u instanceof LoadShedError
+export const isLoadShedError: (u: unknown) => u is LoadShedError = errors.isLoadShedError

@@ -31,6 +31,23 @@ const TypeId = "~effect-resilience/Pipeline/Stage"
 /**
  * Options of {@link stage}.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitBreaker, Pipeline } from "effect-resilience"
+ *
+ * interface Order { readonly id: string }
+ * declare const breaker: CircuitBreaker.CircuitBreaker
+ * declare const charge: (order: Order) => Effect.Effect<Order, Error>
+ *
+ * const options: Pipeline.StageOptions<Order, Error, never, Error | CircuitBreaker.CircuitOpenError, never> = {
+ *   policy: breaker.execute,
+ *   idempotencyKey: (order) => order.id,
+ *   concurrency: 8
+ * }
+ * const charging = Pipeline.stage("charge", charge, options)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -61,6 +78,18 @@ export interface StageOptions<A, E, R, E2, R2> {
 
 /**
  * A pipeline stage over items of type `A`, needing services `R`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Pipeline } from "effect-resilience"
+ *
+ * interface Event { readonly id: string; readonly text: string }
+ *
+ * const trim: Pipeline.Stage<Event> = Pipeline.stage("trim", (e: Event) => Effect.succeed({ ...e, text: e.text.trim() }))
+ * const enrich: Pipeline.Stage<Event> = Pipeline.stage("enrich", (e: Event) => Effect.succeed(e), { critical: false })
+ * const stages = [trim, enrich]
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -179,6 +208,16 @@ export const stage = <A, E = never, R = never, E2 = E, R2 = R>(
  * Something that can say the system is overloaded, such as a
  * `LoadShedder`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Pipeline } from "effect-resilience"
+ *
+ * declare const queueDepth: Effect.Effect<number>
+ *
+ * const signal: Pipeline.OverloadSignal = { overloaded: Effect.map(queueDepth, (depth) => depth > 1_000) }
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -188,6 +227,27 @@ export interface OverloadSignal {
 
 /**
  * Options of {@link run}.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitBreaker, DeadLetterQueue, Pipeline } from "effect-resilience"
+ *
+ * interface Event { readonly id: string }
+ * declare const breaker: CircuitBreaker.CircuitBreaker
+ *
+ * const options = Effect.gen(function*() {
+ *   const deadLetters = yield* DeadLetterQueue.make<Event>({ name: "events-dlq" })
+ *   const options: Pipeline.RunOptions<Event> = {
+ *     deadLetters,
+ *     name: "events",
+ *     // skip non-critical stages while the breaker is open
+ *     overloaded: Effect.map(breaker.state, (state) => state._tag === "Open"),
+ *     ordered: false
+ *   }
+ *   return options
+ * })
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -203,11 +263,28 @@ export interface RunOptions<A> {
   readonly overloaded?: Effect.Effect<boolean> | undefined
   /** Keep the input order in the output. Default `true`. */
   readonly ordered?: boolean | undefined
+  /**
+   * The id of an item's dead letter (e.g. the message id): an item that fails
+   * again (a redelivery, a rerun after a crash) finds its entry there and
+   * stores nothing. Default: a counter id per entry.
+   */
+  readonly deadLetterId?: ((item: A) => string) | undefined
 }
 
 /**
  * An item that made it through every stage, with the names of the stages it
  * skipped (in order; empty when none was skipped).
+ *
+ * @example
+ * ```ts
+ * import { Stream } from "effect"
+ * import type { Pipeline } from "effect-resilience"
+ *
+ * interface Event { readonly id: string }
+ * declare const processed: Stream.Stream<Pipeline.Processed<Event>>
+ *
+ * const degraded = processed.pipe(Stream.filter(({ skipped }) => skipped.length > 0), Stream.map(({ item }) => item.id))
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -219,6 +296,22 @@ export interface Processed<A> {
 
 /**
  * Counts of one stage.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Pipeline } from "effect-resilience"
+ *
+ * declare const summary: Effect.Effect<Pipeline.PipelineSummary>
+ *
+ * const failingStages = summary.pipe(
+ *   Effect.map((s) =>
+ *     Object.entries(s.stages)
+ *       .filter(([, stage]: [string, Pipeline.StageSummary]) => stage.deadLettered > 0)
+ *       .map(([name]) => name)
+ *   )
+ * )
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -237,6 +330,17 @@ export interface StageSummary {
 /**
  * What a run did so far. Once the stream has ended,
  * `processed + deadLettered = input` (`inFlight` = 0).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Pipeline } from "effect-resilience"
+ *
+ * declare const summary: Effect.Effect<Pipeline.PipelineSummary>
+ *
+ * // Once the stream has ended nothing is unaccounted for.
+ * const balanced = summary.pipe(Effect.map((s) => s.processed + s.deadLettered + s.inFlight === s.input))
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -264,6 +368,20 @@ export interface PipelineSummary {
 /**
  * A pipeline ready to run: the `stream` of processed items, and its
  * `summary`, to read at any time.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import type { Pipeline } from "effect-resilience"
+ *
+ * interface Event { readonly id: string }
+ * declare const run: Pipeline.PipelineRun<Event, never, never>
+ *
+ * const report = Effect.gen(function*() {
+ *   yield* Stream.runDrain(run.stream)
+ *   return yield* run.summary
+ * })
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -338,15 +456,8 @@ export const run: {
     PipelineRun<A, E | DeadLetterQueueFullError | DeadLetterStoreError, R | RS>,
     InvalidConfigError
   >
-} = dual(3, <A, E, R, RS>(
-  source: Stream.Stream<A, E, R>,
-  stages: ReadonlyArray<Stage<A, RS>>,
-  options: RunOptions<A>
-): Effect.Effect<
-  PipelineRun<A, E | DeadLetterQueueFullError | DeadLetterStoreError, R | RS>,
-  InvalidConfigError
-> =>
-  Effect.gen(function*() {
+} = dual(3, Effect.fnUntraced(
+  function*<A, E, R, RS>(source: Stream.Stream<A, E, R>, stages: ReadonlyArray<Stage<A, RS>>, options: RunOptions<A>) {
     const source_ = "Pipeline.run"
     const config = yield* validate.attempt(() => {
       validate.options(source_, "options", options, true, "an object with deadLetters")
@@ -367,7 +478,10 @@ export const run: {
         : signals.length === 1
         ? signals[0]!
         : Effect.flatMap(signals[0]!, (over) => over ? Effect.succeed(true) : signals[1]!)
-      return { name, deadLetters: options.deadLetters, overloaded, ordered: options.ordered ?? true }
+      const deadLetterId = options.deadLetterId === undefined
+        ? undefined
+        : validate.predicate(source_, "deadLetterId", options.deadLetterId)
+      return { name, deadLetters: options.deadLetters, overloaded, ordered: options.ordered ?? true, deadLetterId }
     })
     const compiled: Array<internal.CompiledStage<A, RS>> = []
     for (const s of stages) {
@@ -389,7 +503,8 @@ export const run: {
       summary: Effect.sync(() => summarize(counts))
     }
     return pipelineRun
-  }))
+  }
+))
 
 /**
  * Runs the pipeline to the end, discarding the processed items, and returns

@@ -6,13 +6,14 @@
  *
  * `Policy.execute` wraps a call, outermost first:
  *
- * `fallback → totalTimeout → retry → rateLimit → circuitBreaker → bulkhead → hedge → timeout → call`
+ * `fallback → totalTimeout → retry → throttle → rateLimit → circuitBreaker → bulkhead → hedge → timeout → call`
  *
  * (see docs/composition.md for why).
  *
  * @since 0.1.0
  */
 import { Clock, Context, Duration, Effect, Layer, Predicate } from "effect"
+import { dual } from "effect/Function"
 import type { Scope } from "effect/Scope"
 import * as Bulkhead from "./Bulkhead.ts"
 import * as CircuitBreaker from "./CircuitBreaker.ts"
@@ -20,6 +21,7 @@ import type { InvalidConfigError } from "./Errors.ts"
 import * as Fallback from "./Fallback.ts"
 import * as Hedge from "./Hedge.ts"
 import * as classifyInternal from "./internal/classify.ts"
+import * as defaults from "./internal/defaults.ts"
 import * as hedgeInternal from "./internal/hedge.ts"
 import * as instrument from "./internal/instrument.ts"
 import * as internal from "./internal/policy.ts"
@@ -28,6 +30,7 @@ import * as rateLimit from "./internal/rateLimit.ts"
 import * as validate from "./internal/validate.ts"
 import * as Registry from "./Registry.ts"
 import * as Retry from "./Retry.ts"
+import * as Throttle from "./Throttle.ts"
 import * as Timeout from "./Timeout.ts"
 
 const TypeId = "~effect-resilience/Policy"
@@ -66,6 +69,23 @@ export const RateLimitedError = rateLimit.RateLimitedError
 export type RateLimitedError = rateLimit.RateLimitedError
 
 /**
+ * Checks whether a value is a {@link RateLimitedError}.
+ *
+ * @example
+ * ```ts
+ * import { Duration } from "effect"
+ * import { Policy } from "effect-resilience"
+ *
+ * Policy.isRateLimitedError(new Policy.RateLimitedError({ policy: "api", retryAfter: Duration.seconds(1), limit: 10 })) // true
+ * Policy.isRateLimitedError(new Error("x")) // false
+ * ```
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isRateLimitedError: (u: unknown) => u is RateLimitedError = rateLimit.isRateLimitedError
+
+/**
  * Options of {@link make}. Every block is optional; a policy with none of
  * them is a passthrough.
  *
@@ -73,8 +93,8 @@ export type RateLimitedError = rateLimit.RateLimitedError
  * @since 0.1.0
  */
 export interface PolicyOptions<F = never> {
-  /** Names the policy and every component in errors, events and the registry. */
-  readonly name: string
+  /** Names the policy and every component in errors, events and the registry. Default `"policy"`. */
+  readonly name?: string | undefined
   /** Bounds each attempt (inside retry and hedging). */
   readonly timeout?: Duration.Input | undefined
   /**
@@ -93,12 +113,31 @@ export interface PolicyOptions<F = never> {
    */
   readonly classify?: Retry.Classifier | Retry.ClassifierOptions | undefined
   readonly retry?: Omit<Retry.RetryOptions<unknown>, "name"> | Retry.RetryPolicy<unknown> | undefined
+  /**
+   * One retry budget for the retry and the hedge: every retry and every
+   * hedged attempt draws on it (a storm of hedges is a storm of retries).
+   * Options of a ratio budget (`Retry.budget`: `ratio`, `minPerSecond`,
+   * `window`) or of a token budget (`Retry.tokenBudget`: `maxTokens`,
+   * `tokenRatio`), or a built budget to share with other policies. A
+   * `retry.budget` or `hedge.budget` of their own wins; without this block,
+   * a budget given to one of them is shared with the other.
+   */
+  readonly budget?: Retry.AnyBudgetOptions | Retry.RetryBudget<unknown> | undefined
+  /**
+   * Google SRE client-side adaptive throttling (see `Throttle`), inside the
+   * retry: each attempt is a request, and a backend that refuses most of
+   * them sees the client's retries rejected locally. Options for a new
+   * throttle (its `isRejected` defaults to the policy's `classify`:
+   * a transient failure is a refusal), or a throttle to share.
+   */
+  readonly throttle?: Omit<Throttle.ThrottleOptions, "name"> | Throttle.Throttle | undefined
   readonly rateLimit?: RateLimitOptions | undefined
   /** Options for a new breaker, or a breaker to share. */
   readonly circuitBreaker?: Omit<CircuitBreaker.CircuitBreakerOptions, "name"> | CircuitBreaker.CircuitBreaker | undefined
   /** Options for a new bulkhead, or a bulkhead to share. */
   readonly bulkhead?: Omit<Bulkhead.BulkheadOptions, "name"> | Bulkhead.Bulkhead | undefined
-  readonly hedge?: Omit<Hedge.HedgeOptions, "name"> | undefined
+  /** Options for a new hedge, or a built one (`Hedge.make`). */
+  readonly hedge?: Omit<Hedge.HedgeOptions, "name"> | Hedge.HedgePolicy | undefined
   /**
    * Runs on a final failure that `when` accepts (by default: a transient
    * one, per `classify`; a policy's own rejections and timeouts are
@@ -122,6 +161,7 @@ export type PolicyError =
   | CircuitBreaker.CircuitOpenError
   | Bulkhead.BulkheadRejectedError
   | RateLimitedError
+  | Throttle.ThrottledError
 
 /**
  * A composed policy.
@@ -172,8 +212,8 @@ export interface Policy<F = never> {
  * @category constructors
  * @since 0.1.0
  */
-export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy<F>, InvalidConfigError, Scope> =>
-  Effect.gen(function*() {
+export const make: <F = never>(options: PolicyOptions<F>) => Effect.Effect<Policy<F>, InvalidConfigError, Scope> =
+  Effect.fnUntraced(function*<F>(options: PolicyOptions<F>) {
     const name = yield* validate.attempt(() => checkOptions(options))
     const classify = yield* validate.attempt(() => classifyInternal.make("Policy.make", "classify", options.classify))
     const stages: Array<internal.Stage> = []
@@ -193,18 +233,32 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
       totalMillis = yield* validate.attempt(() => checkTotal(options.totalTimeout!, options.timeout))
       stages.push({ kind: "totalTimeout", wrap: totalTimeout })
     }
+    const budget = options.budget === undefined
+      ? options.retry?.budget ?? options.hedge?.budget
+      : yield* validate.nestedEffect(source, "budget", Retry.makeBudget(options.budget))
     if (options.retry !== undefined) {
-      const retryOptions = options.retry
-      const policy = yield* validate.attempt(() =>
-        Retry.isRetryPolicy(retryOptions)
-          ? retryOptions
-          : validate.nested(source, "retry", () => Retry.make({ ...retryOptions, classify: retryOptions.classify ?? classify, name }))
+      const r = options.retry
+      const policy = yield* component(
+        "retry",
+        budget,
+        () => Retry.isRetryPolicy(r) ? r : Retry.make({ ...r, classify: r.classify ?? classify, name })
       )
       stages.push({
         kind: "retry",
         wrap: retryStage(policy, totalMillis, undefined),
         traced: (instrumentation) => retryStage(policy, totalMillis, instrumentation)
       })
+    }
+    if (options.throttle !== undefined) {
+      const t = options.throttle
+      const throttle = Throttle.isThrottle(t)
+        ? t
+        : yield* validate.nestedEffect(
+          source,
+          "throttle",
+          Throttle.make({ ...t, isRejected: t.isRejected ?? ((error) => classify(error) === "transient"), name })
+        )
+      stages.push({ kind: "throttle", wrap: throttle.execute })
     }
     if (options.rateLimit !== undefined) {
       stages.push({ kind: "rateLimit", wrap: yield* rateLimit.make(name, options.rateLimit) })
@@ -224,10 +278,13 @@ export const make = <F = never>(options: PolicyOptions<F>): Effect.Effect<Policy
       stages.push({ kind: "bulkhead", wrap: bulkhead.execute })
     }
     if (options.hedge !== undefined) {
-      const hedge = yield* validate.attempt(() =>
-        validate.nested(source, "hedge", () => Hedge.make({ ...options.hedge!, classify: options.hedge!.classify ?? classify, name }))
+      const h = options.hedge
+      const hedge = yield* component(
+        "hedge",
+        budget,
+        () => Hedge.isHedgePolicy(h) ? h : Hedge.make({ ...h, classify: h.classify ?? classify, name })
       )
-      const config = hedgeInternal.makeConfig(name, hedge.maxAttempts, Duration.toMillis(hedge.delay), hedge.classify)
+      const config = hedgeInternal.makeConfig(name, hedge.maxAttempts, Duration.toMillis(hedge.delay), hedge.classify, hedge.budget)
       stages.push({
         kind: "hedge",
         wrap: Hedge.hedge(hedge),
@@ -271,6 +328,20 @@ const retryStage = (
 
 const source = "Policy.make"
 
+/**
+ * A retry or hedge policy, given or built from its block (its errors named
+ * by the block's path), drawing on the policy's budget unless it has its own.
+ */
+const component = <P extends { readonly budget: Retry.RetryBudget<unknown> | undefined }>(
+  block: "retry" | "hedge",
+  budget: Retry.RetryBudget<unknown> | undefined,
+  build: () => P
+): Effect.Effect<P, InvalidConfigError> =>
+  Effect.map(
+    validate.attempt(() => validate.nested(source, block, build)),
+    (built) => built.budget === undefined && budget !== undefined ? { ...built, budget } : built
+  )
+
 /** The whole call's bound in millis, never shorter than one attempt's (which could then never run in full). */
 const checkTotal = (total: Duration.Input, attempt: Duration.Input | undefined): number => {
   const totalMillis = validate.durationMillis(source, "totalTimeout", total)
@@ -280,17 +351,17 @@ const checkTotal = (total: Duration.Input, attempt: Duration.Input | undefined):
 }
 
 /** The blocks that take an options object (or a ready-made component). */
-const blocks = ["retry", "rateLimit", "circuitBreaker", "bulkhead", "hedge", "fallback"] as const
+const blocks = ["retry", "budget", "throttle", "rateLimit", "circuitBreaker", "bulkhead", "hedge", "fallback"] as const
 
 /** Refuses a missing options object and `null` blocks (which would read as "no options"); returns the name. */
 const checkOptions = (options: PolicyOptions<any>): string => {
-  if (options === null || typeof options !== "object") throw validate.invalid(source, "options", "an object with a name", options)
+  if (options === null || typeof options !== "object") throw validate.invalid(source, "options", "an object", options)
   for (const block of blocks) {
     const value = options[block]
     if (value !== undefined) validate.options(source, block, value, true, "an object, or undefined for no " + block, `${block}.`)
   }
-  validate.options(source, "options", options, true, "an object with a name")
-  return validate.nonEmptyName(source, "name", options.name)
+  validate.options(source, "options", options, true)
+  return validate.nonEmptyName(source, "name", options.name ?? defaults.policy.name)
 }
 
 /**
@@ -379,10 +450,7 @@ export const passthrough: Policy = {
 export const execute: {
   <F>(policy: Policy<F>): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A | F, E | PolicyError, R>
   <A, E, R, F>(self: Effect.Effect<A, E, R>, policy: Policy<F>): Effect.Effect<A | F, E | PolicyError, R>
-} = function() {
-  if (arguments.length === 1) return (arguments[0] as Policy<unknown>).execute
-  return (arguments[1] as Policy<unknown>).execute(arguments[0])
-} as any
+} = dual(2, <A, E, R, F>(self: Effect.Effect<A, E, R>, policy: Policy<F>) => policy.execute(self))
 
 /**
  * Provides a policy as a service; it lives (and stays registered) as long as

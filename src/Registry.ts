@@ -12,6 +12,15 @@ import type { Scope } from "effect/Scope"
 /**
  * One live policy.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Registry } from "effect-resilience"
+ *
+ * const entry: Registry.Entry = { name: "nightly-export", kind: "job", snapshot: Effect.succeed({ running: false }) }
+ * const registered = Registry.register(entry) // for the life of the scope
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */

@@ -20,8 +20,10 @@ import * as backoffInternal from "./internal/backoff.ts"
 import * as classify from "./internal/classify.ts"
 import type { RateLimitedError } from "./internal/rateLimit.ts"
 import type { LoadShedError } from "./LoadShedder.ts"
+import type { ThrottledError } from "./Throttle.ts"
 import type { TimeoutError } from "./Timeout.ts"
 import * as budgetMachine from "./internal/retryBudget.ts"
+import * as tokens from "./internal/tokenBudget.ts"
 import * as defaults from "./internal/defaults.ts"
 import { dualPrepared } from "./internal/dual.ts"
 import * as internal from "./internal/retry.ts"
@@ -33,6 +35,18 @@ const BudgetTypeId = "~effect-resilience/Retry/Budget"
 /**
  * What a retry hook receives: the attempt that failed (1 = the first call),
  * the delay before the next one, and the error.
+ *
+ * @example
+ * ```ts
+ * import { Duration, Effect } from "effect"
+ * import { Retry } from "effect-resilience"
+ *
+ * const policy = Retry.make<Error>({
+ *   maxAttempts: 4,
+ *   onRetry: (info: Retry.RetryInfo<Error>) =>
+ *     Effect.logInfo(`${info.name}: attempt ${info.attempt} failed (${info.error.message}), next in ${Duration.format(info.delay)}`)
+ * })
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -164,9 +178,24 @@ export type PolicyRejection =
   | BulkheadRejectedError
   | RateLimitedError
   | LoadShedError
+  | ThrottledError
 
 /**
  * Options of {@link make}.
+ *
+ * @example
+ * ```ts
+ * import { Backoff, Retry } from "effect-resilience"
+ *
+ * const options: Retry.RetryOptions = {
+ *   name: "inventory",
+ *   maxAttempts: 5,
+ *   backoff: Backoff.exponential({ base: "100 millis", max: "5 seconds", jitter: "full" }),
+ *   classify: { permanentStatus: [409] }, // a conflict will not change on retry
+ *   maxRetryAfter: "30 seconds"
+ * }
+ * const policy = Retry.make(options)
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -200,8 +229,11 @@ export interface RetryOptions<E = unknown> {
    * (its `max`, for a backoff built by `Backoff`), or 10 s when it has none.
    */
   readonly maxRetryAfter?: Duration.Input | undefined
-  /** A shared budget that caps retries to a share of recent calls. */
-  readonly budget?: RetryBudget | undefined
+  /**
+   * A shared budget (see {@link budget}, {@link tokenBudget}) that every
+   * retry must draw on; a hedge given the same budget draws on it too.
+   */
+  readonly budget?: RetryBudget<unknown> | undefined
   /** Runs before each retry's delay. */
   readonly onRetry?: ((info: RetryInfo<E>) => Effect.Effect<void>) | undefined
 }
@@ -209,6 +241,18 @@ export interface RetryOptions<E = unknown> {
 /**
  * A validated retry policy. Stateless (its budget, if any, holds the shared
  * state), so one policy can serve any number of calls.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Retry } from "effect-resilience"
+ *
+ * const call = Effect.fail(new Error("unavailable"))
+ *
+ * const policy: Retry.RetryPolicy<Error> = Retry.make({ maxAttempts: 3 })
+ * const retried = call.pipe(Retry.retry(policy))
+ * console.log(policy.maxAttempts) // => 3
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -224,7 +268,7 @@ export interface RetryPolicy<in E = unknown> {
   readonly retryOn: (error: E) => boolean
   /** The longest `retryAfter` hint waited for, in milliseconds. */
   readonly maxRetryAfterMillis: number
-  readonly budget: RetryBudget | undefined
+  readonly budget: RetryBudget<unknown> | undefined
   readonly onRetry: ((info: RetryInfo<E>) => Effect.Effect<void>) | undefined
 }
 
@@ -394,28 +438,113 @@ export const isRetryableStatus: (status: number) => boolean = classify.isRetryab
 export const retryOnHttpStatus = (error: unknown): boolean => classify.defaultClassifier(error) === "transient"
 
 /**
- * A shared retry budget.
+ * What a ratio budget ({@link budget}) reports: calls and retries in the
+ * current window, and how many retries it allows in all.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Retry } from "effect-resilience"
+ *
+ * const spent = Effect.gen(function*() {
+ *   const budget = yield* Retry.budget()
+ *   const stats: Retry.RatioBudgetStats = yield* budget.stats
+ *   return stats.retries >= stats.allowance
+ * })
+ * ```
+ *
+ * @category budget
+ * @since 0.1.0
+ */
+export interface RatioBudgetStats {
+  readonly kind: "ratio"
+  readonly calls: number
+  /** Retries and hedged attempts taken from the budget in the window. */
+  readonly retries: number
+  readonly allowance: number
+}
+
+/**
+ * What a token budget ({@link tokenBudget}) reports: the tokens left, the
+ * most it holds, and whether a retry or hedge may start now
+ * (`tokens > maxTokens / 2`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Retry } from "effect-resilience"
+ *
+ * const throttled = Effect.gen(function*() {
+ *   const budget = yield* Retry.tokenBudget()
+ *   const stats: Retry.TokenBudgetStats = yield* budget.stats
+ *   return !stats.allows
+ * })
+ * ```
+ *
+ * @category budget
+ * @since 0.3.0
+ */
+export interface TokenBudgetStats {
+  readonly kind: "tokens"
+  readonly tokens: number
+  readonly maxTokens: number
+  readonly allows: boolean
+}
+
+/**
+ * A retry budget, shared by every call to one dependency and by both its
+ * retries and its hedged attempts: a storm of hedges is a storm of retries.
+ * Built by {@link budget} (a share of recent calls) or {@link tokenBudget}
+ * (gRPC's `retryThrottling`). Give the same budget to a `Retry` and a
+ * `Hedge` (a `Policy` does it for you): the outer one counts the call, the
+ * inner one only asks for permission, so nothing is counted twice.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Retry } from "effect-resilience"
+ *
+ * const left = Effect.gen(function*() {
+ *   const budget = yield* Retry.tokenBudget({ maxTokens: 10, tokenRatio: 0.1 })
+ *   const stats = yield* budget.stats
+ *   return stats.tokens // 10
+ * })
+ * ```
  *
  * @category models
  * @since 0.1.0
  */
-export interface RetryBudget {
+export interface RetryBudget<out S = RatioBudgetStats | TokenBudgetStats> {
   readonly [BudgetTypeId]: typeof BudgetTypeId
+  readonly kind: "ratio" | "tokens"
   /** Records one call (not a retry) as of now. */
   readonly recordCall: Effect.Effect<void>
-  /** Takes one retry if the budget has one. */
+  /** Takes one retry (or hedged attempt) if the budget has one. */
   readonly tryWithdraw: Effect.Effect<boolean>
-  /** Calls and retries in the current window, and how many retries it allows in all. */
-  readonly stats: Effect.Effect<{ readonly calls: number; readonly retries: number; readonly allowance: number }>
+  /**
+   * Records the outcome of one attempt (`true`: success; `false`: a
+   * transient failure) for a budget that learns from outcomes (a token
+   * budget); `undefined` for one that does not, so that its callers pay
+   * nothing on success.
+   */
+  readonly recordOutcome: ((success: boolean) => Effect.Effect<void>) | undefined
+  readonly stats: Effect.Effect<S>
 }
 
 /**
  * Checks whether a value is a {@link RetryBudget}.
  *
+ * @example
+ * ```ts
+ * import { Retry } from "effect-resilience"
+ *
+ * Retry.isRetryBudget({}) // false
+ * ```
+ *
  * @category guards
  * @since 0.1.0
  */
-export const isRetryBudget = (u: unknown): u is RetryBudget => Predicate.hasProperty(u, BudgetTypeId)
+export const isRetryBudget = (u: unknown): u is RetryBudget<unknown> => Predicate.hasProperty(u, BudgetTypeId)
 
 /**
  * Options of {@link budget}.
@@ -433,10 +562,11 @@ export interface BudgetOptions {
 }
 
 /**
- * A retry budget shared by many calls: over the last `window`, retries may
- * not exceed `minPerSecond · window + ratio · calls`. When it is spent, a
- * failure is returned at once instead of being retried, which stops a
- * struggling dependency from being hit by a retry storm.
+ * A retry budget shared by many calls: over the last `window`, retries and
+ * hedged attempts together may not exceed `minPerSecond · window + ratio ·
+ * calls`. When it is spent, a failure is returned at once instead of being
+ * retried, and no hedge is launched, which stops a struggling dependency
+ * from being hit by a retry storm.
  *
  * **Example** (At most 20% extra load from retries)
  *
@@ -454,7 +584,7 @@ export interface BudgetOptions {
  * @category budget
  * @since 0.1.0
  */
-export const budget = (input?: BudgetOptions): Effect.Effect<RetryBudget, InvalidConfigError> =>
+export const budget = (input?: BudgetOptions): Effect.Effect<RetryBudget<RatioBudgetStats>, InvalidConfigError> =>
   Effect.flatMap(
     validate.attempt(() => {
       const source = "Retry.budget"
@@ -468,14 +598,17 @@ export const budget = (input?: BudgetOptions): Effect.Effect<RetryBudget, Invali
       }
     }),
     (config) =>
-      Effect.map(Ref.make(budgetMachine.initial(config)), (ref): RetryBudget => ({
+      Effect.map(Ref.make(budgetMachine.initial(config)), (ref): RetryBudget<RatioBudgetStats> => ({
         [BudgetTypeId]: BudgetTypeId,
+        kind: "ratio",
         recordCall: internal.withNow((now) => Ref.update(ref, (s) => budgetMachine.recordCall(s, now))),
         tryWithdraw: internal.withNow((now) => Ref.modify(ref, (s) => budgetMachine.tryWithdraw(config, s, now))),
+        recordOutcome: undefined,
         stats: internal.withNow((now) =>
           Effect.map(Ref.get(ref), (s) => {
             const current = budgetMachine.advance(s, now)
             return {
+              kind: "ratio" as const,
               calls: current.total(budgetMachine.CALLS),
               retries: current.total(budgetMachine.RETRIES),
               allowance: budgetMachine.allowance(config, current)
@@ -483,3 +616,145 @@ export const budget = (input?: BudgetOptions): Effect.Effect<RetryBudget, Invali
           }))
       }))
   )
+
+/**
+ * Options of {@link tokenBudget}, as gRPC's `retryThrottling`.
+ *
+ * @example
+ * ```ts
+ * import type { Retry } from "effect-resilience"
+ *
+ * const grpcExample: Retry.TokenBudgetOptions = { maxTokens: 10, tokenRatio: 0.1 }
+ * ```
+ *
+ * @category models
+ * @since 0.3.0
+ */
+export interface TokenBudgetOptions {
+  /** The tokens the budget starts with and never exceeds: in (0, 1000], at most 3 decimals. Default 10. */
+  readonly maxTokens?: number | undefined
+  /** Tokens a successful attempt gives back: > 0, at most 3 decimals. Default 0.1. */
+  readonly tokenRatio?: number | undefined
+}
+
+/**
+ * gRPC's retry throttling (`retryThrottling` in a service config, proposal
+ * A6): the budget holds `maxTokens` tokens; every attempt that fails with a
+ * transient error takes one, every successful attempt gives back
+ * `tokenRatio`, and retries and hedged attempts are allowed only while more
+ * than `maxTokens / 2` tokens are left. A failure that is not transient (a
+ * 404: an answer) takes nothing, as in gRPC. The first attempt of a call is
+ * never refused.
+ *
+ * **When to use**
+ *
+ * It stops retries when failures outnumber successes by more than
+ * `1 / tokenRatio` recently (with the defaults, about 10%), without a clock:
+ * unlike {@link budget}, it reacts to outcomes, not to the share of retries
+ * among calls.
+ *
+ * **Details**
+ *
+ * Fails with `InvalidConfigError` for a `maxTokens` outside (0, 1000] or a
+ * `tokenRatio` that is not > 0, or either with more than 3 decimals (gRPC
+ * ignores the extra decimals; we refuse them rather than round silently).
+ *
+ * **Example** (gRPC's example: 10 tokens, 0.1 per success)
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Retry } from "effect-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const budget = yield* Retry.tokenBudget({ maxTokens: 10, tokenRatio: 0.1 })
+ *   const policy = Retry.make({ maxAttempts: 4, budget })
+ * })
+ * ```
+ *
+ * @category budget
+ * @since 0.3.0
+ */
+export const tokenBudget = (input?: TokenBudgetOptions): Effect.Effect<RetryBudget<TokenBudgetStats>, InvalidConfigError> =>
+  Effect.flatMap(
+    validate.attempt(() => {
+      const source = "Retry.tokenBudget"
+      const options = validate.options(source, "options", input, false)
+      const maxTokens = options.maxTokens ?? defaults.tokenBudget.maxTokens
+      if (!(typeof maxTokens === "number" && maxTokens > 0 && maxTokens <= 1000 && tokens.hasMilliPrecision(maxTokens))) {
+        throw validate.invalid(source, "maxTokens", "a number in (0, 1000] with at most 3 decimals", maxTokens)
+      }
+      const tokenRatio = options.tokenRatio ?? defaults.tokenBudget.tokenRatio
+      if (!(typeof tokenRatio === "number" && Number.isFinite(tokenRatio) && tokenRatio >= 0.001 && tokens.hasMilliPrecision(tokenRatio))) {
+        throw validate.invalid(source, "tokenRatio", "a finite number > 0 with at most 3 decimals", tokenRatio)
+      }
+      return tokens.config(maxTokens, tokenRatio)
+    }),
+    (config) =>
+      Effect.map(Ref.make(tokens.initial(config)), (ref): RetryBudget<TokenBudgetStats> => {
+        const failure = Ref.update(ref, tokens.onFailure)
+        const success = Ref.update(ref, (t) => tokens.onSuccess(config, t))
+        return {
+          [BudgetTypeId]: BudgetTypeId,
+          kind: "tokens",
+          recordCall: Effect.void,
+          tryWithdraw: Effect.map(Ref.get(ref), (t) => tokens.allows(config, t)),
+          recordOutcome: (ok) => ok ? success : failure,
+          stats: Effect.map(Ref.get(ref), (t) => ({
+            kind: "tokens" as const,
+            tokens: t / tokens.SCALE,
+            maxTokens: config.maxMilli / tokens.SCALE,
+            allows: tokens.allows(config, t)
+          }))
+        }
+      })
+  )
+
+/**
+ * Options of either budget, told apart by their keys: `maxTokens` or
+ * `tokenRatio` make a {@link tokenBudget}, anything else a {@link budget}.
+ *
+ * @example
+ * ```ts
+ * import type { Retry } from "effect-resilience"
+ *
+ * const ratio: Retry.AnyBudgetOptions = { ratio: 0.1 }
+ * const tokens: Retry.AnyBudgetOptions = { maxTokens: 10 }
+ * ```
+ *
+ * @category models
+ * @since 0.3.0
+ */
+export type AnyBudgetOptions = BudgetOptions | TokenBudgetOptions
+
+/**
+ * Builds the budget that options describe (see {@link AnyBudgetOptions}),
+ * or returns a built one as it is: what `Policy.make({ budget })` does.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Retry } from "effect-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const budget = yield* Retry.makeBudget({ maxTokens: 10, tokenRatio: 0.1 })
+ *   return budget.kind // "tokens"
+ * })
+ * ```
+ *
+ * @category budget
+ * @since 0.3.0
+ */
+export const makeBudget = (
+  input: AnyBudgetOptions | RetryBudget<unknown>
+): Effect.Effect<RetryBudget<unknown>, InvalidConfigError> => {
+  if (isRetryBudget(input)) return Effect.succeed(input)
+  if (typeof input === "object" && input !== null && ("maxTokens" in input || "tokenRatio" in input)) {
+    if ("ratio" in input || "minPerSecond" in input || "window" in input) {
+      return Effect.fail(
+        validate.invalid("Retry.makeBudget", "options", "either a token budget (maxTokens, tokenRatio) or a ratio budget (ratio, minPerSecond, window), not both", input)
+      )
+    }
+    return tokenBudget(input as TokenBudgetOptions)
+  }
+  return budget(input as BudgetOptions)
+}

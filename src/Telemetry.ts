@@ -28,6 +28,14 @@ import * as validate from "./internal/validate.ts"
 /**
  * Options of {@link layer}.
  *
+ * @example
+ * ```ts
+ * import { Telemetry } from "effect-resilience"
+ *
+ * const options: Telemetry.TelemetryOptions = { logs: false, sampleInterval: "30 seconds" }
+ * const TelemetryLive = Telemetry.layer(options)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -46,6 +54,13 @@ export interface TelemetryOptions {
 /**
  * The value of the `resilience.outcome` span attribute and of the `outcome`
  * label of `resilience_calls_total`.
+ *
+ * @example
+ * ```ts
+ * import type { Telemetry } from "effect-resilience"
+ *
+ * const alerting: ReadonlyArray<Telemetry.Outcome> = ["failure", "timeout", "rejected"]
+ * ```
  *
  * @category models
  * @since 0.1.0

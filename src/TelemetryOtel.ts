@@ -23,6 +23,13 @@ import * as Telemetry from "./Telemetry.ts"
  * and readers (any of them may be left out), and the `Telemetry.layer`
  * options.
  *
+ * @example
+ * ```ts
+ * import type { OtelOptions } from "effect-resilience/TelemetryOtel"
+ *
+ * const options: OtelOptions = { serviceName: "checkout", serviceVersion: "1.4.2", attributes: { "deployment.environment": "prod" } }
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */

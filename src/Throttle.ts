@@ -19,7 +19,7 @@ import { dual } from "effect/Function"
 import type { InvalidConfigError } from "./Errors.ts"
 import { ResilienceEvent } from "./Events.ts"
 import * as defaults from "./internal/defaults.ts"
-import { TaggedError } from "./internal/errors.ts"
+import * as errors from "./internal/errors.ts"
 import { emit } from "./internal/events.ts"
 import * as internal from "./internal/throttle.ts"
 import * as validate from "./internal/validate.ts"
@@ -271,16 +271,13 @@ export const isThrottle = (u: unknown): u is Throttle => Predicate.hasProperty(u
  * @category errors
  * @since 0.1.0
  */
-export class ThrottledError extends TaggedError("ThrottledError")<{
-  readonly policy: string
-  readonly probability: number
-}> {
-  override get message(): string {
-    return `request throttled locally by "${this.policy}": the backend accepts too few requests (rejecting ${
-      Math.round(this.probability * 100)
-    }% now)`
-  }
-}
+export const ThrottledError = errors.ThrottledError
+
+/**
+ * @category errors
+ * @since 0.1.0
+ */
+export type ThrottledError = errors.ThrottledError
 
 /**
  * Checks whether a value is a {@link ThrottledError}.
@@ -295,4 +292,4 @@ export class ThrottledError extends TaggedError("ThrottledError")<{
  * @category guards
  * @since 0.1.0
  */
-export const isThrottledError = (u: unknown): u is ThrottledError => u instanceof ThrottledError
+export const isThrottledError: (u: unknown) => u is ThrottledError = errors.isThrottledError

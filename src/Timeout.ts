@@ -11,7 +11,7 @@ import * as defaults from "./internal/defaults.ts"
 import { dualPrepared } from "./internal/dual.ts"
 import { emit } from "./internal/events.ts"
 import * as validate from "./internal/validate.ts"
-import { TaggedError } from "./internal/errors.ts"
+import * as errors from "./internal/errors.ts"
 
 /**
  * The effect ran longer than `duration` and was interrupted.
@@ -36,14 +36,13 @@ import { TaggedError } from "./internal/errors.ts"
  * @category errors
  * @since 0.1.0
  */
-export class TimeoutError extends TaggedError("TimeoutError")<{
-  readonly policy: string
-  readonly duration: Duration.Duration
-}> {
-  override get message(): string {
-    return `"${this.policy}" timed out after ${Duration.format(this.duration)}`
-  }
-}
+export const TimeoutError = errors.TimeoutError
+
+/**
+ * @category errors
+ * @since 0.1.0
+ */
+export type TimeoutError = errors.TimeoutError
 
 /**
  * Checks whether a value is a {@link TimeoutError} of this library.
@@ -58,10 +57,19 @@ export class TimeoutError extends TaggedError("TimeoutError")<{
  * @category guards
  * @since 0.1.0
  */
-export const isTimeoutError = (u: unknown): u is TimeoutError => u instanceof TimeoutError
+export const isTimeoutError: (u: unknown) => u is TimeoutError = errors.isTimeoutError
 
 /**
  * A duration alone, or with the `name` reported in errors and events.
+ *
+ * @example
+ * ```ts
+ * import { Timeout } from "effect-resilience"
+ *
+ * const short: Timeout.TimeoutOptions = "500 millis"
+ * const named: Timeout.TimeoutOptions = { duration: "2 seconds", name: "inventory" }
+ * const bounded = Timeout.timeout(named)
+ * ```
  *
  * @category models
  * @since 0.1.0

@@ -7,12 +7,8 @@ import * as Aimd from "../src/internal/adaptiveLimitAimd.ts"
 import * as Gradient2 from "../src/internal/adaptiveLimitGradient2.ts"
 import * as Window from "../src/internal/adaptiveLimitWindow.ts"
 import * as defaults from "../src/internal/defaults.ts"
-import { simulate, table } from "./AdaptiveLimitSim.ts"
-import { throwsInvalid } from "./helpers.ts"
-
-const settle = Effect.gen(function*() {
-  for (let i = 0; i < 20; i++) yield* Effect.yieldNow
-})
+import { baseMillis, limitOverTime, summaryTable, table } from "../scenarios/adaptiveLimit.ts"
+import { settle, throwsInvalid } from "./helpers.ts"
 
 const sample = (rttMillis: number, inFlight: number, dropped = false, atMillis = 0) => ({
   rttMillis,
@@ -30,6 +26,7 @@ describe("AdaptiveLimit: defaults", () => {
   // Netflix concurrency-limits' AIMDLimit, Gradient2Limit and WindowedLimit builders.
   it("are Netflix concurrency-limits' defaults", () => {
     assert.deepStrictEqual(defaults.adaptiveLimit, {
+      name: "adaptive-limit",
       aimd: { initialLimit: 20, minLimit: 20, maxLimit: 200, backoffRatio: 0.9, timeoutMillis: 5_000, windowMillis: 0 },
       gradient2: {
         initialLimit: 20,
@@ -262,7 +259,7 @@ describe("AdaptiveLimit: admission", () => {
       ])
       if (Exit.isFailure(exit)) {
         const error = exit.cause.reasons[0]
-        assert.isTrue(error?._tag === "Fail" && AdaptiveLimit.isAdaptiveLimitRejectedError(error.error))
+        assert.deepStrictEqual([error?._tag, error?._tag === "Fail" && AdaptiveLimit.isAdaptiveLimitRejectedError(error.error)], ["Fail", true])
         if (error?._tag === "Fail") {
           assert.strictEqual(
             (error.error as Error).message,
@@ -303,6 +300,21 @@ describe("AdaptiveLimit: admission", () => {
       yield* TestClock.adjust("1 second")
       yield* Fiber.joinAll(again)
       assert.strictEqual((yield* limiter.stats).inFlight, 0)
+    }))
+
+  it.effect("a throwing isDropped keeps no slot: the call fails with the defect and its slot is released", () =>
+    Effect.gen(function*() {
+      const limiter = yield* AdaptiveLimit.make({
+        name: "db",
+        algorithm: AdaptiveLimit.aimd({ initialLimit: 1, minLimit: 1, maxLimit: 1 }),
+        isDropped: () => {
+          throw new Error("bad predicate")
+        }
+      })
+      const exit = yield* Effect.exit(limiter.execute(Effect.fail("boom")))
+      assert.strictEqual(Exit.isFailure(exit) && exit.cause.reasons.some((r) => r._tag === "Die"), true)
+      assert.deepStrictEqual(yield* limiter.stats, { limit: 1, inFlight: 0, rejected: 0 })
+      assert.strictEqual(yield* limiter.execute(Effect.succeed(1)), 1)
     }))
 
   it.effect("every change of the limit emits LimitChanged { from, to }", () =>
@@ -364,21 +376,8 @@ describe("AdaptiveLimit: simulation", () => {
     "the limit follows a dependency whose capacity halves then recovers; admitted calls keep near-base latency, excess calls fail fast",
     () =>
       Effect.gen(function*() {
-        const baseMillis = 200
-        // Offered load: 8 calls per 20 ms = 400/s, twice what 40 workers of 200 ms serve.
-        const result = yield* simulate({
-          algorithm: AdaptiveLimit.gradient2({ initialLimit: 40, minLimit: 1, rttTolerance: 1 }),
-          phases: [
-            { label: "normal", capacity: 40, millis: 30_000 },
-            { label: "halved", capacity: 20, millis: 30_000 },
-            { label: "recovered", capacity: 40, millis: 30_000 }
-          ],
-          baseMillis,
-          stepMillis: 20,
-          arrivalsPerStep: 8,
-          sampleEvery: 5_000
-        })
-        console.log(`AdaptiveLimit simulation, gradient2 (rttTolerance 1):\n${table(result.rows)}`)
+        const result = yield* limitOverTime()
+        console.log(`AdaptiveLimit simulation, gradient2 (rttTolerance 1):\n${table(result.rows)}\n\n${summaryTable(result.summaries)}`)
         const [normal, halved, recovered] = result.summaries
         // the limit falls with the capacity, then recovers
         assert.isAtLeast(normal!.endLimit, 40)

@@ -4,11 +4,7 @@ import { TestClock } from "effect/testing"
 import { Bulkhead, Errors, Events } from "../src/index.ts"
 import * as machine from "../src/internal/bulkhead.ts"
 import * as defaults from "../src/internal/defaults.ts"
-
-/** Lets forked fibers run until they suspend. */
-const settle = Effect.gen(function*() {
-  for (let i = 0; i < 20; i++) yield* Effect.yieldNow
-})
+import { settle } from "./helpers.ts"
 
 /** A call that records when it starts and ends, and how many run at once. */
 const probe = () => {
@@ -102,7 +98,7 @@ describe("Bulkhead: admission", () => {
 
   it.effect("maxQueue defaults to 0: a call that finds no free permit is rejected at once", () =>
     Effect.gen(function*() {
-      assert.deepStrictEqual(defaults.bulkhead, { maxQueue: 0 })
+      assert.deepStrictEqual(defaults.bulkhead, { name: "bulkhead", maxQueue: 0 })
       const bulkhead = yield* Bulkhead.make({ name: "x", maxConcurrent: 1 })
       assert.strictEqual(bulkhead.maxQueue, 0)
       assert.isUndefined(bulkhead.queueTimeout)
@@ -113,6 +109,9 @@ describe("Bulkhead: admission", () => {
       yield* TestClock.adjust(10)
       yield* Fiber.join(first)
       assert.strictEqual(yield* Effect.succeed(7).pipe(bulkhead.execute), 7)
+      // the module's dual form is the same call
+      assert.strictEqual(yield* Effect.succeed(8).pipe(Bulkhead.execute(bulkhead)), 8)
+      assert.strictEqual(yield* Bulkhead.execute(Effect.succeed(9), bulkhead), 9)
     }))
 
   it.effect("a waiter past queueTimeout fails with reason 'queue-timeout'; running calls are not bounded by it", () =>

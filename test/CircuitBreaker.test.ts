@@ -3,6 +3,7 @@ import { Context, Data, Deferred, Duration, Effect, Exit, Fiber, Layer, Ref, Ref
 import { TestClock } from "effect/testing"
 import { Backoff, CircuitBreaker, Errors, Events, Retry } from "../src/index.ts"
 import * as defaults from "../src/internal/defaults.ts"
+import { fields } from "./helpers.ts"
 
 class HttpError extends Data.TaggedError("HttpError")<{ readonly status: number }> {}
 
@@ -62,7 +63,7 @@ describe("CircuitBreaker: defaults", () => {
       assert.strictEqual(yield* tagOf(b), "Closed")
       yield* fail(b)
       const state = yield* b.state
-      assert.isTrue(state._tag === "Open" && Duration.toMillis(state.retryAfter) === 60_000)
+      assert.deepStrictEqual(fields(state, "_tag", "retryAfter"), { _tag: "Open", retryAfter: Duration.millis(60_000) })
     }))
 })
 
@@ -108,7 +109,7 @@ describe("CircuitBreaker: consecutive", () => {
       assert.strictEqual(stats.rejected, 1)
       assert.strictEqual(stats.failures, 0) // a rejection is never a failure
       const state = yield* b.state
-      assert.isTrue(state._tag === "Open" && Duration.toMillis(state.retryAfter) === 6_000 && state.since === 0)
+      assert.deepStrictEqual(fields(state, "_tag", "retryAfter", "since"), { _tag: "Open", retryAfter: Duration.millis(6_000), since: 0 })
     }))
 
   it.effect("after resetTimeout the next call is a probe; successThreshold successes in a row close", () =>
@@ -119,7 +120,7 @@ describe("CircuitBreaker: consecutive", () => {
       assert.strictEqual((yield* rejection(b)).state, "Open")
       yield* TestClock.adjust("1 millis")
       const stillOpen = yield* b.state // no timer: Open until a call finds the period over
-      assert.isTrue(stillOpen._tag === "Open" && Duration.toMillis(stillOpen.retryAfter) === 0)
+      assert.deepStrictEqual(fields(stillOpen, "_tag", "retryAfter"), { _tag: "Open", retryAfter: Duration.millis(0) })
       assert.strictEqual(yield* succeed(b), "ok")
       const halfOpen = yield* b.state
       assert.deepStrictEqual(halfOpen, { _tag: "HalfOpen", since: 10_000, probes: 0, successes: 1, openings: 1 })
@@ -141,7 +142,7 @@ describe("CircuitBreaker: consecutive", () => {
       yield* succeed(b)
       yield* fail(b)
       const state = yield* b.state
-      assert.isTrue(state._tag === "Open" && state.openings === 2 && Duration.toMillis(state.retryAfter) === 2_000)
+      assert.deepStrictEqual(fields(state, "_tag", "openings", "retryAfter"), { _tag: "Open", openings: 2, retryAfter: Duration.millis(2_000) })
     }))
 
   it.effect("reports every transition as an event and on `changes`, with timestamps", () =>
@@ -324,7 +325,7 @@ describe("CircuitBreaker: reset timeout", () => {
       })
       yield* fail(b)
       const first = yield* b.state
-      assert.isTrue(first._tag === "Open" && Duration.toMillis(first.retryAfter) === 1_000 && first.openings === 1)
+      assert.deepStrictEqual(fields(first, "_tag", "retryAfter", "openings"), { _tag: "Open", retryAfter: Duration.millis(1_000), openings: 1 })
       const grown = [yield* reopen(b, 1_000), yield* reopen(b, 2_000), yield* reopen(b, 4_000), yield* reopen(b, 4_000)]
       assert.deepStrictEqual(grown, [2_000, 4_000, 4_000, 4_000])
       yield* TestClock.adjust(4_000)
@@ -332,7 +333,7 @@ describe("CircuitBreaker: reset timeout", () => {
       assert.strictEqual(yield* tagOf(b), "Closed")
       yield* fail(b)
       const again = yield* b.state
-      assert.isTrue(again._tag === "Open" && Duration.toMillis(again.retryAfter) === 1_000 && again.openings === 1)
+      assert.deepStrictEqual(fields(again, "_tag", "retryAfter", "openings"), { _tag: "Open", retryAfter: Duration.millis(1_000), openings: 1 })
       assert.deepStrictEqual([yield* reopen(b, 1_000), yield* reopen(b, 2_000)], [2_000, 4_000])
     }))
 
@@ -407,7 +408,7 @@ describe("CircuitBreaker: half-open", () => {
       yield* eventually(Effect.map(b.stats, (s) => s.rejected === 997))
       assert.strictEqual(yield* Ref.get(started), 3)
       const probing = yield* b.state
-      assert.isTrue(probing._tag === "HalfOpen" && probing.probes === 3)
+      assert.deepStrictEqual(fields(probing, "_tag", "probes"), { _tag: "HalfOpen", probes: 3 })
       yield* Deferred.succeed(latch, undefined)
       const exits = yield* Fiber.join(fiber)
       assert.strictEqual(exits.filter(Exit.isSuccess).length, 3)
@@ -431,7 +432,7 @@ describe("CircuitBreaker: half-open", () => {
       yield* succeed(b)
       yield* succeed(b)
       const state = yield* b.state
-      assert.isTrue(state._tag === "HalfOpen" && state.successes === 2 && state.probes === 0)
+      assert.deepStrictEqual(fields(state, "_tag", "successes", "probes"), { _tag: "HalfOpen", successes: 2, probes: 0 })
       yield* succeed(b)
       assert.strictEqual(yield* tagOf(b), "Closed")
     }))
@@ -448,7 +449,7 @@ describe("CircuitBreaker: half-open", () => {
       const pending = yield* b.execute(Effect.as(Deferred.await(latch), "late")).pipe(Effect.forkChild({ startImmediately: true }))
       yield* fail(b)
       const reopened = yield* b.state
-      assert.isTrue(reopened._tag === "Open" && reopened.openings === 2)
+      assert.deepStrictEqual(fields(reopened, "_tag", "openings"), { _tag: "Open", openings: 2 })
       yield* Deferred.succeed(latch, undefined)
       assert.strictEqual(yield* Fiber.join(pending), "late")
       assert.deepStrictEqual(yield* b.state, reopened)
@@ -532,7 +533,7 @@ describe("CircuitBreaker: outcomes, interruption and defects", () => {
       yield* TestClock.adjust("1 minute")
       const probe = yield* b.execute(Effect.never).pipe(Effect.forkChild({ startImmediately: true }))
       const taken = yield* b.state
-      assert.isTrue(taken._tag === "HalfOpen" && taken.probes === 1)
+      assert.deepStrictEqual(fields(taken, "_tag", "probes"), { _tag: "HalfOpen", probes: 1 })
       assert.strictEqual((yield* rejection(b)).state, "HalfOpen")
       yield* Fiber.interrupt(probe)
       assert.deepStrictEqual(yield* b.state, { _tag: "HalfOpen", since: 60_000, probes: 0, successes: 0, openings: 1 })
@@ -567,7 +568,7 @@ describe("CircuitBreaker: outcomes, interruption and defects", () => {
         }
       })
       const exit = yield* Effect.exit(b.execute(unavailable))
-      assert.isTrue(Exit.isFailure(exit) && Exit.hasDies(exit))
+      assert.deepStrictEqual([exit._tag, Exit.hasDies(exit)], ["Failure", true])
       assert.strictEqual(yield* tagOf(b), "Open")
     }))
 
@@ -602,7 +603,7 @@ describe("CircuitBreaker: outcomes, interruption and defects", () => {
             yield* Fiber.interrupt(fiber)
             const state = yield* b.state
             const where = `budget ${budget}, pad ${pad}, delay ${delay}`
-            assert.isTrue(state._tag === "Open" || (state._tag === "HalfOpen" && state.probes === 0), where)
+            assert.oneOf(state._tag === "HalfOpen" ? `HalfOpen, ${state.probes} probes` : state._tag, ["Open", "HalfOpen, 0 probes"], where)
             assert.strictEqual(yield* succeed(b), "ok", where)
             assert.strictEqual(yield* tagOf(b), "Closed", where)
           }
@@ -656,7 +657,7 @@ describe("CircuitBreaker: admin", () => {
       yield* b.reset
       yield* fail(b)
       const state = yield* b.state
-      assert.isTrue(state._tag === "Open" && state.openings === 1 && Duration.toMillis(state.retryAfter) === 1_000)
+      assert.deepStrictEqual(fields(state, "_tag", "openings", "retryAfter"), { _tag: "Open", openings: 1, retryAfter: Duration.millis(1_000) })
     }))
 })
 
@@ -707,7 +708,7 @@ describe("CircuitBreaker: keyed", () => {
       const a = yield* k.get("a")
       const own = yield* a.changes.pipe(Stream.take(1), Stream.runCollect, Effect.forkChild({ startImmediately: true }))
       yield* Effect.yieldNow
-      assert.isTrue(CircuitBreaker.isCircuitBreaker(a) && CircuitBreaker.isKeyedCircuitBreaker(k))
+      assert.deepStrictEqual([CircuitBreaker.isCircuitBreaker(a), CircuitBreaker.isKeyedCircuitBreaker(k)], [true, true])
       const b = yield* k.get("b")
       yield* b.forceOpen
       yield* a.disable
@@ -780,9 +781,9 @@ describe("CircuitBreaker: layer", () => {
   it.effect("bad options fail the layer with InvalidConfigError", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(Layer.build(CircuitBreaker.layer(Breaker, { halfOpenMaxCalls: 0 })).pipe(Effect.scoped))
-      assert.isTrue(Errors.isInvalidConfigError(error) && error.field === "halfOpenMaxCalls")
+      assert.deepStrictEqual(fields(error, "_tag", "field"), { _tag: "InvalidConfigError", field: "halfOpenMaxCalls" })
       const keyedError = yield* Effect.flip(Layer.build(CircuitBreaker.layerKeyed(Keyed, { idleTimeToLive: 0 })).pipe(Effect.scoped))
-      assert.isTrue(Errors.isInvalidConfigError(keyedError) && keyedError.field === "idleTimeToLive")
+      assert.deepStrictEqual(fields(keyedError, "_tag", "field"), { _tag: "InvalidConfigError", field: "idleTimeToLive" })
     }))
 
   it.effect("execute is data-first and data-last", () =>

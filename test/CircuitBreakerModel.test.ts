@@ -337,9 +337,10 @@ describe("CircuitBreaker: the machine, driven directly", () => {
     slowCallMillis: Infinity,
     slowCallRate: 1
   }
+  const window = () => machine.makeWindow(config.trip)
   /** Opens on a failure and hands in the opening's length, as the shell does after replaying the schedule. */
   const failOpen = (s: machine.State, now: number, millis = 1_000): machine.State => {
-    const open = machine.complete(config, s, s.generation, machine.FAILURE, false, at(now))
+    const open = machine.complete(config, s, window(), s.generation, machine.FAILURE, false, at(now))
     return machine.opened(open, open.generation, millis)
   }
 
@@ -354,13 +355,13 @@ describe("CircuitBreaker: the machine, driven directly", () => {
     const [two, second] = machine.admit(config, probing, 1_010)
     assert.deepStrictEqual([second, two.probes], [machine.PROBE, 2])
     assert.strictEqual(machine.admit(config, two, 1_010)[1], machine.REJECT)
-    const freed = machine.complete(config, two, two.generation, machine.IGNORED, false, at(1_011))
+    const freed = machine.complete(config, two, window(), two.generation, machine.IGNORED, false, at(1_011))
     assert.deepStrictEqual([freed._tag, freed.probes], ["HalfOpen", 1])
   })
 
   it("rejects agrees with admit in every state (the rejection fast path decides as admission would)", () => {
     const closed = machine.initial(config, 0)
-    const pendingOpen = machine.complete(config, closed, closed.generation, machine.FAILURE, false, at(0))
+    const pendingOpen = machine.complete(config, closed, window(), closed.generation, machine.FAILURE, false, at(0))
     const open = failOpen(closed, 0)
     const [half] = machine.admit(config, open, 1_000)
     const [full] = machine.admit(config, half, 1_000)
@@ -374,14 +375,14 @@ describe("CircuitBreaker: the machine, driven directly", () => {
 
   it("generations fence late outcomes", () => {
     const closed = machine.initial(config, 0)
-    const open = machine.complete(config, closed, closed.generation, machine.FAILURE, false, at(0))
-    const late = machine.complete(config, open, closed.generation, machine.FAILURE, false, at(5))
+    const open = machine.complete(config, closed, window(), closed.generation, machine.FAILURE, false, at(0))
+    const late = machine.complete(config, open, window(), closed.generation, machine.FAILURE, false, at(5))
     assert.strictEqual(late, open)
   })
 
   it("an opening is pending (rejects, no retryAfter) until its length is handed in, for its generation only", () => {
     const s = machine.initial(config, 0)
-    const open = machine.complete(config, s, s.generation, machine.FAILURE, false, at(5))
+    const open = machine.complete(config, s, window(), s.generation, machine.FAILURE, false, at(5))
     assert.isTrue(machine.pending(open))
     assert.strictEqual(machine.admit(config, open, 1e15)[1], machine.REJECT)
     assert.strictEqual(machine.retryAfterMillis(open, 5), 0)
@@ -392,5 +393,26 @@ describe("CircuitBreaker: the machine, driven directly", () => {
     assert.strictEqual(machine.opened(timed, timed.generation, 9_000), timed)
     const closed = machine.reset(config, timed, 10)
     assert.deepStrictEqual([closed._tag, closed.openings], ["Closed", 0])
+  })
+
+  it("a window holds one generation: carry starts it afresh on a transition, and only then", () => {
+    const counted: machine.Config = { ...config, trip: { _tag: "CountWindow", size: 10, failureRate: 0.5, minimumCalls: 10 } }
+    const w = machine.makeWindow(counted.trip)
+    const closed = machine.initial(counted, 0)
+    const after = machine.complete(counted, closed, w, closed.generation, machine.FAILURE, false, at(1))
+    assert.strictEqual(machine.carry(w, closed, after), after)
+    assert.deepStrictEqual([w.calls, w.failures], [1, 1])
+    const forced = machine.forceOpen(counted, after, 2)
+    assert.strictEqual(machine.carry(w, after, forced), forced)
+    assert.deepStrictEqual([w.calls, w.failures], [0, 0])
+  })
+
+  it("a fresh state is shared, never written: two windows over one initial state stay apart", () => {
+    const counted: machine.Config = { ...config, trip: { _tag: "CountWindow", size: 10, failureRate: 0.5, minimumCalls: 10 } }
+    const shared = machine.initial(counted, 0)
+    const a = machine.makeWindow(counted.trip)
+    const b = machine.makeWindow(counted.trip)
+    machine.complete(counted, shared, a, shared.generation, machine.FAILURE, false, at(1))
+    assert.deepStrictEqual([a.calls, b.calls, shared.streak], [1, 0, 0])
   })
 })

@@ -81,6 +81,21 @@ export const suite = (name: string, layer: Layer.Layer<CircuitBreaker.CircuitBre
         assert.strictEqual(table.update(cell, (s) => machine.reset(config, s, 3))._tag, "Closed")
       }).pipe(Effect.provide(layer)))
 
+    it.effect("each circuit records into a window of its own, started afresh by every transition", () =>
+      Effect.gen(function*() {
+        const table = yield* tableOf("a", { policy: CircuitBreaker.countWindow({ size: 10, minimumCalls: 10 }) })
+        const a = table.circuit("a", 0)
+        const b = table.circuit("b", 0)
+        table.record(a, a.state.generation, machine.FAILURE, false, clock(1))
+        table.record(a, a.state.generation, machine.SUCCESS, false, clock(2))
+        assert.deepStrictEqual([a.window.calls, a.window.failures, b.window.calls], [2, 1, 0])
+        table.update(a, (s) => machine.forceOpen(configOf({}), s, 3))
+        assert.deepStrictEqual([a.window.calls, a.window.failures], [0, 0])
+        table.update(a, (s) => machine.reset(configOf({}), s, 4))
+        table.record(a, a.state.generation, machine.FAILURE, false, clock(5))
+        assert.deepStrictEqual([a.state._tag, a.window.calls, a.window.failures], ["Closed", 1, 1])
+      }).pipe(Effect.provide(layer)))
+
     it.effect("sweep drops idle circuits, keeps those whose dropping would let traffic through early", () =>
       Effect.gen(function*() {
         const table = yield* tableOf("a", { policy: CircuitBreaker.consecutive(1), resetTimeout: "1 hour" }, 1000)

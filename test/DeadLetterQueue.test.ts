@@ -1,74 +1,18 @@
 import { readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Data, Deferred, Effect, Exit, Fiber, Random, Ref, Scheduler, Schema } from "effect"
+import { Cause, Data, Deferred, Effect, Exit, Fiber, Layer, Random, Ref, Scheduler, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { Backoff, DeadLetterQueue, Events, Retry } from "../src/index.ts"
-import { failsInvalid } from "./helpers.ts"
+import { failsInvalid, settle } from "./helpers.ts"
+import { input, jsonStore, slowStore, suite } from "./DeadLetterStoreSuite.ts"
 import * as internal from "../src/internal/deadLetter.ts"
 
 class Unavailable extends Data.TaggedError("Unavailable")<{ readonly status: number }> {}
 
-const input = (item: string, stage = "scoring") => ({ item, stage, cause: Cause.fail(new Unavailable({ status: 503 })) })
-
-/**
- * A store that works like one with I/O: every operation yields to other fibers
- * a seeded-random 0 to 2 times before and after it runs (run the test under
- * `Random.withSeed`).
- */
-const slowStore = (store: DeadLetterQueue.DeadLetterStoreShape = DeadLetterQueue.makeStoreMemory()) => {
-  const pause = Effect.flatMap(Random.nextIntBetween(0, 3), (n) => Effect.repeat(Effect.yieldNow, { times: n }))
-  const io = <X, E>(op: Effect.Effect<X, E>) => Effect.andThen(pause, Effect.tap(op, () => pause))
-  const slow: DeadLetterQueue.DeadLetterStoreShape = {
-    durable: store.durable,
-    append: (name, entry) => io(store.append(name, entry)),
-    update: (name, entry) => io(store.update(name, entry)),
-    get: (name, id) => io(store.get(name, id)),
-    list: (name, options) => io(store.list(name, options)),
-    remove: (name, id) => io(store.remove(name, id)),
-    putBack: (name, entries) => io(store.putBack(name, entries)),
-    count: (name) => io(store.count(name))
-  }
-  return slow
-}
-
 class Order extends Schema.Class<Order>("Order")({ id: Schema.String, placedAt: Schema.Date }) {}
-
-/**
- * A store that keeps every entry as a JSON string, like a durable store
- * would: what it hands back is `JSON.parse` of what it was given.
- */
-const jsonStore = (): DeadLetterQueue.DeadLetterStoreShape & { readonly raw: Map<string, string> } => {
-  const memory = DeadLetterQueue.makeStoreMemory()
-  const raw = new Map<string, string>()
-  const save = (entry: DeadLetterQueue.DeadLetterEntryEncoded) => {
-    const json = JSON.stringify(entry)
-    raw.set(entry.id, json)
-    return JSON.parse(json) as DeadLetterQueue.DeadLetterEntryEncoded
-  }
-  const load = (entry: DeadLetterQueue.DeadLetterEntryEncoded) =>
-    JSON.parse(raw.get(entry.id) ?? JSON.stringify(entry)) as DeadLetterQueue.DeadLetterEntryEncoded
-  return {
-    raw,
-    durable: true,
-    append: (name, entry) =>
-      Effect.flatMap(memory.get(name, entry.id), (held) =>
-        held === undefined ? memory.append(name, save(entry)) : Effect.succeed(load(held))),
-    update: (name, entry) => memory.update(name, save(entry)),
-    get: (name, id) => Effect.map(memory.get(name, id), (entry) => entry === undefined ? undefined : load(entry)),
-    list: (name, options) => Effect.map(memory.list(name, options), (entries) => entries.map(load)),
-    remove: (name, id) => memory.remove(name, id),
-    putBack: (name, entries) => memory.putBack(name, entries.map(save)),
-    count: (name) => memory.count(name)
-  }
-}
 
 /** Interruption points tried: the test yields this many times, then interrupts (more than a whole run takes). */
 const positions = 60
-
-/** Lets forked fibers run until they block. */
-const settle = Effect.gen(function*() {
-  for (let i = 0; i < 10; i++) yield* Effect.yieldNow
-})
 
 describe("DeadLetterQueue: entries", () => {
   it.effect("offer stores an entry with id, stage, cause, message, attempts and Clock timestamps", () =>
@@ -717,7 +661,7 @@ describe("DeadLetterQueue: entries cross the store encoded", () => {
       const offered = yield* dlq.offer({ id: "o-1", item: order, stage: "payment", cause })
       assert.strictEqual(offered.item, order)
       // what the store holds is plain JSON
-      assert.deepStrictEqual(JSON.parse(store.raw.get("o-1")!), {
+      assert.deepStrictEqual(JSON.parse(store.raw.get("orders/o-1")!), {
         id: "o-1",
         item: { id: "o-1", placedAt: "1970-01-02T00:00:00.000Z" },
         stage: "payment",
@@ -736,12 +680,13 @@ describe("DeadLetterQueue: entries cross the store encoded", () => {
       const check = (entry: DeadLetterQueue.DeadLetterEntry<Order>) => {
         sameOrder(entry.item)
         const [fail, die, interrupt] = entry.error.cause.reasons
-        assert.isTrue(fail !== undefined && Cause.isFailReason(fail) && fail.error instanceof Error)
+        assert.deepStrictEqual(entry.error.cause.reasons.map((reason) => reason._tag), ["Fail", "Die", "Interrupt"])
+        assert.instanceOf(Cause.isFailReason(fail!) ? fail.error : undefined, Error)
         assert.strictEqual(Cause.isFailReason(fail!) && (fail.error as Error).name, "Unavailable")
-        assert.isTrue(die !== undefined && Cause.isDieReason(die) && die.defect instanceof Error)
+        assert.instanceOf(Cause.isDieReason(die!) ? die.defect : undefined, Error)
         assert.strictEqual(Cause.isDieReason(die!) && (die.defect as Error).message, "x is undefined")
         assert.strictEqual(Cause.isDieReason(die!) && (die.defect as Error).name, "TypeError")
-        assert.isTrue(interrupt !== undefined && Cause.isInterruptReason(interrupt) && interrupt.fiberId === 7)
+        assert.strictEqual(Cause.isInterruptReason(interrupt!) ? interrupt.fiberId : undefined, 7)
         assert.strictEqual(entry.error.message, offered.error.message)
       }
       check((yield* dlq.entries)[0]!)
@@ -801,8 +746,8 @@ describe("DeadLetterQueue: entries cross the store encoded", () => {
       )
       yield* dlq.offer({ id: "o-1", item: order, stage: "payment", cause })
       // another process wrote an entry this version cannot read
-      const bad = JSON.parse(store.raw.get("o-1")!)
-      store.raw.set("o-1", JSON.stringify({ ...bad, item: { id: 1 } }))
+      const bad = JSON.parse(store.raw.get("orders/o-1")!)
+      store.raw.set("orders/o-1", JSON.stringify({ ...bad, item: { id: 1 } }))
       const decodeFailure = <E>(effect: Effect.Effect<unknown, E>) =>
         Effect.map(Effect.flip(effect), (error) => {
           assert.isTrue(DeadLetterQueue.isDeadLetterStoreError(error))
@@ -817,7 +762,7 @@ describe("DeadLetterQueue: entries cross the store encoded", () => {
       yield* decodeFailure(dlq.offer({ id: "o-1", item: order, stage: "payment", cause }))
       assert.strictEqual(yield* dlq.size, 1)
       // once repaired, it can be taken
-      store.raw.set("o-1", JSON.stringify(bad))
+      store.raw.set("orders/o-1", JSON.stringify(bad))
       assert.strictEqual((yield* dlq.take).id, "o-1")
     }))
 })
@@ -831,3 +776,6 @@ describe("DeadLetterQueue: module structure", () => {
     }
   })
 })
+
+suite("memory", () => DeadLetterQueue.layerStoreMemory)
+suite("JSON, with I/O", () => Layer.sync(DeadLetterQueue.DeadLetterStore, () => slowStore(jsonStore())))

@@ -70,3 +70,36 @@ describe("Errors: a printed error starts with its class, names the policy once",
       assert.strictEqual(String(thrown), printed)
     }))
 })
+
+describe("Errors: one kind of guard", () => {
+  // in the order of `errors`
+  const guards: ReadonlyArray<(u: unknown) => boolean> = [
+    CircuitBreaker.isCircuitOpenError,
+    Timeout.isTimeoutError,
+    Bulkhead.isBulkheadRejectedError,
+    LoadShedder.isLoadShedError,
+    Policy.isRateLimitedError,
+    Fallback.isFallbackChainError,
+    DeadLetterQueue.isDeadLetterQueueFullError,
+    DeadLetterQueue.isDeadLetterStoreError,
+    Errors.isInvalidConfigError
+  ]
+
+  it("each guard accepts its error and only its error", () => {
+    const accepted = guards.map((guard) => errors.flatMap(([error], i) => guard(error) ? [i] : []))
+    assert.deepStrictEqual(accepted, guards.map((_, i) => [i]))
+  })
+
+  it("an error of another library with the same tag is not ours (Effect's Cause.TimeoutError)", () => {
+    const effects = new Cause.TimeoutError("effect's own")
+    assert.strictEqual(effects._tag, "TimeoutError")
+    assert.strictEqual(Timeout.isTimeoutError(effects), false)
+    assert.strictEqual(Timeout.isTimeoutError({ _tag: "TimeoutError" }), false)
+  })
+
+  it("the mark is not a field: deep equality and logs do not see it", () => {
+    const [error] = errors[1]
+    assert.deepStrictEqual(Object.keys(error).sort(), ["_tag", "duration", "policy"])
+    assert.notInclude(JSON.stringify(error), "effect-resilience")
+  })
+})

@@ -192,7 +192,7 @@ describe("Fallback.lastKnownGood", () => {
   it.effect("a live success is returned and stored, with age zero, emitting nothing", () =>
     Effect.gen(function*() {
       const lkg = yield* Fallback.lastKnownGood<number>({ name: "fx", ttl: "1 minute", capacity: 10 })
-      const [served, events] = yield* Events.collect(lkg.execute("EUR/USD", Effect.succeed(1.08)))
+      const [served, events] = yield* Events.collect(lkg.execute(Effect.succeed(1.08), "EUR/USD"))
       assert.deepStrictEqual(served, { value: 1.08, source: "live", age: Duration.zero })
       assert.deepStrictEqual(events, [])
       assert.strictEqual(yield* lkg.size, 1)
@@ -201,9 +201,9 @@ describe("Fallback.lastKnownGood", () => {
   it.effect("a failure is answered from the cache with the value's age", () =>
     Effect.gen(function*() {
       const lkg = yield* Fallback.lastKnownGood<number>({ name: "fx", ttl: "1 minute", capacity: 10 })
-      yield* lkg.execute("EUR/USD", Effect.succeed(1.08))
+      yield* lkg.execute(Effect.succeed(1.08), "EUR/USD")
       yield* TestClock.adjust("12 seconds")
-      const [served, events] = yield* Events.collect(lkg.execute("EUR/USD", down))
+      const [served, events] = yield* Events.collect(lkg.execute(down, "EUR/USD"))
       assert.strictEqual(served.value, 1.08)
       assert.strictEqual(served.source, "cache")
       assert.strictEqual(Duration.toMillis(served.age), 12_000)
@@ -213,30 +213,30 @@ describe("Fallback.lastKnownGood", () => {
         [["fx", "cache", "FallbackUsed", 12_000]]
       )
       // a new live success resets the age
-      yield* lkg.execute("EUR/USD", Effect.succeed(1.09))
+      yield* lkg.execute(Effect.succeed(1.09), "EUR/USD")
       yield* TestClock.adjust("1 second")
-      const again = yield* lkg.execute("EUR/USD", down)
+      const again = yield* lkg.execute(down, "EUR/USD")
       assert.deepStrictEqual([again.value, Duration.toMillis(again.age)], [1.09, 1000])
     }))
 
   it.effect("a failure with nothing cached returns the live error, typed", () =>
     Effect.gen(function*() {
       const lkg = yield* Fallback.lastKnownGood<number>()
-      yield* lkg.execute("a", Effect.succeed(1))
-      const failed: Effect.Effect<Fallback.Served<number>, Down> = lkg.execute("b", down)
+      yield* lkg.execute(Effect.succeed(1), "a")
+      const failed: Effect.Effect<Fallback.Served<number>, Down> = lkg.execute(down, "b")
       assert.deepStrictEqual(yield* Effect.flip(failed), new Down())
     }))
 
   it.effect("a value is served while younger than ttl, and dropped from ttl on", () =>
     Effect.gen(function*() {
       const lkg = yield* Fallback.lastKnownGood<string>({ ttl: "10 seconds" })
-      yield* lkg.execute("k", Effect.succeed("v"))
+      yield* lkg.execute(Effect.succeed("v"), "k")
       yield* TestClock.adjust("9999 millis")
-      assert.strictEqual((yield* lkg.execute("k", down)).source, "cache")
+      assert.strictEqual((yield* lkg.execute(down, "k")).source, "cache")
       assert.deepStrictEqual(yield* lkg.peek("k"), { value: "v", age: Duration.millis(9999) })
       yield* TestClock.adjust("1 millis")
       assert.isUndefined(yield* lkg.peek("k"))
-      const [exit, events] = yield* Events.collect(Effect.exit(lkg.execute("k", down)))
+      const [exit, events] = yield* Events.collect(Effect.exit(lkg.execute(down, "k")))
       assert.deepStrictEqual(exit, Exit.fail(new Down()))
       assert.deepStrictEqual(events, [])
       assert.strictEqual(yield* lkg.size, 0) // the expired entry is gone
@@ -245,45 +245,45 @@ describe("Fallback.lastKnownGood", () => {
   it.effect("the cache keeps at most `capacity` keys, evicting the least recently used", () =>
     Effect.gen(function*() {
       const lkg = yield* Fallback.lastKnownGood<string>({ capacity: 2 })
-      yield* lkg.execute("a", Effect.succeed("A"))
-      yield* lkg.execute("b", Effect.succeed("B"))
+      yield* lkg.execute(Effect.succeed("A"), "a")
+      yield* lkg.execute(Effect.succeed("B"), "b")
       // serving "a" from the cache counts as a use: "b" is now the least recently used
-      assert.strictEqual((yield* lkg.execute("a", down)).value, "A")
-      yield* lkg.execute("c", Effect.succeed("C"))
+      assert.strictEqual((yield* lkg.execute(down, "a")).value, "A")
+      yield* lkg.execute(Effect.succeed("C"), "c")
       assert.strictEqual(yield* lkg.size, 2)
-      assert.strictEqual((yield* lkg.execute("a", down)).value, "A")
-      assert.strictEqual((yield* lkg.execute("c", down)).value, "C")
-      assert.deepStrictEqual(yield* Effect.flip(lkg.execute("b", down)), new Down())
+      assert.strictEqual((yield* lkg.execute(down, "a")).value, "A")
+      assert.strictEqual((yield* lkg.execute(down, "c")).value, "C")
+      assert.deepStrictEqual(yield* Effect.flip(lkg.execute(down, "b")), new Down())
     }))
 
   it.effect("stays bounded under many keys", () =>
     Effect.gen(function*() {
       const lkg = yield* Fallback.lastKnownGood<number, number>({ capacity: 100 })
-      yield* Effect.forEach(Array.from({ length: 10_000 }, (_, i) => i), (i) => lkg.execute(i, Effect.succeed(i)), {
+      yield* Effect.forEach(Array.from({ length: 10_000 }, (_, i) => i), (i) => lkg.execute(Effect.succeed(i), i), {
         discard: true
       })
       assert.strictEqual(yield* lkg.size, 100)
-      assert.strictEqual((yield* lkg.execute(9_999, down)).value, 9_999)
-      assert.deepStrictEqual(yield* Effect.flip(lkg.execute(9_899, down)), new Down())
+      assert.strictEqual((yield* lkg.execute(down, 9_999)).value, 9_999)
+      assert.deepStrictEqual(yield* Effect.flip(lkg.execute(down, 9_899)), new Down())
     }))
 
   it.effect("defects, interruption and errors `when` rejects are not answered from the cache", () =>
     Effect.gen(function*() {
       const lkg = yield* Fallback.lastKnownGood<string>({ when: (e) => e instanceof Down })
-      yield* lkg.execute("k", Effect.succeed("v"))
-      assert.deepStrictEqual(yield* Effect.exit(lkg.execute("k", Effect.die("bug"))), Exit.die("bug"))
-      assert.deepStrictEqual(yield* Effect.exit(lkg.execute("k", Effect.fail("other"))), Exit.fail("other"))
-      const fiber = yield* Effect.forkChild(lkg.execute("k", Effect.never))
+      yield* lkg.execute(Effect.succeed("v"), "k")
+      assert.deepStrictEqual(yield* Effect.exit(lkg.execute(Effect.die("bug"), "k")), Exit.die("bug"))
+      assert.deepStrictEqual(yield* Effect.exit(lkg.execute(Effect.fail("other"), "k")), Exit.fail("other"))
+      const fiber = yield* Effect.forkChild(lkg.execute(Effect.never, "k"))
       yield* Fiber.interrupt(fiber)
       assert.isTrue(Exit.hasInterrupts(yield* Fiber.await(fiber)))
-      assert.strictEqual((yield* lkg.execute("k", down)).source, "cache")
+      assert.strictEqual((yield* lkg.execute(down, "k")).source, "cache")
     }))
 
   it.effect("invalidate and clear forget values", () =>
     Effect.gen(function*() {
       const lkg = yield* Fallback.lastKnownGood<number>()
-      yield* lkg.execute("a", Effect.succeed(1))
-      yield* lkg.execute("b", Effect.succeed(2))
+      yield* lkg.execute(Effect.succeed(1), "a")
+      yield* lkg.execute(Effect.succeed(2), "b")
       yield* lkg.invalidate("a")
       assert.isUndefined(yield* lkg.peek("a"))
       assert.strictEqual(yield* lkg.size, 1)
@@ -327,10 +327,10 @@ describe("Fallback.lastKnownGood", () => {
       const calls = yield* Ref.make(0)
       const program = Effect.gen(function*() {
         const first = yield* Prices
-        yield* first.execute("x", Effect.succeed(7))
+        yield* first.execute(Effect.succeed(7), "x")
         const second = yield* Prices
         yield* Ref.update(calls, (n) => n + 1)
-        return yield* second.execute("x", down)
+        return yield* second.execute(down, "x")
       })
       const served = yield* Effect.provide(program, Fallback.layerLastKnownGood(Prices, { name: "prices" }))
       assert.strictEqual(served.value, 7)

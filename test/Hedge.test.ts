@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Clock, Data, Duration, Effect, Exit, Fiber, Ref } from "effect"
+import { Clock, Data, Duration, Effect, Exit, Fiber, Ref } from "effect"
 import { TestClock } from "effect/testing"
-import { Events, Hedge } from "../src/index.ts"
+import { Backoff, Events, Hedge, Retry } from "../src/index.ts"
 import { thrownInvalid } from "./helpers.ts"
 import * as defaults from "../src/internal/defaults.ts"
 
@@ -212,7 +212,6 @@ describe("Hedge.hedge: failures", () => {
 
       const all = yield* backend([{ latency: 0, outcome: "die" }, { latency: 0, outcome: "die" }])
       const exit = yield* Effect.exit(all.effect.pipe(Hedge.hedge({ delay: 100 })))
-      assert.isTrue(Exit.isFailure(exit) && Cause.hasDies(exit.cause))
       assert.deepStrictEqual(exit, Exit.die("boom 2"))
     }))
 })
@@ -271,6 +270,97 @@ describe("Hedge.hedge: one hedged effect, many concurrent calls", () => {
       assert.deepStrictEqual(a, { value: "answer 3", attempt: 2 })
       assert.deepStrictEqual(b, { value: "answer 2", attempt: 1 })
       assert.strictEqual(yield* runs, 3)
+    }))
+})
+
+describe("Hedge: one budget with retries", () => {
+  it.effect("a storm of hedges is refused once the budget is spent: no hedge launched, every call still answered", () =>
+    Effect.gen(function*() {
+      // 0.5 retries per second over 10 s, no share of calls: 5 hedges in all
+      const budget = yield* Retry.budget({ ratio: 0, minPerSecond: 0.5, window: "10 seconds" })
+      const { effect, runs } = yield* backend(Array.from({ length: 40 }, () => ({ latency: 100 })))
+      const hedged = effect.pipe(Hedge.hedge({ name: "search", delay: 10, maxAttempts: 2, budget }))
+      const fiber = yield* Effect.forkChild(Events.collect(Effect.all(Array.from({ length: 20 }, () => hedged), { concurrency: 20 })))
+      yield* TestClock.adjust(200)
+      const [answers, events] = yield* Fiber.join(fiber)
+      assert.strictEqual(answers.length, 20)
+      assert.strictEqual(yield* runs, 25) // 20 primaries and 5 hedges
+      const tags = events.map((e) => e._tag)
+      assert.strictEqual(tags.filter((t) => t === "HedgeLaunched").length, 5)
+      assert.strictEqual(tags.filter((t) => t === "HedgeBudgetDenied").length, 15)
+      assert.deepStrictEqual(events.find(Events.ResilienceEvent.$is("HedgeBudgetDenied"))?.attempt, 2)
+      assert.deepStrictEqual(yield* budget.stats, { kind: "ratio", calls: 20, retries: 5, allowance: 5 })
+    }))
+
+  it.effect("with the budget spent, a failed primary launches no hedge: the call fails with the primary's error", () =>
+    Effect.gen(function*() {
+      const budget = yield* Retry.budget({ ratio: 0, minPerSecond: 0, window: "10 seconds" })
+      const { effect, runs } = yield* backend([{ latency: 5, outcome: "fail" }, { latency: 0 }])
+      const fiber = yield* Effect.forkChild(Events.collect(Effect.flip(effect.pipe(Hedge.hedge({ delay: 50, maxAttempts: 3, budget })))))
+      yield* TestClock.adjust(100)
+      const [error, events] = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(error, new BackendError({ attempt: 1 }))
+      assert.strictEqual(yield* runs, 1)
+      assert.deepStrictEqual(events.map((e) => e._tag), ["HedgeBudgetDenied"])
+    }))
+
+  it.effect("a token budget: hedged attempts that fail cost tokens; at maxTokens/2 no hedge starts; a loser interrupted costs nothing", () =>
+    Effect.gen(function*() {
+      const budget = yield* Retry.tokenBudget({ maxTokens: 4, tokenRatio: 0.5 })
+      // call 1: primary fails fast, the hedge fails too (4 → 2); call 2: the slow primary gets no hedge
+      const { effect, runs } = yield* backend([
+        { latency: 5, outcome: "fail" },
+        { latency: 5, outcome: "fail" },
+        { latency: 100 }
+      ])
+      const hedged = effect.pipe(Hedge.hedge({ delay: 10, maxAttempts: 2, budget }))
+      const first = yield* Effect.forkChild(Effect.flip(hedged))
+      yield* TestClock.adjust(20)
+      assert.deepStrictEqual(yield* Fiber.join(first), new BackendError({ attempt: 2 }))
+      assert.deepStrictEqual(yield* budget.stats, { kind: "tokens", tokens: 2, maxTokens: 4, allows: false })
+      const second = yield* Effect.forkChild(Events.collect(hedged))
+      yield* TestClock.adjust(100)
+      const [value, events] = yield* Fiber.join(second)
+      assert.strictEqual(value, "answer 3")
+      assert.strictEqual(yield* runs, 3)
+      assert.deepStrictEqual(events.map((e) => e._tag), ["HedgeBudgetDenied"])
+      assert.strictEqual((yield* budget.stats).tokens, 2.5) // the success gave back 0.5
+    }))
+
+  it.effect("interrupting a hedged call reports no outcome: the token budget is unchanged, every attempt interrupted", () =>
+    Effect.gen(function*() {
+      const budget = yield* Retry.tokenBudget({ maxTokens: 4, tokenRatio: 0.5 })
+      yield* budget.recordOutcome!(false) // 3 tokens: hedges allowed
+      const { effect, log } = yield* backend([{ latency: Infinity }, { latency: Infinity }])
+      const fiber = yield* Effect.forkChild(Events.collect(effect.pipe(Hedge.hedge({ delay: 10, maxAttempts: 2, budget }))))
+      yield* TestClock.adjust(20)
+      yield* Fiber.interrupt(fiber)
+      assert.deepStrictEqual(log.filter((l) => l === "interrupted").length, 2)
+      assert.deepStrictEqual(yield* budget.stats, { kind: "tokens", tokens: 3, maxTokens: 4, allows: true })
+    }))
+
+  it.effect("a hedge inside a retry with the same budget: the call is counted once, retries and hedges draw on it together", () =>
+    Effect.gen(function*() {
+      const budget = yield* Retry.budget({ ratio: 0, minPerSecond: 0.2, window: "10 seconds" }) // 2 in all
+      // attempt 1: the slow primary fails, so does its hedge (1); the retry (2); its hedge and the next retry are refused
+      const { effect, runs } = yield* backend([
+        { latency: 20, outcome: "fail" },
+        { latency: 5, outcome: "fail" },
+        { latency: 20, outcome: "fail" },
+        { latency: 0 }
+      ])
+      const call = effect.pipe(
+        Hedge.hedge({ name: "api", delay: 10, maxAttempts: 2, budget }),
+        Retry.retry({ name: "api", maxAttempts: 5, backoff: Backoff.constant(0), budget })
+      )
+      const fiber = yield* Effect.forkChild(Events.collect(Effect.flip(call)))
+      yield* TestClock.adjust(100)
+      const [error, events] = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(error, new BackendError({ attempt: 3 }))
+      assert.strictEqual(yield* runs, 3)
+      assert.deepStrictEqual(events.map((e) => e._tag), ["HedgeLaunched", "RetryScheduled", "HedgeBudgetDenied", "RetryBudgetDenied"])
+      // one call recorded (by the retry, the outer stage); a hedge and a retry took the two withdrawals
+      assert.deepStrictEqual(yield* budget.stats, { kind: "ratio", calls: 1, retries: 2, allowance: 2 })
     }))
 })
 

@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Data, Effect, Fiber, Random, Ref, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { Backoff, CircuitBreaker, DeadLetterQueue, Errors, Events, Idempotency, Pipeline, Retry } from "../src/index.ts"
+import { settle } from "./helpers.ts"
 
 class Transient extends Data.TaggedError("Transient")<{ readonly stage: string; readonly attempt: number }> {}
 class Permanent extends Data.TaggedError("Permanent")<{ readonly stage: string }> {}
@@ -22,11 +23,6 @@ const noDelay = Backoff.constant(0)
 const collect = <A, E, R>(run: Pipeline.PipelineRun<A, E, R>) =>
   Effect.flatMap(Stream.runCollect(run.stream), (out) => Effect.map(run.summary, (summary) => ({ out, summary })))
 
-/** Lets forked fibers run until they block. */
-const settle = Effect.gen(function*() {
-  for (let i = 0; i < 20; i++) yield* Effect.yieldNow
-})
-
 describe("Pipeline: processing", () => {
   it.effect("items go through the stages in order; the output keeps the input order", () =>
     Effect.gen(function*() {
@@ -36,7 +32,7 @@ describe("Pipeline: processing", () => {
         Effect.flatMap(Pipeline.run(Stream.fromIterable(events(5)), stages, { deadLetters }), collect)
       )
       assert.deepStrictEqual(out.map((p) => p.item.index), [0, 1, 2, 3, 4])
-      assert.isTrue(out.every((p) => p.item.trail.join() === "a,b,c" && p.skipped.length === 0))
+      assert.deepStrictEqual(out.map((p) => [p.item.trail.join(), p.skipped.length]), Array(5).fill(["a,b,c", 0]))
       assert.deepStrictEqual(summary, {
         input: 5,
         processed: 5,
@@ -280,6 +276,18 @@ describe("Pipeline: idempotent stages", () => {
       assert.strictEqual(yield* Ref.get(runs), 3)
       assert.strictEqual(second.duplicates, 3)
     }))
+  it.effect("deadLetterId: an item that fails again in a second run finds its dead letter and stores nothing", () =>
+    Effect.gen(function*() {
+      const deadLetters = yield* DeadLetterQueue.make<Event>({ capacity: 10 })
+      const stage = Pipeline.stage("fails", (e: Event) => e.index % 2 === 0 ? Effect.fail(new Permanent({ stage: "fails" })) : Effect.succeed(e))
+      const options = { deadLetters, deadLetterId: (e: Event) => e.key }
+      yield* Pipeline.runDrain(Stream.fromIterable(events(4)), [stage], options)
+      const second = yield* Pipeline.runDrain(Stream.fromIterable(events(4)), [stage], options)
+      assert.strictEqual(second.deadLettered, 2)
+      assert.deepStrictEqual((yield* deadLetters.entries).map((entry) => entry.id), ["e0", "e2"])
+      const bad = yield* Effect.flip(Pipeline.run(Stream.empty, [stage], { deadLetters, deadLetterId: "key" as never }))
+      assert.strictEqual(bad.field, "deadLetterId")
+    }))
 })
 
 describe("Pipeline: the dead-letter queue is never bypassed", () => {
@@ -382,7 +390,7 @@ describe("Pipeline: interruption is not a failure", () => {
       const stage = Pipeline.stage("s", (e: Event) => e.index === 1 ? Effect.interrupt : Effect.succeed(e))
       const run = yield* Pipeline.run(Stream.fromIterable(events(3)), [stage], { deadLetters })
       const exit = yield* Effect.exit(Stream.runCollect(run.stream))
-      assert.isTrue(exit._tag === "Failure" && Cause.hasInterruptsOnly(exit.cause))
+      assert.deepStrictEqual([exit._tag, exit._tag === "Failure" && Cause.hasInterruptsOnly(exit.cause)], ["Failure", true])
       assert.strictEqual(yield* deadLetters.size, 0)
       assert.deepStrictEqual(
         yield* Effect.map(run.summary, (s) => [s.input, s.processed, s.deadLettered, s.inFlight]),

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Context, Data, Duration, Effect, Exit, Fiber, Layer, Ref } from "effect"
+import { Cause, Clock, Context, Data, Duration, Effect, Exit, Fiber, Layer, Random, Ref } from "effect"
 import { TestClock } from "effect/testing"
-import { Backoff, CircuitBreaker, Events, Policy, Registry, ResilienceConfig } from "../src/index.ts"
+import { Backoff, CircuitBreaker, Events, Hedge, Policy, Registry, ResilienceConfig, Retry, Throttle } from "../src/index.ts"
 
 class Boom extends Data.TaggedError("Boom")<{ readonly n: number }> {}
 
@@ -25,6 +25,7 @@ describe("Policy: composition order", () => {
         circuitBreaker: { policy: CircuitBreaker.consecutive(3) },
         rateLimit: { limit: 100, window: "1 second" },
         retry: { maxAttempts: 2 },
+        throttle: { k: 2 },
         totalTimeout: "5 seconds",
         fallback: { fallback: () => Effect.succeed("fallback") }
       })
@@ -32,6 +33,7 @@ describe("Policy: composition order", () => {
         "fallback",
         "totalTimeout",
         "retry",
+        "throttle",
         "rateLimit",
         "circuitBreaker",
         "bulkhead",
@@ -153,6 +155,80 @@ describe("Policy: composition order", () => {
       yield* TestClock.adjust("1 second")
       assert.strictEqual(yield* Fiber.join(fiber), "ok")
     }).pipe(Effect.scoped))
+})
+
+describe("Policy: one budget for retries and hedges (issue 17)", () => {
+  it.effect("the policy's budget is shared by its retry and its hedge: hedges spend what retries could", () =>
+    Effect.gen(function*() {
+      const budget = yield* Retry.budget({ ratio: 0, minPerSecond: 0.3, window: "10 seconds" }) // 3 in all
+      const policy = yield* Policy.make({
+        name: "search",
+        budget,
+        retry: { maxAttempts: 4, backoff: Backoff.constant(0) },
+        hedge: { delay: "10 millis", maxAttempts: 2 }
+      })
+      // every attempt answers after 50 ms: each call's hedge fires at 10 ms
+      const slow = Effect.as(Effect.sleep(50), "ok")
+      const fiber = yield* Effect.forkChild(Events.collect(Effect.all(Array.from({ length: 5 }, () => slow.pipe(policy.execute)), { concurrency: 5 })))
+      yield* TestClock.adjust(100)
+      const [answers, events] = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(answers, ["ok", "ok", "ok", "ok", "ok"])
+      const tags = events.map((e) => e._tag)
+      assert.strictEqual(tags.filter((t) => t === "HedgeLaunched").length, 3)
+      assert.strictEqual(tags.filter((t) => t === "HedgeBudgetDenied").length, 2)
+      // each call counted once, by the retry; the hedges took the whole budget, so a failure now is not retried
+      assert.deepStrictEqual(yield* budget.stats, { kind: "ratio", calls: 5, retries: 3, allowance: 3 })
+      const { call, runs } = yield* flaky(1)
+      const [, after] = yield* Events.collect(Effect.flip(call.pipe(policy.execute)))
+      assert.strictEqual(yield* runs, 1)
+      // the primary failed: the hedge would start at once, and the budget refuses it as it refuses the retry
+      assert.deepStrictEqual(after.map((e) => e._tag), ["HedgeBudgetDenied", "RetryBudgetDenied"])
+    }).pipe(Effect.scoped))
+
+  it.effect("budget options build one budget; a retry's own budget is shared with the hedge", () =>
+    Effect.gen(function*() {
+      const fromOptions = yield* Policy.make({ name: "a", budget: { maxTokens: 2, tokenRatio: 0.5 }, retry: { maxAttempts: 3, backoff: Backoff.constant(0) } })
+      const { call, runs } = yield* flaky(5)
+      yield* Effect.flip(call.pipe(fromOptions.execute))
+      assert.strictEqual(yield* runs, 1) // 2 → 1 token = maxTokens / 2: no retry
+      const error = yield* Effect.flip(Policy.make({ name: "b", budget: { maxTokens: 0 } }))
+      assert.strictEqual(error.message, "Policy.make: budget.maxTokens must be a number in (0, 1000] with at most 3 decimals, got 0")
+      const shared = yield* Retry.budget({ ratio: 0, minPerSecond: 0, window: "1 second" })
+      const policy = yield* Policy.make({ name: "c", retry: { budget: shared }, hedge: { delay: 0, maxAttempts: 3 } })
+      const [, events] = yield* Events.collect(Effect.succeed(1).pipe(Effect.delay(5), policy.execute, Effect.forkChild, Effect.tap(() => TestClock.adjust(5)), Effect.flatMap(Fiber.join)))
+      assert.deepStrictEqual(events.map((e) => e._tag), ["HedgeBudgetDenied"])
+    }).pipe(Effect.scoped))
+
+  it.effect("Policy accepts a built hedge, like a built retry, breaker and bulkhead", () =>
+    Effect.gen(function*() {
+      const hedge = Hedge.make({ name: "own", delay: "10 millis", maxAttempts: 2 })
+      const policy = yield* Policy.make({ name: "search", hedge, timeout: "1 second" })
+      assert.deepStrictEqual(Policy.describe(policy), ["hedge", "timeout"])
+      const runs = yield* Ref.make(0)
+      const call = Effect.flatMap(Ref.updateAndGet(runs, (n) => n + 1), (n) => n === 1 ? Effect.never : Effect.succeed(`run ${n}`))
+      const fiber = yield* Effect.forkChild(Events.collect(call.pipe(policy.execute)))
+      yield* TestClock.adjust(10)
+      const [value, events] = yield* Fiber.join(fiber)
+      assert.strictEqual(value, "run 2")
+      assert.deepStrictEqual(events.map((e) => [e._tag, e.name]), [["HedgeLaunched", "own"], ["HedgeWon", "own"]])
+    }).pipe(Effect.scoped))
+
+  it.effect("a throttle stage inside the retry: a refusing backend sees attempts rejected locally, retries included", () =>
+    Effect.gen(function*() {
+      const throttle = yield* Throttle.make({ name: "db", k: 1 })
+      const policy = yield* Policy.make({ name: "db", throttle, retry: { maxAttempts: 2, backoff: Backoff.constant(0) } })
+      const runs = yield* Ref.make(0)
+      const refusing = Effect.andThen(Ref.update(runs, (n) => n + 1), Effect.fail({ status: 503 }))
+      const exits = yield* Effect.forEach(Array.from({ length: 50 }), () => Effect.exit(refusing.pipe(policy.execute)))
+      const stats = yield* throttle.stats
+      // every attempt is a request; the backend accepted none, so most attempts never left
+      assert.strictEqual(stats.requests, 100)
+      assert.strictEqual(stats.accepts, 0)
+      assert.strictEqual(yield* Ref.get(runs), 100 - stats.rejected)
+      assert.isAbove(stats.rejected, 80)
+      const throttled = exits.filter((e) => Exit.isFailure(e) && Throttle.isThrottledError(Cause.squash(e.cause))).length
+      assert.isAbove(throttled, 40)
+    }).pipe(Effect.scoped, Random.withSeed(7)))
 })
 
 describe("Policy: layers, registry and config", () => {
@@ -305,7 +381,7 @@ describe("Policy: an open circuit fails fast (DESIGN §3, §4)", () => {
       assert.strictEqual((yield* Clock.currentTimeMillis) - before, 0)
       assert.strictEqual(yield* runs, 0)
       assert.isFalse(events.some((e) => e._tag === "RetryScheduled"))
-      assert.isTrue(events.some((e) => e._tag === "RetryExhausted" && e.attempts === 1))
+      assert.deepStrictEqual(events.flatMap((e) => e._tag === "RetryExhausted" ? [e.attempts] : []), [1])
     }).pipe(Effect.scoped))
 
   it.effect("code-built: the breaker's 30 s hint is past the backoff's 5 s cap, so the retry gives up at once", () =>

@@ -39,7 +39,7 @@ const randomTimes = (count: number, maxGap: number) =>
 const retryAfterMillis = (exit: Exit.Exit<string, Policy.PolicyError>): number | undefined => {
   if (Exit.isSuccess(exit)) return undefined
   const error = exit.cause.reasons[0]
-  assert.isTrue(error !== undefined && error._tag === "Fail" && error.error._tag === "RateLimitedError")
+  assert.deepStrictEqual([error?._tag, error?._tag === "Fail" ? error.error._tag : undefined], ["Fail", "RateLimitedError"])
   return Duration.toMillis((error as { error: Policy.RateLimitedError }).error.retryAfter)
 }
 

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Data, Duration, Effect, Exit, Fiber, Ref } from "effect"
 import { TestClock } from "effect/testing"
 import { Backoff, Events, Retry, Timeout } from "../src/index.ts"
-import { throwsInvalid } from "./helpers.ts"
+import { fields, throwsInvalid } from "./helpers.ts"
 
 class HttpError extends Data.TaggedError("HttpError")<{ readonly status: number; readonly attempt?: number }> {}
 class Throttled extends Data.TaggedError("Throttled")<{ readonly retryAfter: Duration.Duration }> {}
@@ -47,7 +47,7 @@ describe("Retry: attempts and final error", () => {
       assert.deepStrictEqual(exit, Exit.fail(errors[2]!))
       assert.deepStrictEqual(events.map((e) => e._tag), ["RetryScheduled", "RetryScheduled", "RetryExhausted"])
       const last = events[2]!
-      assert.isTrue(last._tag === "RetryExhausted" && last.attempts === 3 && last.error === errors[2] && last.name === "orders")
+      assert.deepStrictEqual(fields(last, "_tag", "attempts", "error", "name"), { _tag: "RetryExhausted", attempts: 3, error: errors[2], name: "orders" })
     }))
 
   it.effect("maxAttempts: 1 never retries", () =>
@@ -250,6 +250,81 @@ describe("Retry: budget", () => {
       yield* TestClock.adjust("11 seconds")
       yield* Effect.flip(Retry.retry(effect, policy))
       assert.strictEqual(yield* runs, 7) // refilled
+    }))
+})
+
+describe("Retry: token budget (gRPC retryThrottling)", () => {
+  // gRPC proposal A6: tokens start at maxTokens, in [0, maxTokens]; a failed RPC takes 1, a successful
+  // one gives back tokenRatio; retries and hedges only while tokens > maxTokens / 2.
+  it.effect("arithmetic: −1 per transient failure, +tokenRatio per success, bounded by [0, maxTokens], allowed while > maxTokens/2", () =>
+    Effect.gen(function*() {
+      const budget = yield* Retry.tokenBudget({ maxTokens: 10, tokenRatio: 0.1 })
+      const record = budget.recordOutcome!
+      assert.deepStrictEqual(yield* budget.stats, { kind: "tokens", tokens: 10, maxTokens: 10, allows: true })
+      yield* record(true) // capped at maxTokens
+      assert.strictEqual((yield* budget.stats).tokens, 10)
+      for (let i = 0; i < 4; i++) yield* record(false)
+      assert.deepStrictEqual(yield* budget.stats, { kind: "tokens", tokens: 6, maxTokens: 10, allows: true })
+      assert.strictEqual(yield* budget.tryWithdraw, true)
+      yield* record(false) // 5 = maxTokens / 2: not more than the threshold
+      assert.deepStrictEqual(yield* budget.stats, { kind: "tokens", tokens: 5, maxTokens: 10, allows: false })
+      assert.strictEqual(yield* budget.tryWithdraw, false)
+      yield* record(true) // 5.1
+      assert.deepStrictEqual(yield* budget.stats, { kind: "tokens", tokens: 5.1, maxTokens: 10, allows: true })
+      for (let i = 0; i < 9; i++) yield* record(true) // ten times 0.1 is exactly 1: kept in thousandths
+      assert.strictEqual((yield* budget.stats).tokens, 6)
+      for (let i = 0; i < 20; i++) yield* record(false) // floored at 0
+      assert.strictEqual((yield* budget.stats).tokens, 0)
+      // a withdrawal takes nothing: only outcomes move the tokens
+      assert.strictEqual(yield* budget.tryWithdraw, false)
+      assert.strictEqual((yield* budget.stats).tokens, 0)
+    }))
+
+  it.effect("retries stop once transient failures bring the tokens to maxTokens/2; a 404 costs nothing; successes reopen", () =>
+    Effect.gen(function*() {
+      const budget = yield* Retry.tokenBudget({ maxTokens: 4, tokenRatio: 0.5 })
+      const policy = Retry.make({ name: "grpc", maxAttempts: 3, backoff: noDelay, budget })
+      const notFound = yield* scripted([new HttpError({ status: 404 }), new HttpError({ status: 404 })])
+      yield* Effect.flip(Retry.retry(notFound.effect, policy))
+      yield* Effect.flip(Retry.retry(notFound.effect, policy))
+      assert.strictEqual((yield* budget.stats).tokens, 4) // permanent failures are answers, not load
+      const down = yield* scripted(Array.from({ length: 10 }, () => new HttpError({ status: 503 })))
+      // attempt 1 fails (3 left: allowed), attempt 2 fails (2 left = 4/2: refused)
+      const [, events] = yield* Events.collect(Effect.flip(Retry.retry(down.effect, policy)))
+      assert.strictEqual(yield* down.runs, 2)
+      assert.deepStrictEqual(events.map((e) => e._tag), ["RetryScheduled", "RetryBudgetDenied"])
+      assert.strictEqual((yield* budget.stats).tokens, 2)
+      // the first attempt of a call is never refused; it fails, and no retry follows
+      yield* Effect.flip(Retry.retry(down.effect, policy))
+      assert.strictEqual(yield* down.runs, 3)
+      assert.strictEqual((yield* budget.stats).tokens, 1)
+      // five successes: 1 + 5 × 0.5 = 3.5; a failure leaves 2.5 > 2 (one retry), the next 1.5 (refused)
+      for (let i = 0; i < 5; i++) yield* Retry.retry(Effect.succeed("ok"), policy)
+      assert.deepStrictEqual(yield* budget.stats, { kind: "tokens", tokens: 3.5, maxTokens: 4, allows: true })
+      yield* Effect.flip(Retry.retry(down.effect, policy))
+      assert.strictEqual(yield* down.runs, 5)
+      assert.strictEqual((yield* budget.stats).tokens, 1.5)
+    }))
+
+  it.effect("rejects maxTokens and tokenRatio outside gRPC's ranges, and mixed budget options", () =>
+    Effect.gen(function*() {
+      const cases: Array<[Retry.TokenBudgetOptions, string]> = [
+        [{ maxTokens: 0 }, "Retry.tokenBudget: maxTokens must be a number in (0, 1000] with at most 3 decimals, got 0"],
+        [{ maxTokens: 1001 }, "got 1001"],
+        [{ maxTokens: 10.0001 }, "got 10.0001"],
+        [{ tokenRatio: 0 }, "Retry.tokenBudget: tokenRatio must be a finite number > 0 with at most 3 decimals, got 0"],
+        [{ tokenRatio: 0.5466 }, "got 0.5466"],
+        [{ tokenRatio: Infinity }, "got Infinity"]
+      ]
+      for (const [options, fragment] of cases) {
+        const error = yield* Effect.flip(Retry.tokenBudget(options))
+        assert.strictEqual(error._tag, "InvalidConfigError")
+        assert.include(error.message, fragment)
+      }
+      const mixed = yield* Effect.flip(Retry.makeBudget({ maxTokens: 10, ratio: 0.2 } as Retry.AnyBudgetOptions))
+      assert.include(mixed.message, "not both")
+      assert.strictEqual((yield* Retry.makeBudget({ maxTokens: 10 })).kind, "tokens")
+      assert.strictEqual((yield* Retry.makeBudget({})).kind, "ratio")
     }))
 })
 

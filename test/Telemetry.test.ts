@@ -215,6 +215,7 @@ describe("Telemetry configuration", () => {
       Events.ResilienceEvent.FallbackUsed({ name: "p", timestamp: 0, source: "cache", error: "e" }),
       Events.ResilienceEvent.HedgeLaunched({ name: "p", timestamp: 0, attempt: 2 }),
       Events.ResilienceEvent.HedgeWon({ name: "p", timestamp: 0, attempt: 2 }),
+      Events.ResilienceEvent.HedgeBudgetDenied({ name: "p", timestamp: 0, attempt: 2 }),
       Events.ResilienceEvent.Shed({ name: "p", timestamp: 0, priority: "sheddable" }),
       Events.ResilienceEvent.Degraded({ name: "p", timestamp: 0 }),
       Events.ResilienceEvent.DeadLettered({ name: "p", timestamp: 0, stage: "s", id: "1" }),

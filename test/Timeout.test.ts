@@ -69,9 +69,8 @@ describe("Timeout", () => {
       const fiber = yield* Effect.never.pipe(
         Effect.onInterrupt(() => Ref.set(interrupted, true)),
         Timeout.timeout("1 minute"),
-        Effect.forkChild
+        Effect.forkChild({ startImmediately: true })
       )
-      yield* Effect.yieldNow
       yield* Fiber.interrupt(fiber)
       assert.isTrue(Exit.hasInterrupts(yield* Fiber.await(fiber)))
       assert.isTrue(yield* Ref.get(interrupted))

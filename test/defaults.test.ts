@@ -1,6 +1,20 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Random } from "effect"
-import { Backoff, ResilienceConfig, Retry } from "../src/index.ts"
+import {
+  AdaptiveLimit,
+  Backoff,
+  Bulkhead,
+  CircuitBreaker,
+  DeadLetterQueue,
+  Fallback,
+  Hedge,
+  Idempotency,
+  LoadShedder,
+  Policy,
+  ResilienceConfig,
+  Retry,
+  Throttle
+} from "../src/index.ts"
 import * as defaults from "../src/internal/defaults.ts"
 
 // Changing a default changes every user's behaviour: it must be a decision, made here too.
@@ -31,6 +45,36 @@ describe("defaults", () => {
     assert.deepStrictEqual(defaults.retryBudget, { ratio: 0.2, minPerSecond: 10, windowMillis: 10_000 })
     assert.deepStrictEqual(defaults.timeout, { name: "timeout" })
   })
+
+  it.effect("name is optional in every constructor, and its default is in defaults.ts", () =>
+    Effect.gen(function*() {
+      const names = {
+        retry: Retry.make().name,
+        hedge: Hedge.make({ delay: 10 }).name,
+        circuitBreaker: (yield* CircuitBreaker.make()).name,
+        bulkhead: (yield* Bulkhead.make({ maxConcurrent: 1 })).name,
+        loadShedder: (yield* LoadShedder.make({ maxInFlight: 1 })).name,
+        adaptiveLimit: (yield* AdaptiveLimit.make()).name,
+        throttle: (yield* Throttle.make()).name,
+        deadLetterQueue: (yield* DeadLetterQueue.make()).name,
+        idempotency: (yield* Idempotency.make()).name,
+        lastKnownGood: (yield* Fallback.lastKnownGood()).name,
+        policy: (yield* Effect.scoped(Policy.make({}))).name
+      }
+      assert.deepStrictEqual(names, {
+        retry: defaults.retry.name,
+        hedge: defaults.hedge.name,
+        circuitBreaker: defaults.circuitBreaker.name,
+        bulkhead: defaults.bulkhead.name,
+        loadShedder: defaults.loadShedder.name,
+        adaptiveLimit: defaults.adaptiveLimit.name,
+        throttle: defaults.throttle.name,
+        deadLetterQueue: defaults.deadLetterQueue.name,
+        idempotency: defaults.idempotency.name,
+        lastKnownGood: defaults.lastKnownGood.name,
+        policy: defaults.policy.name
+      })
+    }))
 
   it("the shared rate-limit store on Redis", () => {
     assert.deepStrictEqual(defaults.redisRateLimiterStore, {

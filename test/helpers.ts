@@ -1,6 +1,6 @@
 /** Assertions shared by the test files. */
 import { assert } from "@effect/vitest"
-import { Effect, Layer, Logger, type Scope } from "effect"
+import { Deferred, Effect, Layer, Logger, type Scope } from "effect"
 import { Errors } from "../src/index.ts"
 
 /** Runs `f`, which must throw an `InvalidConfigError`, and returns it. */
@@ -68,3 +68,33 @@ export const captureLogs = (): { readonly lines: Array<string>; readonly layer: 
   })
   return { lines, layer: Logger.layer([logger]) }
 }
+
+/**
+ * Lets forked fibers run until they block (on a sleep, a permit, a `Deferred`).
+ * For asserting that a fiber is *still waiting*, where nothing signals it;
+ * when a test waits for a fiber to *reach* a point, a `Deferred` or `Latch`
+ * opened there is exact and needs no count.
+ */
+export const settle: Effect.Effect<void> = Effect.repeat(Effect.yieldNow, { times: 19 })
+
+/**
+ * The named fields of a value, to assert several at once:
+ * `deepStrictEqual(fields(state, "_tag", "probes"), { _tag: "HalfOpen", probes: 3 })`
+ * shows which one differs, where `isTrue(a && b)` only says `false`.
+ */
+export const fields = <K extends string>(value: unknown, ...keys: ReadonlyArray<K>): Record<K, unknown> =>
+  Object.fromEntries(keys.map((key) => [key, (value as Record<string, unknown>)[key]])) as Record<K, unknown>
+
+/**
+ * A handshake for "wait until `n` fibers reached this point": each `arrive`
+ * counts one, and `arrived` completes at the `n`th. Exact where `settle`
+ * guesses how many yields are enough.
+ */
+export const countdown = (n: number): Effect.Effect<{ readonly arrive: Effect.Effect<void>; readonly arrived: Effect.Effect<void> }> =>
+  Effect.map(Deferred.make<void>(), (done) => {
+    let left = n
+    return {
+      arrive: Effect.suspend(() => --left === 0 ? Deferred.succeed(done, undefined) : Effect.void),
+      arrived: Deferred.await(done)
+    }
+  })

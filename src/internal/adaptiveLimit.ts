@@ -1,10 +1,18 @@
 /**
- * Adaptive limiter machinery: the algorithms behind one interface, and the
- * executor that keeps the limit, the in-flight count and the rejections in
- * one `Ref`, updated synchronously: a slot is taken only after its release
- * is registered, so no in-flight slot can leak.
+ * Adaptive limiter machinery: the algorithms behind one interface (pure
+ * machines, `(state, sample) => state`), and the executor.
+ *
+ * Why the executor's state is not in a `Ref`: admission and release run
+ * inside the call's exit frame, synchronously (a slot is taken only after
+ * its release is registered, so no in-flight slot can leak, and no
+ * uninterruptible region is paid for). `Ref` has no public synchronous
+ * write, and going through `Ref.modify` would add two effects to every call.
+ * So one closure-owned {@link Slots} holds the limit, the in-flight count,
+ * the rejections and the algorithm's state, as the bulkhead's `Line` does;
+ * every limit decision is the algorithm's pure step, tested directly.
  */
-import { Clock, Effect, type Exit, Ref } from "effect"
+import { type Clock, Effect, type Exit } from "effect"
+import { ClockCache } from "./clockCache.ts"
 import * as Aimd from "./adaptiveLimitAimd.ts"
 import * as Gradient2 from "./adaptiveLimitGradient2.ts"
 import type { Sample } from "./adaptiveLimitSample.ts"
@@ -90,7 +98,13 @@ const nowMillis = (clock: Clock.Clock): number => Number(clock.monotonicTimeNano
 export interface Executor<E> {
   readonly execute: <A, E1, R>(self: Effect.Effect<A, E1, R>) => Effect.Effect<A, E1 | E, R>
   readonly stats: Effect.Effect<Stats>
-  readonly state: Ref.Ref<State>
+}
+
+/** The executor's state, stepped in place by the executor alone (see the module note). */
+class Slots implements State {
+  inFlight = 0
+  rejected = 0
+  constructor(public algorithm: unknown, public limit: number) {}
 }
 
 /**
@@ -104,26 +118,22 @@ export const make = <E>(
   changed: (from: number, to: number) => Effect.Effect<void>
 ): Executor<E> => {
   const machine = machineOf(config.algorithm)
-  const state = Ref.makeUnsafe<State>({
-    algorithm: machine.initial,
-    limit: machine.limit(machine.initial),
-    inFlight: 0,
-    rejected: 0
-  })
+  const slots = new Slots(machine.initial, machine.limit(machine.initial))
   const isDropped = config.isDropped
+  const clocks = new ClockCache()
 
   const settle = (exit: Exit.Exit<unknown, unknown>, clock: Clock.Clock, start: number, inFlight: number) => {
-    const s = state.ref.current
+    // Released first: a throwing `isDropped` must not keep the slot.
+    slots.inFlight--
     const outcome = answerOf(isDropped, exit)
-    if (outcome === IGNORED) {
-      state.ref.current = { algorithm: s.algorithm, limit: s.limit, inFlight: s.inFlight - 1, rejected: s.rejected }
-      return undefined
-    }
+    if (outcome === IGNORED) return undefined
     const end = nowMillis(clock)
-    const algorithm = machine.update(s.algorithm, { rttMillis: end - start, inFlight, dropped: outcome === REFUSED, atMillis: end })
+    const algorithm = machine.update(slots.algorithm, { rttMillis: end - start, inFlight, dropped: outcome === REFUSED, atMillis: end })
+    const from = slots.limit
     const limit = machine.limit(algorithm)
-    state.ref.current = { algorithm, limit, inFlight: s.inFlight - 1, rejected: s.rejected }
-    return limit === s.limit ? undefined : changed(s.limit, limit)
+    slots.algorithm = algorithm
+    slots.limit = limit
+    return limit === from ? undefined : changed(from, limit)
   }
 
   /**
@@ -135,18 +145,16 @@ export const make = <E>(
    */
   const execute = <A, E1, R>(self: Effect.Effect<A, E1, R>): Effect.Effect<A, E1 | E, R> =>
     Effect.withFiber((fiber) => {
-      const clock = fiber.getRef(Clock.Clock)
+      const clock = clocks.of(fiber)
       let start = -1
       let inFlight = 0
       return Effect.onExitPrimitive(
         Effect.suspend((): Effect.Effect<A, E1 | E, R> => {
-          const s = state.ref.current
-          if (s.inFlight >= s.limit) {
-            state.ref.current = { algorithm: s.algorithm, limit: s.limit, inFlight: s.inFlight, rejected: s.rejected + 1 }
-            return reject(s.limit, s.inFlight)
+          if (slots.inFlight >= slots.limit) {
+            slots.rejected++
+            return reject(slots.limit, slots.inFlight)
           }
-          inFlight = s.inFlight + 1
-          state.ref.current = { algorithm: s.algorithm, limit: s.limit, inFlight, rejected: s.rejected }
+          inFlight = ++slots.inFlight
           start = nowMillis(clock)
           return self
         }),
@@ -155,5 +163,5 @@ export const make = <E>(
       )
     })
 
-  return { execute, stats: Effect.sync(() => stats(state.ref.current)), state }
+  return { execute, stats: Effect.sync(() => stats(slots)) }
 }

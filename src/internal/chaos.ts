@@ -5,7 +5,7 @@
  * `Random.withSeed` and `TestClock` make a chaotic run reproducible.
  */
 import { Clock, Context, Duration, Effect, Layer, Predicate, Random } from "effect"
-import { TaggedError } from "./errors.ts"
+import { guard, TaggedError } from "./errors.ts"
 import * as defaults from "./defaults.ts"
 import * as validate from "./validate.ts"
 
@@ -38,6 +38,8 @@ export class ChaosError extends TaggedError("ChaosError")<{
       : `chaos "${this.policy}" injected an outage`
   }
 }
+
+export const isChaosError = guard<ChaosError>("ChaosError")
 
 export const isInjection = (u: unknown): u is Injection<unknown, unknown> => Predicate.hasProperty(u, TypeId)
 

@@ -10,7 +10,7 @@ import type { Distribution, Instant } from "./chaos.ts"
 import { delayOf, instantMillis } from "./chaos.ts"
 import type { InvalidConfigError } from "../Errors.ts"
 import * as defaults from "./defaults.ts"
-import { TaggedError } from "./errors.ts"
+import { guard, TaggedError } from "./errors.ts"
 import * as validate from "./validate.ts"
 
 export type Reason = "failure" | "outage" | "permanent"
@@ -25,6 +25,8 @@ export class DependencyError extends TaggedError("DependencyError")<{
     return `dependency "${this.policy}" failed: ${this.reason} (${this.status})`
   }
 }
+
+export const isDependencyError = guard<DependencyError>("DependencyError")
 
 export interface OutageWindow {
   readonly from: Instant
@@ -157,8 +159,8 @@ const build = <A>(
       })
     })
 
-    const serve = (n: number) =>
-      Effect.gen(function*() {
+    const serve =
+      Effect.fnUntraced(function*(n: number) {
         const now = yield* Clock.currentTimeMillis
         const window = windows.find((w) => now >= w.from && now < w.until)
         const delay = yield* (window?.latency ?? latency)

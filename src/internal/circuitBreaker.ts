@@ -20,10 +20,12 @@ import type {
   Transition,
   TripPolicy
 } from "../CircuitBreaker.ts"
-import { CircuitBreakerStore, CircuitOpenError } from "../CircuitBreaker.ts"
+import { CircuitBreakerStore } from "./circuitBreakerStore.ts"
+import { CircuitOpenError } from "./errors.ts"
 import { ResilienceEvent, ResilienceEvents } from "../Events.ts"
 import type { InvalidConfigError } from "../Errors.ts"
 import * as classify from "./classify.ts"
+import { ClockCache } from "./clockCache.ts"
 import * as defaults from "./defaults.ts"
 import { emit } from "./events.ts"
 import * as instrument from "./instrument.ts"
@@ -271,13 +273,15 @@ export interface Breaker {
   readonly resolved: Resolved
   readonly hub: Hub
   readonly table: store.Table
+  readonly clocks: ClockCache
 }
 
 /** `name`, or `name/key` for a circuit of a keyed breaker (built when needed, not stored). */
 const nameOf = (breaker: Breaker, cell: Cell): string =>
   cell.key === undefined ? breaker.resolved.name : `${breaker.resolved.name}/${cell.key}`
 
-const nowOf = (fiber: Fiber.Fiber<unknown, unknown>): number => fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
+const nowOf = (breaker: Breaker, fiber: Fiber.Fiber<unknown, unknown>): number =>
+  breaker.clocks.of(fiber).currentTimeMillisUnsafe()
 
 const outcomeOfExit = (outcomeOf: (error: unknown) => machine.Outcome, exit: Exit.Exit<unknown, unknown>): machine.Outcome => {
   if (exit._tag === "Success") return machine.SUCCESS
@@ -346,11 +350,11 @@ const run = <A, E, R>(
   const state = cell.state
   if (state._tag !== "Closed" && state._tag !== "Disabled") {
     // A rejection takes no slot: it needs no mask and no store round trip.
-    const now = nowOf(fiber)
+    const now = nowOf(breaker, fiber)
     if (machine.rejects(breaker.resolved.config, state, now)) return reject(breaker, cell, state, now, fiber)
     return guarded(breaker, cell, self)
   }
-  const start = breaker.resolved.timesCalls ? nowOf(fiber) : 0
+  const start = breaker.resolved.timesCalls ? nowOf(breaker, fiber) : 0
   // The handler may run interruptibly: a success or failure is recorded
   // synchronously, and a transition's report masks itself.
   return Effect.onExitPrimitive(self, settle(breaker, cell, state.generation, start, fiber), true)
@@ -360,7 +364,7 @@ const run = <A, E, R>(
 const guarded = <A, E, R>(breaker: Breaker, cell: Cell, self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpenError, R> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.withFiber<A, E | CircuitOpenError, R>((fiber) => {
-      const now = nowOf(fiber)
+      const now = nowOf(breaker, fiber)
       const state = cell.state
       const admission = breaker.table.admit(cell, now)
       if (admission === machine.REJECT) return reject(breaker, cell, state, now, fiber)
@@ -392,18 +396,6 @@ const reject = (
   )
 }
 
-/**
- * The time of a fiber's `Clock`, read only if a machine step needs it (a
- * Closed success under `consecutive` or `countWindow` never does): one small
- * object per completed call, cheaper than looking the clock up every time.
- */
-class FiberTime implements machine.Time {
-  constructor(readonly fiber: Fiber.Fiber<unknown, unknown>) {}
-  currentTimeMillisUnsafe(): number {
-    return nowOf(this.fiber)
-  }
-}
-
 /** The exit handler: classifies the outcome and has the store record it. */
 const settle = (breaker: Breaker, cell: Cell, generation: number, start: number, fiber: Fiber.Fiber<unknown, unknown>) =>
 (exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined => {
@@ -418,8 +410,9 @@ const settle = (breaker: Breaker, cell: Cell, generation: number, start: number,
     thrown = Effect.die(defect)
   }
   let slow = false
-  // The completing fiber's clock, looked up only if the step needs the time.
-  let time: machine.Time = new FiberTime(fiber)
+  // The completing fiber's clock (its lookup is cached per context), read
+  // only if the step needs the time.
+  let time: machine.Time = breaker.clocks.of(fiber)
   if (resolved.timesCalls && outcome !== machine.IGNORED) {
     const now = time.currentTimeMillisUnsafe()
     slow = now - start > resolved.config.slowCallMillis
@@ -501,7 +494,7 @@ export const statsOf = (breaker: Breaker, cell: Cell): Effect.Effect<Stats> =>
     Effect.sync(() => {
       const now = clock.currentTimeMillisUnsafe()
       const state = cell.state
-      const window = state.window
+      const window = cell.window
       window.advance(now)
       const calls = window.calls
       return {
@@ -551,14 +544,14 @@ export const facade = (breaker: Breaker, cell: Cell): CircuitBreaker => ({
 export const makeKeyed = (breaker: Breaker): KeyedCircuitBreaker => {
   const { hub, resolved, table } = breaker
   const executeKey = <A, E, R>(self: Effect.Effect<A, E, R>, key: string): Effect.Effect<A, E | CircuitOpenError, R> =>
-    Effect.withFiber((fiber) => runTraced(breaker, table.circuit(key, nowOf(fiber)), self, fiber))
+    Effect.withFiber((fiber) => runTraced(breaker, table.circuit(key, nowOf(breaker, fiber)), self, fiber))
   /** Runs `f` on the circuit of `key`, made if absent and marked used. */
   const withCircuit = <A>(key: string, f: (cell: Cell) => Effect.Effect<A>): Effect.Effect<A> =>
-    Effect.withFiber((fiber) => f(table.circuit(key, nowOf(fiber))))
+    Effect.withFiber((fiber) => f(table.circuit(key, nowOf(breaker, fiber))))
   const stateOfKey = (key: string): Effect.Effect<State> =>
     Effect.withFiber((fiber) => {
       const cell = table.find(key)
-      const now = nowOf(fiber)
+      const now = nowOf(breaker, fiber)
       return Effect.succeed(cell === undefined ? { _tag: "Closed", since: now } : publicState(cell.state, now))
     })
   const changes = Stream.fromPubSub(hub.pubsub)
@@ -583,7 +576,7 @@ export const makeKeyed = (breaker: Breaker): KeyedCircuitBreaker => {
     state: stateOfKey,
     keys: Effect.sync(() => table.keys()),
     changes,
-    evictIdle: Effect.withFiber((fiber) => Effect.succeed(table.sweep(nowOf(fiber))))
+    evictIdle: Effect.withFiber((fiber) => Effect.succeed(table.sweep(nowOf(breaker, fiber))))
   }
 }
 
@@ -610,6 +603,6 @@ export const makeBreaker = (resolved: Resolved, idleMillis: number): Effect.Effe
       openMillis: (openings, since) => Effect.map(replay(complete, openings, since), (millis) => millis ?? 0),
       onChange: (cell, from, to) => breaker === undefined ? Effect.void : transitioned(breaker, cell, from, to, to.since)
     })
-    breaker = { resolved: complete, hub, table }
+    breaker = { resolved: complete, hub, table, clocks: new ClockCache() }
     return breaker
   })

@@ -2,7 +2,7 @@
  * The circuit breaker's decision logic as a state machine with no effects:
  * every function takes the state, the event and the time, and returns the
  * next state (and, for an admission, the decision). The shell
- * (`circuitBreaker.ts`) holds the state in a `Ref`, reads the clock, runs the
+ * (`circuitBreaker.ts`) has a store keep the state, reads the clock, runs the
  * call and reports transitions; tests drive these functions directly.
  *
  * States: `Closed` (calls run, the trip policy judges them), `Open` (calls are
@@ -17,8 +17,11 @@
  * changes nothing; a probe that completes after an admin reset frees no slot
  * of the new state.
  *
- * The call window (see `circuitBreakerWindow.ts`) is the one mutable part of
- * the state, updated in place and owned by one state at a time.
+ * States are immutable (a fresh circuit's first state can be shared by every
+ * circuit of a breaker). The call window (see `circuitBreakerWindow.ts`) is
+ * kept beside the state, by whoever keeps the state (a store's cell), and is
+ * updated in place by {@link complete}; it belongs to one generation, so the
+ * keeper starts it afresh whenever the generation changes ({@link carry}).
  */
 import { CountWindow, Tally, TimeWindow, type Window } from "./circuitBreakerWindow.ts"
 
@@ -63,7 +66,6 @@ export interface State {
   readonly successes: number
   /** Consecutive failures recorded (Closed, Disabled). */
   readonly streak: number
-  readonly window: Window
 }
 
 /** Admission decisions. */
@@ -89,8 +91,8 @@ export const makeWindow = (trip: Trip): Window => {
   }
 }
 
-/** A fresh Closed state over `window`, at `generation`. */
-const closed = (now: number, generation: number, window: Window): State => ({
+/** A fresh Closed state at `generation`. */
+const closed = (now: number, generation: number): State => ({
   _tag: "Closed",
   since: now,
   generation,
@@ -99,11 +101,21 @@ const closed = (now: number, generation: number, window: Window): State => ({
   openMillis: 0,
   probes: 0,
   successes: 0,
-  streak: 0,
-  window
+  streak: 0
 })
 
-export const initial = (config: Config, now: number): State => closed(now, 0, makeWindow(config.trip))
+/** The first state of a circuit: immutable, so one can serve every circuit made at `now`. */
+export const initial = (_config: Config, now: number): State => closed(now, 0)
+
+/**
+ * Keeps `window` with the state after a step from `before` to `after`: a
+ * window holds the calls of one generation, so a transition (every one bumps
+ * the generation) starts it afresh. Returns `after`.
+ */
+export const carry = (window: Window, before: State, after: State): State => {
+  if (after.generation !== before.generation) window.clear()
+  return after
+}
 
 /**
  * Admits or rejects a call. `Closed` and `Disabled` admit every call without
@@ -169,7 +181,8 @@ export class FixedTime implements Time {
 }
 
 /**
- * Records the outcome of a call admitted in `generation`. The time is read
+ * Records the outcome of a call admitted in `generation` in `window` (the
+ * calls of `self`'s generation, updated in place). The time is read
  * from `time` only when it matters: a time window records the call, or the
  * state changes. A Closed success under `consecutive` or `countWindow` that
  * trips nothing never reads it.
@@ -177,6 +190,7 @@ export class FixedTime implements Time {
 export const complete = (
   config: Config,
   self: State,
+  window: Window,
   generation: number,
   outcome: Outcome,
   slow: boolean,
@@ -188,22 +202,22 @@ export const complete = (
     case "Closed": {
       const trip = config.trip
       const now = trip._tag === "TimeWindow" ? time.currentTimeMillisUnsafe() : NaN
-      self.window.record(now, failed, slow)
+      window.record(now, failed, slow)
       const streak = failed ? self.streak + 1 : 0
-      if (trip._tag === "Consecutive" ? streak >= trip.failures : judge(config, self.window)) {
+      if (trip._tag === "Consecutive" ? streak >= trip.failures : judge(config, window)) {
         return open(config, self, now === now ? now : time.currentTimeMillisUnsafe())
       }
       return streak === self.streak ? self : { ...self, streak }
     }
     case "Disabled": {
-      self.window.record(config.trip._tag === "TimeWindow" ? time.currentTimeMillisUnsafe() : NaN, failed, slow)
+      window.record(config.trip._tag === "TimeWindow" ? time.currentTimeMillisUnsafe() : NaN, failed, slow)
       const streak = failed ? self.streak + 1 : 0
       return streak === self.streak ? self : { ...self, streak }
     }
     case "HalfOpen": {
       if (outcome === IGNORED) return { ...self, probes: self.probes - 1 }
       const now = time.currentTimeMillisUnsafe()
-      self.window.record(now, failed, slow)
+      window.record(now, failed, slow)
       // A slow probe says the dependency is still unhealthy.
       if (failed || slow) return open(config, self, now)
       const successes = self.successes + 1
@@ -222,27 +236,21 @@ export const complete = (
  * is handed in with {@link opened} the opening is pending, and rejects every
  * call.
  */
-export const open = (_config: Config, self: State, now: number): State => {
-  self.window.clear()
-  return {
-    ...self,
-    _tag: "Open",
-    since: now,
-    generation: self.generation + 1,
-    openings: self.openings + 1,
-    openUntil: Infinity,
-    openMillis: NaN,
-    probes: 0,
-    successes: 0,
-    streak: 0
-  }
-}
+export const open = (_config: Config, self: State, now: number): State => ({
+  ...self,
+  _tag: "Open",
+  since: now,
+  generation: self.generation + 1,
+  openings: self.openings + 1,
+  openUntil: Infinity,
+  openMillis: NaN,
+  probes: 0,
+  successes: 0,
+  streak: 0
+})
 
-/** Closes the circuit: a fresh window, and the reset schedule starts over. */
-export const close = (_config: Config, self: State, now: number): State => {
-  self.window.clear()
-  return closed(now, self.generation + 1, self.window)
-}
+/** Closes the circuit: the reset schedule starts over. */
+export const close = (_config: Config, self: State, now: number): State => closed(now, self.generation + 1)
 
 /** Whether `self` is an opening whose length has not been handed in yet. */
 export const pending = (self: State): boolean => self._tag === "Open" && self.openUntil === Infinity
@@ -258,14 +266,12 @@ export const opened = (self: State, generation: number, millis: number): State =
 /** Admin: reject every call until `reset` (or `disable`). */
 export const forceOpen = (_config: Config, self: State, now: number): State => {
   if (self._tag === "ForcedOpen") return self
-  self.window.clear()
   return { ...self, _tag: "ForcedOpen", since: now, generation: self.generation + 1, probes: 0, successes: 0, streak: 0 }
 }
 
 /** Admin: let every call through and record it, never trip, until `reset` (or `forceOpen`). */
 export const disable = (_config: Config, self: State, now: number): State => {
   if (self._tag === "Disabled") return self
-  self.window.clear()
   return { ...self, _tag: "Disabled", since: now, generation: self.generation + 1, probes: 0, successes: 0, streak: 0 }
 }
 

@@ -14,8 +14,9 @@
  * store's layer merges the shared state back into the views (docs/circuit-breaker.md,
  * "Stores").
  */
-import { Effect } from "effect"
+import { Context, Effect } from "effect"
 import * as machine from "./circuitBreakerMachine.ts"
+import type { Window } from "./circuitBreakerWindow.ts"
 
 /** One circuit as its store keeps it. */
 export class Cell {
@@ -26,6 +27,12 @@ export class Cell {
     readonly key: string | undefined,
     /** The local view: the breaker reads it; only the store writes it. */
     public state: machine.State,
+    /**
+     * The calls of the state's generation, updated in place by the store
+     * (`machine.complete`) and started afresh on each transition
+     * (`machine.carry`).
+     */
+    readonly window: Window,
     /**
      * Last use, in ms since the store's table was made: a small integer,
      * which V8 keeps in the object instead of a boxed double per circuit.
@@ -93,6 +100,11 @@ export const makeMemoryTable = (options: TableOptions): Table => {
   const circuits = new Map<string, Cell>()
   let single: Cell | undefined
   const base = options.now
+  // States are immutable, so every circuit starts from this one: a circuit of
+  // a keyed breaker is Closed since the breaker was made until its first
+  // transition, and an idle circuit carries no state of its own.
+  const fresh = machine.initial(config, base)
+  const make = (key: string | undefined, now: number) => new Cell(key, fresh, machine.makeWindow(config.trip), now - base)
   let lastSweep = base
   const sweepEvery = idleMillis / 4
   const sweep = (now: number): number => {
@@ -110,13 +122,13 @@ export const makeMemoryTable = (options: TableOptions): Table => {
   return {
     circuit: (key, now) => {
       if (key === undefined) {
-        if (single === undefined) single = new Cell(undefined, machine.initial(config, now), now - base)
+        if (single === undefined) single = make(undefined, now)
         return single
       }
       if (now - lastSweep >= sweepEvery) sweep(now)
       let cell = circuits.get(key)
       if (cell === undefined) {
-        cell = new Cell(key, machine.initial(config, now), now - base)
+        cell = make(key, now)
         circuits.set(key, cell)
       } else {
         cell.lastUsed = now - base
@@ -125,13 +137,23 @@ export const makeMemoryTable = (options: TableOptions): Table => {
     },
     find: (key) => key === undefined ? single : circuits.get(key),
     admit: (cell, now) => {
-      const [next, admission] = machine.admit(config, cell.state, now)
-      cell.state = next
+      const state = cell.state
+      const [next, admission] = machine.admit(config, state, now)
+      cell.state = machine.carry(cell.window, state, next)
       return admission
     },
-    record: (cell, generation, outcome, slow, time) =>
-      cell.state = machine.complete(config, cell.state, generation, outcome, slow, time),
-    update: (cell, f) => cell.state = f(cell.state),
+    record: (cell, generation, outcome, slow, time) => {
+      const state = cell.state
+      return cell.state = machine.carry(
+        cell.window,
+        state,
+        machine.complete(config, state, cell.window, generation, outcome, slow, time)
+      )
+    },
+    update: (cell, f) => {
+      const state = cell.state
+      return cell.state = machine.carry(cell.window, state, f(state))
+    },
     keys: () => Array.from(circuits.keys()),
     sweep
   }
@@ -141,3 +163,8 @@ export const makeMemoryTable = (options: TableOptions): Table => {
 export const memory = {
   table: (options: TableOptions): Effect.Effect<Table> => Effect.sync(() => makeMemoryTable(options))
 }
+
+/** The store service, here so that the breaker reads it without importing the public module (which re-exports it). */
+export class CircuitBreakerStore extends Context.Service<CircuitBreakerStore, {
+  readonly table: (options: TableOptions) => Effect.Effect<Table>
+}>()("effect-resilience/CircuitBreaker/Store") {}

@@ -36,6 +36,7 @@ import { Redis } from "effect/persistence"
 import * as defaults from "./defaults.ts"
 import * as machine from "./circuitBreakerMachine.ts"
 import { Cell, droppable, type Table, type TableOptions } from "./circuitBreakerStore.ts"
+import type { Window } from "./circuitBreakerWindow.ts"
 import * as realTime from "./realTime.ts"
 import * as validate from "./validate.ts"
 
@@ -268,10 +269,12 @@ class RedisCell extends Cell {
   leases: Array<string> = []
   probing: Array<string> = []
   wantLease = false
+  /** The leases held were taken ahead of any call (on learning of the opening), not for a call rejected without one. */
+  leaseAhead = false
   /** Real time of the last lease renewal. */
   renewedAt = 0
-  constructor(key: string | undefined, state: machine.State, lastUsed: number, readonly id: string) {
-    super(key, state, lastUsed)
+  constructor(key: string | undefined, state: machine.State, window: Window, lastUsed: number, readonly id: string) {
+    super(key, state, window, lastUsed)
   }
   clearCounts(): void {
     this.calls = this.failures = this.slowCalls = this.tail = 0
@@ -366,7 +369,7 @@ export const make = (options: RedisStoreOptions = {}) =>
         case "Open":
           cell.shared = true
           cell.wantLease = true
-          from.window.clear()
+          cell.leaseAhead = true
           to = {
             ...from,
             _tag: "Open",
@@ -388,7 +391,7 @@ export const make = (options: RedisStoreOptions = {}) =>
           cell.shared = false
           to = machine.disable(config, from, snapshot.since)
       }
-      cell.state = to
+      cell.state = machine.carry(cell.window, from, to)
       const onChange = breaker.options.onChange
       return to._tag === from._tag || onChange === undefined ? Effect.void : onChange(cell, from, to)
     }
@@ -496,8 +499,9 @@ export const make = (options: RedisStoreOptions = {}) =>
           work.push(run(breaker, cell, "lease", [1, maxProbes(breaker), config.leaseMillis, holder]))
         }
         const state = cell.state
-        if (cell.leases.length > 0 && state._tag === "Open" && now >= state.openUntil + 2 * config.flushMillis) {
+        if (cell.leaseAhead && cell.leases.length > 0 && state._tag === "Open" && now >= state.openUntil + 2 * config.flushMillis) {
           // Taken ahead for a probe that did not come: hand them to replicas that have calls.
+          cell.leaseAhead = false
           for (const member of cell.leases.splice(0)) work.push(probed(breaker, cell, cell.sharedGen, member, 2))
         }
         if (cell.probing.length > 0 && real - cell.renewedAt >= config.leaseMillis / 3) {
@@ -622,7 +626,7 @@ export const make = (options: RedisStoreOptions = {}) =>
             let cell = breaker.cells.get(key)
             if (cell === undefined) {
               const id = key === undefined ? encode(options.name) : `${encode(options.name)}/${encode(key)}`
-              cell = new RedisCell(key, machine.initial(machineConfig, now), now - base, id)
+              cell = new RedisCell(key, machine.initial(machineConfig, now), machine.makeWindow(machineConfig.trip), now - base, id)
               breaker.cells.set(key, cell)
               byId.set(id, { breaker, cell })
               // A first flush reads the shared state (the circuit may be open elsewhere already).
@@ -641,18 +645,23 @@ export const make = (options: RedisStoreOptions = {}) =>
               const lease = cell.leases.pop()
               if (lease === undefined) {
                 cell.wantLease = true
+                cell.leaseAhead = false
                 return machine.REJECT
               }
               cell.probing.push(lease)
             }
             const [next, admission] = machine.admit(machineConfig, state, now)
-            cell.state = next
+            cell.state = machine.carry(cell.window, state, next)
             return admission
           },
           record: (c, generation, outcome, slow, time) => {
             const cell = c as RedisCell
             const before = cell.state
-            const after = machine.complete(machineConfig, before, generation, outcome, slow, time)
+            const after = machine.carry(
+              cell.window,
+              before,
+              machine.complete(machineConfig, before, cell.window, generation, outcome, slow, time)
+            )
             cell.state = after
             if (generation !== before.generation) return after
             if (before._tag === "Closed") {
@@ -680,7 +689,7 @@ export const make = (options: RedisStoreOptions = {}) =>
           update: (c, f) => {
             const cell = c as RedisCell
             const before = cell.state
-            const after = f(before)
+            const after = machine.carry(cell.window, before, f(before))
             cell.state = after
             // A new generation is an admin decision (an opening's length keeps its generation): every replica takes it.
             if (after.generation !== before.generation && available) breaker.pending.push({ op: "admin", cell, tag: after._tag })

@@ -131,7 +131,8 @@ export const libraryTags: ReadonlySet<string> = new Set([
   "CircuitOpenError",
   "BulkheadRejectedError",
   "LoadShedError",
-  "RateLimitedError"
+  "RateLimitedError",
+  "ThrottledError"
 ])
 
 export const isLibraryError = (error: unknown): boolean => {

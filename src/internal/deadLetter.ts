@@ -196,12 +196,8 @@ const keeper = (semaphore: Semaphore.Semaphore) => {
         : Effect.andThen(semaphore.release(1), wait(restore)))
 }
 
-export const make = <A>(
-  config: Config,
-  store: DeadLetterStoreShape,
-  typeId: "~effect-resilience/DeadLetterQueue"
-) =>
-  Effect.gen(function*() {
+export const make = Effect.fnUntraced(
+  function*<A>(config: Config, store: DeadLetterStoreShape, typeId: "~effect-resilience/DeadLetterQueue") {
     const { capacity, name, whenFull } = config
     const codec = makeCodec<A>(name, config.item)
     // adopt what a durable store already holds under this name
@@ -485,6 +481,7 @@ export const make = <A>(
       replay
     }
     return queue
-  })
+  }
+)
 
 export const toError = (cause: Cause.Cause<unknown>): DeadLetterError => ({ cause, message: describeCause(cause) })

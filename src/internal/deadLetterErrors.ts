@@ -5,7 +5,7 @@
  * by value (src/DeadLetterQueue.ts re-exports them with their docs).
  */
 import { Cause, Predicate } from "effect"
-import { TaggedError } from "./errors.ts"
+import { guard, TaggedError } from "./errors.ts"
 
 export class DeadLetterQueueFullError extends TaggedError("DeadLetterQueueFullError")<{
   readonly policy: string
@@ -16,6 +16,8 @@ export class DeadLetterQueueFullError extends TaggedError("DeadLetterQueueFullEr
   }
 }
 
+export const isDeadLetterQueueFullError = guard<DeadLetterQueueFullError>("DeadLetterQueueFullError")
+
 export class DeadLetterStoreError extends TaggedError("DeadLetterStoreError")<{
   readonly policy: string
   readonly operation: string
@@ -25,6 +27,8 @@ export class DeadLetterStoreError extends TaggedError("DeadLetterStoreError")<{
     return `dead-letter store of "${this.policy}" failed to ${this.operation}: ${describe(this.cause)}`
   }
 }
+
+export const isDeadLetterStoreError = guard<DeadLetterStoreError>("DeadLetterStoreError")
 
 /** One line per reason: the typed failure, the defect (`"defect: ..."`) or `"interrupted"`. */
 export const describeCause = (cause: Cause.Cause<unknown>): string => {

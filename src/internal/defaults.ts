@@ -39,6 +39,12 @@ export const retryBudget = {
   windowMillis: 10_000
 } as const
 
+/** `Retry.tokenBudget`: gRPC's own example (proposal A6, `retryThrottling`). */
+export const tokenBudget = {
+  maxTokens: 10,
+  tokenRatio: 0.1
+} as const
+
 export const timeout = {
   name: "timeout"
 } as const
@@ -61,11 +67,13 @@ export const hedge = {
 } as const
 
 export const bulkhead = {
+  name: "bulkhead",
   /** No waiting line: a call that finds no free permit is rejected at once. */
   maxQueue: 0
 } as const
 
 export const loadShedder = {
+  name: "load-shedder",
   /** Sheddable calls are shed once in-flight calls reach 50% of maxInFlight. */
   sheddableAt: 0.5,
   /** Normal calls are shed once in-flight calls reach 80% of maxInFlight. */
@@ -120,6 +128,7 @@ export const circuitBreaker = {
  * `Gradient2Limit` builders), so that a limiter starts where theirs does.
  */
 export const adaptiveLimit = {
+  name: "adaptive-limit",
   aimd: {
     initialLimit: 20,
     minLimit: 20,
@@ -293,3 +302,19 @@ function profile(
     bulkhead: { maxConcurrent, maxQueue }
   } as const
 }
+
+/** The durable dead-letter store on Redis (`effect-resilience/Redis`). */
+export const redisDeadLetterStore = {
+  prefix: "effect-resilience:dlq:",
+  /**
+   * Longer than the rate-limit store's: a dead letter is off the hot path, and waiting through a short
+   * failover beats failing the offer.
+   */
+  timeoutMillis: 2_000,
+  /** How long a removed entry is kept so that a failed remove can be undone, and the undo retried. */
+  recoveryWindowMillis: 600_000
+} as const
+
+export const policy = {
+  name: "policy"
+} as const

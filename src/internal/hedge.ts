@@ -15,12 +15,20 @@
  * finalizers have run by then. A failed attempt launches the next one at
  * once; when every attempt has failed, the last failure's cause is returned.
  *
+ * With a budget, every hedged attempt (2, 3, ...) must be granted by it
+ * before it starts: a refusal emits `HedgeBudgetDenied` and ends the
+ * hedging (the attempts already running go on). The stage that counts the
+ * call against the budget (see `budget.ts`) also reports each attempt's
+ * outcome to a token budget; an interrupted loser reports nothing.
+ *
  * The whole race runs uninterruptibly except its waits, so an interruption of
  * the caller can never fall between forking an attempt and recording it; the
  * `ensuring` finalizer interrupts every live attempt in all cases.
  */
 import { type Cause, Duration, Effect, type Exit, Fiber } from "effect"
 import { ResilienceEvent } from "../Events.ts"
+import type { RetryBudget } from "../Retry.ts"
+import * as budgets from "./budget.ts"
 import type { Classifier } from "./classify.ts"
 import { emit } from "./events.ts"
 import * as instrument from "./instrument.ts"
@@ -33,19 +41,23 @@ export interface HedgeConfig {
   readonly sleep: Effect.Effect<void>
   /** Classifies a failed attempt's typed error; none (a race of backends): every failure hedges. */
   readonly classify: Classifier | undefined
+  /** Every hedged attempt draws on it (shared with a retry). */
+  readonly budget: RetryBudget<unknown> | undefined
 }
 
 export const makeConfig = (
   name: string,
   maxAttempts: number,
   delayMillis: number,
-  classify: Classifier | undefined
+  classify: Classifier | undefined,
+  budget: RetryBudget<unknown> | undefined
 ): HedgeConfig => ({
   name,
   maxAttempts,
   delayMillis,
   sleep: Effect.sleep(Duration.millis(delayMillis)),
-  classify
+  classify,
+  budget
 })
 
 /**
@@ -59,6 +71,27 @@ const isFinal = (classify: Classifier | undefined, cause: Cause.Cause<unknown>):
     if (reason._tag === "Fail") return classify(reason.error) !== "transient"
   }
   return false
+}
+
+/**
+ * A failed attempt that costs a token: a transient typed failure, as in
+ * gRPC (a defect or an interruption says nothing about the dependency's
+ * load).
+ */
+const isTransientFailure = (classify: Classifier | undefined, cause: Cause.Cause<unknown>): boolean => {
+  for (const reason of cause.reasons) {
+    if (reason._tag === "Fail") return classify === undefined || classify(reason.error) === "transient"
+  }
+  return false
+}
+
+type Outcomes = RetryBudget["recordOutcome"]
+
+/** What one settled attempt tells a token budget, if it is told anything. */
+const report = (outcomes: Outcomes, classify: Classifier | undefined, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> => {
+  if (outcomes === undefined) return Effect.void
+  if (exit._tag === "Success") return outcomes(true)
+  return isTransientFailure(classify, exit.cause) ? outcomes(false) : Effect.void
 }
 
 /** A result together with the attempt (1-based) that produced it. */
@@ -99,6 +132,8 @@ class Race<A, E, R, B> {
   generation = 0
   launched = 1
   settled = 0
+  /** The budget refused a hedge: no more are launched. */
+  refused = false
 
   constructor(
     readonly attempt: (index: number) => Effect.Effect<A, E, R>,
@@ -106,7 +141,9 @@ class Race<A, E, R, B> {
     readonly project: Project<A, B>,
     restore: Restore,
     /** Whether `attempt` already opens a span per attempt (an instrumented policy). */
-    readonly traced: boolean
+    readonly traced: boolean,
+    /** Reports each settled attempt to a token budget, when this race counts the call. */
+    readonly outcomes: Outcomes
   ) {
     this.loop = Effect.flatMap(restore(this.next), (message) => this.handle(message))
   }
@@ -156,7 +193,7 @@ class Race<A, E, R, B> {
   /** (Re)starts the timer for the next hedge, if there is one to launch. */
   startTimer(): Effect.Effect<void> {
     this.stopTimer()
-    if (this.launched >= this.config.maxAttempts || this.config.delayMillis === 0) return Effect.void
+    if (!this.canLaunch() || this.config.delayMillis === 0) return Effect.void
     const generation = ++this.generation
     return Effect.map(
       fork(Effect.andThen(this.config.sleep, Effect.sync(() => this.push({ _tag: "Timer", generation })))),
@@ -166,8 +203,29 @@ class Race<A, E, R, B> {
     )
   }
 
-  /** Launches the next attempt (and, with a zero delay, all the remaining ones), then restarts the timer. */
+  canLaunch(): boolean {
+    return !this.refused && this.launched < this.config.maxAttempts
+  }
+
+  /**
+   * Launches the next attempt (and, with a zero delay, all the remaining
+   * ones), then restarts the timer; with a budget, only if it grants the
+   * attempt.
+   */
   launch(): Effect.Effect<void, never, R> {
+    const budget = this.config.budget
+    if (budget === undefined) return this.launchGranted()
+    return Effect.flatMap(budget.tryWithdraw, (granted) => {
+      if (granted) return this.launchGranted()
+      this.refused = true
+      this.stopTimer()
+      const { name } = this.config
+      const attempt = this.launched + 1
+      return emit((timestamp) => ResilienceEvent.HedgeBudgetDenied({ name, timestamp, attempt }))
+    })
+  }
+
+  launchGranted(): Effect.Effect<void, never, R> {
     const index = this.launched++
     const { name } = this.config
     const launched = Effect.andThen(
@@ -177,7 +235,7 @@ class Race<A, E, R, B> {
         (fiber) => this.observe(fiber, index)
       )
     )
-    if (this.config.delayMillis === 0 && this.launched < this.config.maxAttempts) {
+    if (this.config.delayMillis === 0 && this.canLaunch()) {
       return Effect.andThen(launched, Effect.suspend(() => this.launch()))
     }
     return Effect.andThen(launched, Effect.suspend(() => this.startTimer()))
@@ -187,25 +245,36 @@ class Race<A, E, R, B> {
   readonly loop: Effect.Effect<B, E, R>
 
   handle(message: Message<A, E>): Effect.Effect<B, E, R> {
-    const { maxAttempts, name } = this.config
     if (message._tag === "Timer") {
-      if (message.generation !== this.generation || this.launched >= maxAttempts) return this.loop
+      if (message.generation !== this.generation || !this.canLaunch()) return this.loop
       this.timer = undefined
       return Effect.andThen(this.launch(), this.loop)
     }
     this.settled++
     const exit = message.exit
+    const settled = this.settledWith(message.index, exit)
+    return this.outcomes === undefined
+      ? settled
+      : Effect.andThen(report(this.outcomes, this.config.classify, exit), settled)
+  }
+
+  settledWith(index: number, exit: Exit.Exit<A, E>): Effect.Effect<B, E, R> {
     if (exit._tag === "Success") {
-      const attempt = message.index + 1
+      const attempt = index + 1
       const result = this.project(exit.value, attempt)
       if (this.launched === 1) return Effect.succeed(result)
+      const { name } = this.config
       return Effect.as(emit((timestamp) => ResilienceEvent.HedgeWon({ name, timestamp, attempt })), result)
     }
     // `cleanup` (the race's `ensuring`) interrupts the attempts still running.
     if (isFinal(this.config.classify, exit.cause)) return Effect.failCause(exit.cause)
-    if (this.launched < maxAttempts) return Effect.andThen(this.launch(), this.loop)
-    if (this.settled >= this.launched) return Effect.failCause(exit.cause)
-    return this.loop
+    if (this.canLaunch()) return Effect.andThen(this.launch(), Effect.suspend(() => this.afterFailure(exit.cause)))
+    return this.afterFailure(exit.cause)
+  }
+
+  /** With nothing left to launch, the last attempt to fail ends the race. */
+  afterFailure(cause: Cause.Cause<E>): Effect.Effect<B, E, R> {
+    return !this.canLaunch() && this.settled >= this.launched ? Effect.failCause(cause) : this.loop
   }
 }
 
@@ -253,12 +322,27 @@ const race = <A, E, R, B>(
   project: Project<A, B>,
   traced: boolean
 ): Effect.Effect<B, E, R> => {
+  const budget = config.budget
+  if (budget === undefined) return racing(attempt, config, project, traced, undefined)
+  return budgets.holding(budget, (counting) => racing(attempt, config, project, traced, counting ? budget.recordOutcome : undefined))
+}
+
+const racing = <A, E, R, B>(
+  attempt: (index: number) => Effect.Effect<A, E, R>,
+  config: HedgeConfig,
+  project: Project<A, B>,
+  traced: boolean,
+  outcomes: Outcomes
+): Effect.Effect<B, E, R> => {
   const forkFirst = fork(attempt(0))
   return Effect.uninterruptibleMask((restore) =>
     Effect.flatMap(forkFirst, (first) => {
       const exit = first.pollUnsafe()
-      if (exit !== undefined && exit._tag === "Success") return Effect.succeed(project(exit.value, 1))
-      const race = new Race<A, E, R, B>(attempt, config, project, restore, traced)
+      if (exit !== undefined && exit._tag === "Success") {
+        const result = project(exit.value, 1)
+        return outcomes === undefined ? Effect.succeed(result) : Effect.as(outcomes(true), result)
+      }
+      const race = new Race<A, E, R, B>(attempt, config, project, restore, traced, outcomes)
       race.observe(first, 0)
       const start = config.delayMillis === 0 && config.maxAttempts > 1 ? race.launch() : race.startTimer()
       return Effect.ensuring(Effect.andThen(start, race.loop), race.cleanup)

@@ -1,10 +1,16 @@
 /**
  * Load shedder machinery: a pure admission state machine over the in-flight
- * count, and the executor that keeps its state in one `Ref` (each admission
- * is one `Ref.modify`, each release one `Ref.update`), with the call run
- * uninterruptibly from its admission until its release is registered.
+ * count, and the executor that steps it, with the call run uninterruptibly
+ * from its admission until its release is registered.
+ *
+ * Why the state is not in a `Ref`: a release happens in the call's exit
+ * hook, where a synchronous step costs nothing and an effect
+ * (`Ref.update`) costs the hook three more steps; `Ref` has no public
+ * synchronous write. So the executor keeps the machine's state in one
+ * closure-owned {@link Gate}, as the bulkhead keeps its `Line`, and every
+ * decision is the pure {@link admit}/{@link release} step over it.
  */
-import { Effect, Ref } from "effect"
+import { Effect } from "effect"
 import type { Priority } from "../Events.ts"
 
 export interface Config {
@@ -65,37 +71,35 @@ export interface Executor<E> {
   readonly overloaded: Effect.Effect<boolean>
 }
 
+/** The executor's state, written only by the executor's steps (see the module note). */
+class Gate {
+  state: State = initial
+}
+
 /** `shed` builds the rejection (error and event); the public module owns the error type. */
 export const make = <E>(config: Config, shed: (priority: Priority) => Effect.Effect<never, E>): Executor<E> => {
-  const state = Ref.makeUnsafe(initial)
+  const gate = new Gate()
   const limits = config.limits
   const rejections: Record<Priority, Effect.Effect<never, E>> = {
     critical: shed("critical"),
     normal: shed("normal"),
     sheddable: shed("sheddable")
   }
-  // One admission effect per priority, built once: a call reuses it rather
-  // than building a `Ref.modify` of its own.
-  const admissions: Record<Priority, Effect.Effect<boolean>> = {
-    critical: Ref.modify(state, (s) => admit(s, limits, "critical")),
-    normal: Ref.modify(state, (s) => admit(s, limits, "normal")),
-    sheddable: Ref.modify(state, (s) => admit(s, limits, "sheddable"))
+  const onExit = (): undefined => {
+    gate.state = release(gate.state)
+    return undefined
   }
-  const released = Ref.update(state, release)
-  const onExit = () => released
   const execute = <A, E1, R>(self: Effect.Effect<A, E1, R>, priority: Priority): Effect.Effect<A, E1 | E, R> =>
     // Uninterruptible from the admission until the release is registered, so
     // an admitted call is always released.
-    Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(
-        admissions[priority],
-        (admitted): Effect.Effect<A, E1 | E, R> =>
-          admitted ? Effect.onExitPrimitive(restore(self), onExit, true) : rejections[priority]
-      )
-    )
+    Effect.uninterruptibleMask((restore): Effect.Effect<A, E1 | E, R> => {
+      const [admitted, next] = admit(gate.state, limits, priority)
+      gate.state = next
+      return admitted ? Effect.onExitPrimitive(restore(self), onExit, true) : rejections[priority]
+    })
   return {
     execute,
-    stats: Effect.map(Ref.get(state), (s) => stats(s, config)),
-    overloaded: Effect.map(Ref.get(state), (s) => overloaded(s, limits))
+    stats: Effect.sync(() => stats(gate.state, config)),
+    overloaded: Effect.sync(() => overloaded(gate.state, limits))
   }
 }

@@ -65,6 +65,7 @@ export interface Config<A> {
   readonly deadLetters: DeadLetterQueue<A>
   readonly overloaded: Effect.Effect<boolean> | undefined
   readonly ordered: boolean
+  readonly deadLetterId: ((item: A) => string) | undefined
 }
 
 type DlqError = DeadLetterQueueFullError | DeadLetterStoreError
@@ -120,7 +121,7 @@ export const build = <A, E, R, RS>(
           flow.duplicate = false
           return stage.run(item)
         })
-        return Effect.suspend(() => guard.execute(key(item), run))
+        return Effect.suspend(() => guard.execute(run, key(item)))
       }
     if (stage.critical || overloaded === undefined) return call
     const skip = (flow: Flow<A>) => {
@@ -157,7 +158,7 @@ export const build = <A, E, R, RS>(
     // an interruption is not a failed item: let it through (the pipeline is being stopped)
     if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
     const stage = stages[flow.at]!
-    return Effect.map(deadLetters.offer({ item: flow.item, stage: stage.name, cause }), () => {
+    return Effect.map(deadLetters.offer({ id: config.deadLetterId?.(flow.item), item: flow.item, stage: stage.name, cause }), () => {
       flow.dead = true
       counts.deadLettered++
       stageCounts[flow.at]!.deadLettered++

@@ -1,7 +1,7 @@
 /**
  * The fixed composition order of `Policy.execute`, outermost first:
  *
- *   fallback → totalTimeout → retry → rateLimit → circuitBreaker → bulkhead → hedge → attemptTimeout → call
+ *   fallback → totalTimeout → retry → throttle → rateLimit → circuitBreaker → bulkhead → hedge → attemptTimeout → call
  *
  * Each present policy contributes one stage; `execute` wraps the call in the
  * stages from the innermost out. Stages are plain wrappers, so the order is
@@ -23,6 +23,7 @@ export const ORDER = [
   "fallback",
   "totalTimeout",
   "retry",
+  "throttle",
   "rateLimit",
   "circuitBreaker",
   "bulkhead",

@@ -7,7 +7,7 @@ import { Duration, Effect } from "effect"
 import { RateLimiter } from "effect/persistence"
 import type { InvalidConfigError } from "../Errors.ts"
 import { ResilienceEvent } from "../Events.ts"
-import { TaggedError } from "./errors.ts"
+import { guard, TaggedError } from "./errors.ts"
 import { emit } from "./events.ts"
 import type { Wrap } from "./policy.ts"
 import * as rateLimitStore from "./rateLimitStore.ts"
@@ -52,8 +52,10 @@ export class RateLimitedError extends TaggedError("RateLimitedError")<{
   }
 }
 
-export const make = (name: string, options: RateLimitOptions): Effect.Effect<Wrap, InvalidConfigError> =>
-  Effect.gen(function*() {
+export const isRateLimitedError = guard<RateLimitedError>("RateLimitedError")
+
+export const make: (name: string, options: RateLimitOptions) => Effect.Effect<Wrap, InvalidConfigError> =
+  Effect.fnUntraced(function*(name: string, options: RateLimitOptions) {
     const source = "Policy.make"
     const config = yield* validate.attempt(() => {
       validate.options(source, "rateLimit", options, true, "an object", "rateLimit.")

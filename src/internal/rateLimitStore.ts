@@ -10,7 +10,7 @@
  * bucket is Effect's own (checked against its contract in
  * test/RateLimit.test.ts).
  */
-import { Context, Duration, Effect, Layer } from "effect"
+import { Clock, Context, Duration, Effect, Layer } from "effect"
 import { RateLimiter } from "effect/persistence"
 
 interface Window {
@@ -38,23 +38,20 @@ export const layerStoreMemory: Layer.Layer<RateLimiter.RateLimiterStore> = Layer
       fixedWindow: (options) =>
         // Without a limit (RateLimiter's "delay" mode) the window length is unknown; the rate-limit stage
         // never calls it that way (it waits by retrying in "fail" mode), other callers get Effect's counting.
-        options.limit === undefined ? effectStore.fixedWindow(options) : Effect.clockWith((clock) =>
-          Effect.sync(() => {
-            const limit = options.limit!
-            const length = windowMillis(options.refillRate, limit)
-            const now = clock.currentTimeMillisUnsafe()
-            const start = Math.floor(now / length) * length
-            let window = windows.get(options.key)
-            if (window === undefined || window.start !== start) {
-              window = { start, count: 0 }
-              windows.set(options.key, window)
-            }
-            const ttl = start + length - now
-            if (window.count + options.tokens > limit) return [window.count + options.tokens, ttl] as const
-            window.count += options.tokens
-            return [window.count, ttl] as const
-          })
-        )
+        options.limit === undefined ? effectStore.fixedWindow(options) : Effect.map(Clock.currentTimeMillis, (now) => {
+          const limit = options.limit!
+          const length = windowMillis(options.refillRate, limit)
+          const start = Math.floor(now / length) * length
+          let window = windows.get(options.key)
+          if (window === undefined || window.start !== start) {
+            window = { start, count: 0 }
+            windows.set(options.key, window)
+          }
+          const ttl = start + length - now
+          if (window.count + options.tokens > limit) return [window.count + options.tokens, ttl] as const
+          window.count += options.tokens
+          return [window.count, ttl] as const
+        })
     })
   })
 )

@@ -17,7 +17,7 @@
  *   waits longer than `timeout`, and an outage costs one waiting call per
  *   interval, not one per call.
  */
-import { Duration, Effect } from "effect"
+import { Clock, Duration, Effect } from "effect"
 import { RateLimiter, Redis } from "effect/persistence"
 import * as defaults from "./defaults.ts"
 import * as rateLimitStore from "./rateLimitStore.ts"
@@ -97,10 +97,9 @@ export const make = Effect.fnUntraced(function*(options: RedisRateLimiterStoreOp
   const remote: Store = {
     ...effectStore,
     fixedWindow: (options) =>
-      options.limit === undefined ? effectStore.fixedWindow(options) : Effect.clockWith((clock) => {
+      options.limit === undefined ? effectStore.fixedWindow(options) : Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const limit = options.limit!
         const length = rateLimitStore.windowMillis(options.refillRate, limit)
-        const now = clock.currentTimeMillisUnsafe()
         const start = Math.floor(now / length) * length
         const ttl = start + length - now
         // The key outlives its window by one window: a late or replayed write lands in a dead window, never a live one.
@@ -120,15 +119,13 @@ export const make = Effect.fnUntraced(function*(options: RedisRateLimiterStoreOp
   const reject: Store = {
     ...local,
     fixedWindow: (options) =>
-      Effect.clockWith((clock) =>
-        Effect.succeed([(options.limit ?? 0) + options.tokens + 1, waitMillis(clock.currentTimeMillisUnsafe())] as const)
-      ),
+      Effect.map(Clock.currentTimeMillis, (now) => [(options.limit ?? 0) + options.tokens + 1, waitMillis(now)] as const),
     tokenBucket: (options) =>
-      Effect.clockWith((clock) => {
+      Effect.map(Clock.currentTimeMillis, (now) => {
         // RateLimiter's delay is ceil(-remaining) · refillRate − elapsed: make it the time until the next probe.
         const refill = Duration.toMillis(options.refillRate)
         const remaining = -Math.max(1, Math.ceil(options.tokens))
-        return Effect.succeed([remaining, -remaining * refill - waitMillis(clock.currentTimeMillisUnsafe())] as const)
+        return [remaining, -remaining * refill - waitMillis(now)] as const
       })
   }
   const fallback = config.onUnavailable === "local" ? local : reject
@@ -139,8 +136,7 @@ export const make = Effect.fnUntraced(function*(options: RedisRateLimiterStoreOp
     fallbackCall: (args: Args) => Effect.Effect<A, RateLimiter.RateLimiterError>
   ) =>
   (args: Args): Effect.Effect<A, RateLimiter.RateLimiterError> =>
-    Effect.clockWith((clock) => {
-      const now = clock.currentTimeMillisUnsafe()
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
       const down = unavailableUntil !== -Infinity
       if (down && (now < unavailableUntil || probing)) return fallbackCall(args)
       if (down) probing = true
@@ -154,18 +150,19 @@ export const make = Effect.fnUntraced(function*(options: RedisRateLimiterStoreOp
             unavailableUntil = -Infinity
             return Effect.as(Effect.logInfo("Redis rate-limit store: Redis answers again, limits are shared again"), a)
           },
-          onFailure: (error) => {
-            const wasUp = unavailableUntil === -Infinity
-            unavailableUntil = clock.currentTimeMillisUnsafe() + config.retryIntervalMillis
-            const warn = wasUp
-              ? Effect.logWarning(
-                `Redis rate-limit store: Redis unavailable, answering with the "${config.onUnavailable}" fallback; ` +
-                  `asking Redis again every ${config.retryIntervalMillis} ms`,
-                error
-              )
-              : Effect.void
-            return Effect.andThen(warn, fallbackCall(args))
-          }
+          onFailure: (error) =>
+            Effect.flatMap(Clock.currentTimeMillis, (failedAt) => {
+              const wasUp = unavailableUntil === -Infinity
+              unavailableUntil = failedAt + config.retryIntervalMillis
+              const warn = wasUp
+                ? Effect.logWarning(
+                  `Redis rate-limit store: Redis unavailable, answering with the "${config.onUnavailable}" fallback; ` +
+                    `asking Redis again every ${config.retryIntervalMillis} ms`,
+                  error
+                )
+                : Effect.void
+              return Effect.andThen(warn, fallbackCall(args))
+            })
         }),
         Effect.ensuring(Effect.sync(() => {
           if (down) probing = false

@@ -5,7 +5,8 @@
 import { Clock, Duration, Effect, Predicate, Schedule } from "effect"
 import * as Pull from "effect/Pull"
 import { ResilienceEvent } from "../Events.ts"
-import type { RetryPolicy } from "../Retry.ts"
+import type { RetryBudget, RetryPolicy } from "../Retry.ts"
+import * as budgets from "./budget.ts"
 import { isLibraryError, statusOf } from "./classify.ts"
 import { emit } from "./events.ts"
 import * as instrument from "./instrument.ts"
@@ -40,9 +41,16 @@ export const retry = <A, E, R>(
   instrumentation?: instrument.Instrumentation
 ): Effect.Effect<A, E, R> => {
   const first = instrumentation === undefined ? self : attemptSpan(instrumentation, self, policy.name, 1, undefined)
-  const retried = Effect.catch(first, (error) => afterFailure(self, policy, error, deadline, instrumentation))
   const budget = policy.budget
-  return budget === undefined ? retried : Effect.andThen(budget.recordCall, retried)
+  if (budget === undefined) return Effect.catch(first, (error) => afterFailure(self, policy, error, deadline, instrumentation, undefined))
+  return budgets.holding(budget, (counting) => {
+    // Only the stage that counts the call reports outcomes, and only to a budget that learns from them.
+    const outcomes = counting ? budget.recordOutcome : undefined
+    return Effect.catch(
+      outcomes === undefined ? first : Effect.tap(first, () => outcomes(true)),
+      (error) => afterFailure(self, policy, error, deadline, instrumentation, outcomes)
+    )
+  })
 }
 
 /**
@@ -81,7 +89,8 @@ const afterFailure = Effect.fnUntraced(function*<A, E, R>(
   policy: RetryPolicy<E>,
   firstError: E,
   deadline: number | undefined,
-  given: instrument.Instrumentation | undefined
+  given: instrument.Instrumentation | undefined,
+  outcomes: RetryBudget["recordOutcome"]
 ): Effect.fn.Return<A, E, R> {
   let error = firstError
   let attempt = 1
@@ -89,6 +98,8 @@ const afterFailure = Effect.fnUntraced(function*<A, E, R>(
   let step: Step<E> | undefined
   while (true) {
     if (!retryable(policy, error)) return yield* Effect.fail(error)
+    // As in gRPC, only a failure worth retrying costs a token: a 404 is an answer.
+    if (outcomes !== undefined) yield* outcomes(false)
     if (attempt >= policy.maxAttempts) return yield* exhausted(policy, attempt, error)
     const hint = retryAfterMillis(error)
     const now = yield* Clock.currentTimeMillis
@@ -119,7 +130,10 @@ const afterFailure = Effect.fnUntraced(function*<A, E, R>(
     const result = yield* Effect.result(
       instrumentation === undefined ? self : attemptSpan(instrumentation, self, policy.name, attempt + 1, error)
     )
-    if (result._tag === "Success") return result.success
+    if (result._tag === "Success") {
+      if (outcomes !== undefined) yield* outcomes(true)
+      return result.success
+    }
     error = result.failure
     attempt++
   }

@@ -41,6 +41,7 @@ export const metrics = {
   bulkheadQueued: gauge("resilience_bulkhead_queued", "Calls waiting for a bulkhead permit (label: policy)"),
   bulkheadRejections: counter("resilience_bulkhead_rejections_total", "Calls rejected by a bulkhead (labels: policy, reason)"),
   hedgesLaunched: counter("resilience_hedges_launched_total", "Hedged attempts started (label: policy)"),
+  hedgeBudgetDenied: counter("resilience_hedge_budget_denied_total", "Hedged attempts refused by the retry budget (label: policy)"),
   hedgesWon: counter("resilience_hedges_won_total", "Races won by a hedged attempt (label: policy)"),
   shed: counter("resilience_shed_total", "Calls shed by a load shedder (labels: policy, priority)"),
   rateLimited: counter("resilience_rate_limited_total", "Calls refused by a rate limit (label: policy)"),
@@ -313,6 +314,14 @@ export const read = (event: ResilienceEvent): Reading => {
         metrics: inc(metrics.hedgesLaunched, policy),
         level: "Debug",
         message: `"${name}" launched hedged attempt ${event.attempt}`
+      }
+    case "HedgeBudgetDenied":
+      return {
+        span: "resilience.hedge.budget_denied",
+        attributes: { "resilience.attempt": event.attempt },
+        metrics: inc(metrics.hedgeBudgetDenied, policy),
+        level: "Warn",
+        message: `retry budget of "${name}" refused hedged attempt ${event.attempt}`
       }
     case "HedgeWon":
       return {

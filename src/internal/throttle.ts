@@ -106,6 +106,6 @@ export const make = <E>(config: Config, reject: (probability: number) => Effect.
 
   return {
     execute,
-    stats: Effect.clockWith((clock) => Effect.sync(() => stats(config, Ref.getUnsafe(state), clock.currentTimeMillisUnsafe())))
+    stats: Effect.map(Clock.currentTimeMillis, (now) => stats(config, Ref.getUnsafe(state), now))
   }
 }

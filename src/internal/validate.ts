@@ -4,7 +4,7 @@
  * field, the allowed range and the value received.
  */
 import { Duration, Effect, Option } from "effect"
-import { InvalidConfigError } from "../Errors.ts"
+import { InvalidConfigError, isInvalidConfigError } from "./errors.ts"
 
 export const invalid = (source: string, field: string, expected: string, value: unknown): InvalidConfigError =>
   new InvalidConfigError({ source, field, expected, value })
@@ -179,6 +179,14 @@ export const positiveDurationMillis = (source: string, field: string, input: Dur
   return millis
 }
 
+/** An optional finite duration > 0, in milliseconds: `fallback` when unset. */
+export const positiveDurationMillisOr = (
+  source: string,
+  field: string,
+  input: Duration.Input | undefined,
+  fallback: number
+): number => input === undefined ? fallback : positiveDurationMillis(source, field, input)
+
 /** A duration > 0, in milliseconds; `Infinity` allowed (no limit). */
 export const positiveDurationOrInfinityMillis = (source: string, field: string, input: Duration.Input): number => {
   const expected = "a duration > 0 or \"Infinity\""
@@ -211,7 +219,7 @@ export const attempt = <A>(f: () => A): Effect.Effect<A, InvalidConfigError> =>
     try {
       return Effect.succeed(f())
     } catch (error) {
-      if (error instanceof InvalidConfigError) return Effect.fail(error)
+      if (isInvalidConfigError(error)) return Effect.fail(error)
       throw error
     }
   })
@@ -229,7 +237,7 @@ export const nested = <A>(source: string, prefix: string, f: () => A, self = "op
   try {
     return f()
   } catch (error) {
-    if (error instanceof InvalidConfigError) throw reframe(source, prefix, self)(error)
+    if (isInvalidConfigError(error)) throw reframe(source, prefix, self)(error)
     throw error
   }
 }
@@ -240,4 +248,4 @@ export const nestedEffect = <A, E, R>(
   prefix: string,
   effect: Effect.Effect<A, E | InvalidConfigError, R>
 ): Effect.Effect<A, E | InvalidConfigError, R> =>
-  Effect.mapError(effect, (error) => error instanceof InvalidConfigError ? reframe(source, prefix, "options")(error) : error)
+  Effect.mapError(effect, (error) => isInvalidConfigError(error) ? reframe(source, prefix, "options")(error) : error)

@@ -1,7 +1,15 @@
-/** Simulation of a dependency whose capacity changes, driven under TestClock (shared by the AdaptiveLimit tests). */
+/**
+ * Simulation of a dependency whose capacity changes, behind an adaptive
+ * limiter: the one home of the figures of docs/adaptive-limit.md, shared by
+ * test/AdaptiveLimit.test.ts and the demo report (examples/demo.ts).
+ *
+ * It only sleeps: run it in virtual time (`VirtualTime.run`, as
+ * {@link limitOverTime} does), where ninety simulated seconds take about a
+ * second.
+ */
 import { Clock, Effect, Exit, Fiber, Semaphore } from "effect"
-import { TestClock } from "effect/testing"
 import { AdaptiveLimit } from "../src/index.ts"
+import * as VirtualTime from "./virtualTime.ts"
 
 export interface Phase {
   readonly label: string
@@ -78,7 +86,7 @@ export const simulate = (options: {
           rows.push({ atMillis: t, phase: phase.label, capacity: phase.capacity, limit: stats.limit, inFlight: stats.inFlight })
         }
         for (let k = 0; k < options.arrivalsPerStep; k++) fibers.push(yield* Effect.forkChild(call))
-        yield* TestClock.adjust(options.stepMillis)
+        yield* Effect.sleep(options.stepMillis)
       }
       const stats = yield* limiter.stats
       summaries.push({
@@ -92,7 +100,6 @@ export const simulate = (options: {
         endLimit: stats.limit
       })
     }
-    yield* TestClock.adjust(60_000)
     yield* Fiber.joinAll(fibers)
     return { rows, summaries, final: yield* limiter.stats }
   })
@@ -101,4 +108,38 @@ export const simulate = (options: {
 export const table = (rows: ReadonlyArray<Row>): string =>
   ["| t (ms) | phase | capacity | limit | in flight |", "|---:|---|---:|---:|---:|"]
     .concat(rows.map((r) => `| ${r.atMillis} | ${r.phase} | ${r.capacity} | ${r.limit} | ${r.inFlight} |`))
+    .join("\n")
+
+/**
+ * The run of docs/adaptive-limit.md: a dependency of 40 workers, each call
+ * 200 ms, offered 400 calls/s (twice its capacity); capacity halves to 20 at
+ * 30 s and returns to 40 at 60 s; Gradient2 with `rttTolerance: 1`,
+ * `minLimit: 1`, `initialLimit: 40`. Runs in virtual time.
+ */
+export const baseMillis = 200
+
+export const limitOverTime = () =>
+  Effect.map(
+    VirtualTime.run(simulate({
+      algorithm: AdaptiveLimit.gradient2({ initialLimit: 40, minLimit: 1, rttTolerance: 1 }),
+      phases: [
+        { label: "normal", capacity: 40, millis: 30_000 },
+        { label: "halved", capacity: 20, millis: 30_000 },
+        { label: "recovered", capacity: 40, millis: 30_000 }
+      ],
+      baseMillis,
+      // 8 calls per 20 ms = 400/s
+      stepMillis: 20,
+      arrivalsPerStep: 8,
+      sampleEvery: 5_000
+    })),
+    ([result]) => result
+  )
+
+/** The phases as a markdown table. */
+export const summaryTable = (summaries: ReadonlyArray<PhaseSummary>): string =>
+  ["| phase | admitted | rejected | p50 ms | p95 ms | slowest rejection | limit at end |", "|---|---:|---:|---:|---:|---:|---:|"]
+    .concat(summaries.map((s) =>
+      `| ${s.phase} (${s.capacity}) | ${s.admitted} | ${s.rejected} | ${s.p50} | ${s.p95} | ${s.maxRejectMillis} ms | ${s.endLimit} |`
+    ))
     .join("\n")
