@@ -156,15 +156,25 @@ export const make = (options: BulkheadOptions): Effect.Effect<Bulkhead, InvalidC
   Effect.flatMap(validate.attempt(() => validateOptions(options)), (config) =>
     Effect.sync((): Bulkhead => {
       const executor = internal.make(config, (reason) => rejection(config.name, reason))
-      return {
+      const bulkhead: Bulkhead = {
         [TypeId]: TypeId,
         name: config.name,
-        maxConcurrent: config.maxConcurrent,
-        maxQueue: config.maxQueue,
-        queueTimeout: config.queueTimeoutMillis === Infinity ? undefined : Duration.millis(config.queueTimeoutMillis),
+        // read from the executor: `Policy.reconfigure` may change the limits in place
+        get maxConcurrent() {
+          return executor.config().maxConcurrent
+        },
+        get maxQueue() {
+          return executor.config().maxQueue
+        },
+        get queueTimeout() {
+          const millis = executor.config().queueTimeoutMillis
+          return millis === Infinity ? undefined : Duration.millis(millis)
+        },
         execute: executor.execute,
         stats: executor.stats
       }
+      internal.executors.set(bulkhead, executor)
+      return bulkhead
     }))
 
 const validateOptions = (options: BulkheadOptions): internal.Config => {

@@ -13,10 +13,12 @@
  * @since 0.1.0
  */
 import type { Context, Duration, Effect, Layer } from "effect"
+import type { Scope } from "effect/Scope"
 import { dual } from "effect/Function"
 import type { InvalidConfigError } from "./Errors.ts"
 import * as internal from "./internal/chaos.ts"
 import * as dependencyInternal from "./internal/chaosDependency.ts"
+import * as proxyInternal from "./internal/chaosProxy.ts"
 
 /**
  * One chaos injection: a wrapper that, when its gate fires, fails the call
@@ -735,3 +737,149 @@ export const isDependencyError: (u: unknown) => u is DependencyError = dependenc
  */
 export const dependency: <A = number>(options?: DependencyOptions<A>) => Effect.Effect<Dependency<A>, InvalidConfigError> =
   dependencyInternal.make
+
+// -----------------------------------------------------------------------------
+// network faults
+// -----------------------------------------------------------------------------
+
+/**
+ * Network faults of a {@link proxy}; any of them can be changed while it runs.
+ *
+ * @example
+ * ```ts
+ * import type { Chaos } from "effect-resilience"
+ *
+ * const flakyLink: Chaos.Toxics = { latency: "50 millis", bandwidth: 32_000, reset: 0.1 }
+ * ```
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Toxics extends proxyInternal.Toxics {}
+
+/**
+ * Options of {@link proxy}: the target and the faults to start with.
+ *
+ * @example
+ * ```ts
+ * import type { Chaos } from "effect-resilience"
+ *
+ * const options: Chaos.ProxyOptions = { target: { host: "127.0.0.1", port: 8080 }, blackhole: true }
+ * ```
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ProxyOptions extends proxyInternal.ProxyOptions {}
+
+/**
+ * A running fault proxy: its address, its faults and its counters.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Chaos } from "effect-resilience"
+ *
+ * const cutOff = (proxy: Chaos.Proxy) => Effect.andThen(proxy.update({ blackhole: true }), proxy.stats)
+ * ```
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Proxy extends proxyInternal.Proxy {}
+
+/**
+ * Counters of a {@link proxy}.
+ *
+ * @example
+ * ```ts
+ * import type { Chaos } from "effect-resilience"
+ *
+ * const allReset = (stats: Chaos.ProxyStats) => stats.resets === stats.connections
+ * ```
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ProxyStats extends proxyInternal.ProxyStats {}
+
+/**
+ * The proxy could not listen (its port is taken, say).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chaos } from "effect-resilience"
+ *
+ * const started = Chaos.proxy({ target: "http://127.0.0.1:8080", port: 9000 }).pipe(
+ *   Effect.catchTag("ProxyError", (e) => Effect.die(e))
+ * )
+ * ```
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export const ProxyError = proxyInternal.ProxyError
+
+/**
+ * @category errors
+ * @since 0.1.0
+ */
+export type ProxyError = proxyInternal.ProxyError
+
+/**
+ * Checks whether a value is a {@link ProxyError}.
+ *
+ * @example
+ * ```ts
+ * import { Chaos } from "effect-resilience"
+ *
+ * Chaos.isProxyError(new Chaos.ProxyError({ policy: "proxy", cause: new Error("EADDRINUSE") })) // true
+ * Chaos.isProxyError(new Error("x")) // false
+ * ```
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isProxyError: (u: unknown) => u is ProxyError = proxyInternal.isProxyError
+
+/**
+ * Starts a TCP proxy on 127.0.0.1 in front of `target` that injects network
+ * faults: what Toxiproxy does, in Node, without a Go binary. It is a scoped
+ * resource: listening once acquired, closed (its connections cut) with its
+ * scope. Point the client under test at `proxy.url`.
+ *
+ * **Details**
+ *
+ * - `latency`: every chunk the target sends reaches the client that much later (order kept);
+ * - `bandwidth`: bytes per second from the target to the client;
+ * - `reset`: the connection is reset (TCP RST) when the client's first bytes arrive — the request was
+ *   sent and never answered (`true`, or the share of connections, drawn from the `Random` service);
+ * - `blackhole`: the proxy accepts, swallows the request and never answers (a dead host behind a live
+ *   load balancer); only a client timeout ends the wait.
+ *
+ * `update` changes faults while the proxy runs (a reset or black hole is
+ * decided when a connection opens; latency and bandwidth apply to the next
+ * chunk). The proxy runs on real time: sockets are real, and `TestClock`
+ * cannot speed them up. `node:net` is imported only when a proxy starts.
+ *
+ * **Example** (A server that turns slow, then drops connections)
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chaos } from "effect-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const proxy = yield* Chaos.proxy({ target: "http://127.0.0.1:8080", latency: "200 millis" })
+ *   // ... requests to proxy.url are 200 ms slower
+ *   yield* proxy.update({ latency: 0, reset: true })
+ *   // ... now every connection is reset
+ *   return yield* proxy.stats
+ * }).pipe(Effect.scoped)
+ * ```
+ *
+ * @category network
+ * @since 0.1.0
+ */
+export const proxy: (options: ProxyOptions) => Effect.Effect<Proxy, InvalidConfigError | ProxyError, Scope> =
+  proxyInternal.make

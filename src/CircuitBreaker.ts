@@ -598,6 +598,22 @@ export const execute: {
  * One circuit per key (per host, per tenant), made on first use, with the
  * same options for all. Idle circuits are dropped after `idleTimeToLive`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * declare const fetchFrom: (host: string) => Effect.Effect<string, Error>
+ *
+ * const program = Effect.gen(function*() {
+ *   const breakers: CircuitBreaker.KeyedCircuitBreaker = yield* CircuitBreaker.keyed({ policy: CircuitBreaker.consecutive(3) })
+ *   // one circuit per host: a dead mirror does not stop calls to the healthy ones
+ *   const body = yield* fetchFrom("eu.example.com").pipe(breakers.execute("eu.example.com"))
+ *   const open = yield* breakers.state("us.example.com")
+ *   return { body, open: open._tag }
+ * })
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */

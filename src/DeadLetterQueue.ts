@@ -291,6 +291,20 @@ export interface ReplayOptions<E, R, E2, R2> {
 /**
  * A bounded dead-letter queue of items of type `A`.
  *
+ * @example
+ * ```ts
+ * import { Cause, Effect } from "effect"
+ * import { DeadLetterQueue } from "effect-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const dlq: DeadLetterQueue.DeadLetterQueue<string> = yield* DeadLetterQueue.make<string>({ name: "emails" })
+ *   yield* dlq.offer({ item: "welcome:ada", stage: "send", cause: Cause.fail("smtp down") })
+ *   const result = yield* dlq.replay(() => Effect.void) // the mail server is back
+ *   return { result, left: yield* dlq.size }
+ * })
+ * console.log(await Effect.runPromise(program)) // => { result: { replayed: 1, failedAgain: 0 }, left: 0 }
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -563,6 +577,18 @@ export const isDeadLetterStoreError: (u: unknown) => u is DeadLetterStoreError =
  * `JSON.stringify` and must return what `JSON.parse` gives back. A store
  * reports its I/O failures as {@link DeadLetterStoreError}; a failed
  * operation must have changed nothing.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { DeadLetterQueue } from "effect-resilience"
+ *
+ * // A store that logs every append, around the memory store.
+ * const logging = Layer.sync(DeadLetterQueue.DeadLetterStore, (): DeadLetterQueue.DeadLetterStoreShape => {
+ *   const memory = DeadLetterQueue.makeStoreMemory()
+ *   return { ...memory, append: (name, entry) => Effect.tap(memory.append(name, entry), () => Effect.logInfo(`${name}: ${entry.id}`)) }
+ * })
+ * ```
  *
  * @category store
  * @since 0.1.0

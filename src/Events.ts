@@ -78,6 +78,11 @@ export type Priority = "critical" | "normal" | "sheddable"
  * - `LimitChanged`: an adaptive limiter moved its concurrency limit `from` → `to`.
  * - `LimitRejected`: an adaptive limiter rejected a call: `inFlight` calls already ran against its `limit`.
  * - `Throttled`: client-side adaptive throttling rejected a call locally; it rejects calls with this `probability` now.
+ * - `Abandoned`: timed-out work did not stop when told to and runs on without its caller (`reason`: its Promise takes
+ *   no `AbortSignal`, ignored the one it got for `grace`, or the effect was still in an uninterruptible region
+ *   `grace` after the deadline); the caller got its `TimeoutError`.
+ * - `Reconfigured`: `Policy.reconfigure` put new settings in force; the policy now runs `stages`.
+ * - `ReconfigureRefused`: new settings were refused (`error`: the `InvalidConfigError`, or the config file's error); the old ones stay in force.
  *
  * @example
  * ```ts
@@ -123,6 +128,13 @@ export type ResilienceEvent = Data.TaggedEnum<{
   LimitChanged: EventBase & { readonly from: number; readonly to: number }
   LimitRejected: EventBase & { readonly limit: number; readonly inFlight: number }
   Throttled: EventBase & { readonly probability: number }
+  Abandoned: EventBase & {
+    readonly reason: "no-signal" | "signal-ignored" | "uninterruptible"
+    readonly duration: Duration.Duration
+    readonly grace: Duration.Duration
+  }
+  Reconfigured: EventBase & { readonly stages: ReadonlyArray<string> }
+  ReconfigureRefused: EventBase & { readonly error: unknown }
 }>
 
 /**

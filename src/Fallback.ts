@@ -31,6 +31,19 @@ const LastKnownGoodTypeId = "~effect-resilience/Fallback/LastKnownGood"
 /**
  * Options of {@link orElse}.
  *
+ * @example
+ * ```ts
+ * import { Data, Effect } from "effect"
+ * import { Fallback } from "effect-resilience"
+ *
+ * class Unavailable extends Data.TaggedError("Unavailable") {}
+ * declare const livePrice: Effect.Effect<number, Unavailable>
+ *
+ * const price = livePrice.pipe(
+ *   Fallback.orElse({ name: "price", fallback: () => Effect.succeed(0) } satisfies Fallback.OrElseOptions<Unavailable, number, never, never>)
+ * )
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -174,6 +187,16 @@ export const isFallbackChainError: (u: unknown) => u is FallbackChainError = err
 /**
  * Options of {@link chain}.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Fallback } from "effect-resilience"
+ *
+ * const options: Fallback.ChainOptions = { name: "exchange-rate" }
+ * const rate = Fallback.chain([Effect.fail("primary down"), Effect.succeed(1.08)], options)
+ * console.log(await Effect.runPromise(rate)) // => 1.08
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -247,6 +270,18 @@ export const chain = <const Effects extends readonly [Effect.Effect<any, any, an
  * What {@link LastKnownGood.execute} returns: the value, where it came from,
  * and how old it is (zero for a live value).
  *
+ * @example
+ * ```ts
+ * import { Duration, Effect } from "effect"
+ * import type { Fallback } from "effect-resilience"
+ *
+ * declare const served: Effect.Effect<Fallback.Served<number>, Error>
+ *
+ * const withHeader = served.pipe(
+ *   Effect.map((s) => ({ rate: s.value, stale: s.source === "cache" ? Duration.format(s.age) : undefined }))
+ * )
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -258,6 +293,14 @@ export interface Served<A> {
 
 /**
  * Options of {@link lastKnownGood}.
+ *
+ * @example
+ * ```ts
+ * import { Fallback } from "effect-resilience"
+ *
+ * const options: Fallback.LastKnownGoodOptions = { name: "rates", ttl: "10 minutes", capacity: 500 }
+ * const cache = Fallback.lastKnownGood<number>(options)
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -278,6 +321,20 @@ export interface LastKnownGoodOptions {
 
 /**
  * A keyed cache of the last successful value of each call.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Fallback } from "effect-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const rates: Fallback.LastKnownGood<number> = yield* Fallback.lastKnownGood<number>({ ttl: "1 hour" })
+ *   yield* Effect.succeed(1.08).pipe(rates.execute("EUR/USD"))
+ *   const served = yield* Effect.fail("rate service down").pipe(rates.execute("EUR/USD"))
+ *   return [served.value, served.source]
+ * })
+ * console.log(await Effect.runPromise(program)) // => [1.08, "cache"]
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -310,6 +367,15 @@ export interface LastKnownGood<A, K = string> {
 
 /**
  * Checks whether a value is a {@link LastKnownGood} cache.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Fallback } from "effect-resilience"
+ *
+ * const program = Effect.map(Fallback.lastKnownGood<string>(), Fallback.isLastKnownGood)
+ * console.log(await Effect.runPromise(program)) // => true
+ * ```
  *
  * @category guards
  * @since 0.1.0

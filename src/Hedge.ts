@@ -102,6 +102,19 @@ export interface HedgePolicy {
 /**
  * A result and the attempt (1 = the primary) that produced it.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Hedge } from "effect-resilience"
+ *
+ * declare const primary: Effect.Effect<string>
+ * declare const replica: Effect.Effect<string>
+ *
+ * const answered = Hedge.raceWithWinner([primary, replica], { delay: "20 millis" }).pipe(
+ *   Effect.tap((won: Hedge.Won<string>) => Effect.logDebug(won.attempt === 1 ? "primary" : "replica"))
+ * )
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */

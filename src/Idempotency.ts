@@ -23,6 +23,14 @@ const TypeId = "~effect-resilience/Idempotency"
 /**
  * Options of {@link make}.
  *
+ * @example
+ * ```ts
+ * import { Idempotency } from "effect-resilience"
+ *
+ * const options: Idempotency.IdempotencyOptions = { name: "payments", ttl: "24 hours", capacity: 100_000 }
+ * const guard = Idempotency.make(options)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -38,6 +46,22 @@ export interface IdempotencyOptions {
 /**
  * An idempotency guard. One guard serves any number of keys; a key should
  * always name the same kind of effect (the stored value is returned as is).
+ *
+ * @example
+ * ```ts
+ * import { Effect, Ref } from "effect"
+ * import { Idempotency } from "effect-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const charges = yield* Ref.make(0)
+ *   const once: Idempotency.Idempotency = yield* Idempotency.make()
+ *   const charge = Ref.updateAndGet(charges, (n) => n + 1)
+ *   yield* charge.pipe(once.execute("order-42"))
+ *   yield* charge.pipe(once.execute("order-42")) // a retried request: served from the stored result
+ *   return yield* Ref.get(charges)
+ * })
+ * console.log(await Effect.runPromise(program)) // => 1
+ * ```
  *
  * @category models
  * @since 0.1.0

@@ -29,6 +29,18 @@ const TypeId = "~effect-resilience/LoadShedder"
  * How important a call is: `critical` work is shed only at the hard cap,
  * `normal` work above `normalAt`, `sheddable` work first, above `sheddableAt`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { LoadShedder } from "effect-resilience"
+ *
+ * declare const shedder: LoadShedder.LoadShedder
+ * declare const recommendations: Effect.Effect<ReadonlyArray<string>>
+ *
+ * const priority: LoadShedder.Priority = "sheddable" // the first to go under load
+ * const guarded = recommendations.pipe(shedder.execute({ priority }))
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -36,6 +48,15 @@ export type Priority = EventPriority
 
 /**
  * Options of {@link make}.
+ *
+ * @example
+ * ```ts
+ * import { LoadShedder } from "effect-resilience"
+ *
+ * // Sheddable work stops at 60% of 200 in flight, normal work at 85%, critical work only at 200.
+ * const options: LoadShedder.LoadShedderOptions = { name: "api", maxInFlight: 200, sheddableAt: 0.6, normalAt: 0.85 }
+ * const shedder = LoadShedder.make(options)
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -54,6 +75,18 @@ export interface LoadShedderOptions {
 /**
  * Per-call options of `shedder.execute`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { LoadShedder } from "effect-resilience"
+ *
+ * declare const shedder: LoadShedder.LoadShedder
+ * declare const checkout: Effect.Effect<string>
+ *
+ * const options: LoadShedder.ExecuteOptions = { priority: "critical" }
+ * const guarded = shedder.execute(checkout, options)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -64,6 +97,18 @@ export interface ExecuteOptions {
 
 /**
  * A snapshot of a load shedder.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { LoadShedder } from "effect-resilience"
+ *
+ * declare const shedder: LoadShedder.LoadShedder
+ *
+ * const shedTotal = shedder.stats.pipe(
+ *   Effect.map((s: LoadShedder.LoadShedderStats) => s.shed.sheddable + s.shed.normal + s.shed.critical)
+ * )
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -82,6 +127,19 @@ export interface LoadShedderStats {
 
 /**
  * A load shedder.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { LoadShedder } from "effect-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const shedder: LoadShedder.LoadShedder = yield* LoadShedder.make({ maxInFlight: 10 })
+ *   const page = yield* Effect.succeed("page").pipe(shedder.execute({ priority: "critical" }))
+ *   return [page, yield* shedder.overloaded]
+ * })
+ * console.log(await Effect.runPromise(program)) // => ["page", false]
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -223,6 +281,24 @@ export const layer = <I>(
 
 /**
  * Options of {@link degrade}.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { LoadShedder } from "effect-resilience"
+ *
+ * declare const shedder: LoadShedder.LoadShedder
+ * declare const personalised: Effect.Effect<ReadonlyArray<string>>
+ * declare const bestsellers: Effect.Effect<ReadonlyArray<string>>
+ *
+ * const options: LoadShedder.DegradeOptions<ReadonlyArray<string>, never, never, ReadonlyArray<string>, never, never, never, never> = {
+ *   name: "recommendations",
+ *   full: personalised,
+ *   degraded: bestsellers,
+ *   when: shedder.overloaded
+ * }
+ * const recommendations = LoadShedder.degrade(options)
+ * ```
  *
  * @category models
  * @since 0.1.0

@@ -25,6 +25,7 @@ import * as defaults from "./internal/defaults.ts"
 import * as hedgeInternal from "./internal/hedge.ts"
 import * as instrument from "./internal/instrument.ts"
 import * as internal from "./internal/policy.ts"
+import * as reconfigureInternal from "./internal/reconfigure.ts"
 import * as retryInternal from "./internal/retry.ts"
 import * as rateLimit from "./internal/rateLimit.ts"
 import * as validate from "./internal/validate.ts"
@@ -38,6 +39,14 @@ const TypeId = "~effect-resilience/Policy"
 /**
  * Options of {@link rateLimit}: Effect's own `effect/persistence`
  * `RateLimiter` does the counting (memory store by default).
+ *
+ * @example
+ * ```ts
+ * import { Policy } from "effect-resilience"
+ *
+ * const rateLimit: Policy.RateLimitOptions = { limit: 100, window: "1 second" }
+ * const policy = Policy.make({ name: "geocoder", rateLimit })
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -88,6 +97,21 @@ export const isRateLimitedError: (u: unknown) => u is RateLimitedError = rateLim
 /**
  * Options of {@link make}. Every block is optional; a policy with none of
  * them is a passthrough.
+ *
+ * @example
+ * ```ts
+ * import { Backoff, CircuitBreaker, Policy } from "effect-resilience"
+ *
+ * const options: Policy.PolicyOptions = {
+ *   name: "inventory",
+ *   timeout: "1 second",
+ *   totalTimeout: "5 seconds",
+ *   retry: { maxAttempts: 3, backoff: Backoff.exponential({ base: "100 millis", jitter: "full" }) },
+ *   circuitBreaker: { policy: CircuitBreaker.consecutive(5), resetTimeout: "30 seconds" },
+ *   bulkhead: { maxConcurrent: 20, maxQueue: 100 }
+ * }
+ * const policy = Policy.make(options)
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -153,6 +177,17 @@ export interface PolicyOptions<F = never> {
  * Every error a policy itself can produce (the call's own errors pass
  * through beside them).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Policy } from "effect-resilience"
+ *
+ * declare const call: Effect.Effect<string, Policy.PolicyError>
+ *
+ * // Every rejection carries the policy that made it.
+ * const handled = call.pipe(Effect.catch((e: Policy.PolicyError) => Effect.succeed(`${e._tag} from ${e.policy}`)))
+ * ```
+ *
  * @category errors
  * @since 0.1.0
  */
@@ -165,6 +200,18 @@ export type PolicyError =
 
 /**
  * A composed policy.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Policy } from "effect-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const policy: Policy.Policy = yield* Policy.make({ name: "search", timeout: "1 second", retry: { maxAttempts: 3 } })
+ *   return Policy.describe(policy)
+ * })
+ * console.log(await Effect.runPromise(Effect.scoped(program))) // => ["retry", "timeout"]
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -214,6 +261,28 @@ export interface Policy<F = never> {
  */
 export const make: <F = never>(options: PolicyOptions<F>) => Effect.Effect<Policy<F>, InvalidConfigError, Scope> =
   Effect.fnUntraced(function*<F>(options: PolicyOptions<F>) {
+    const rebuild = yield* reconfigureInternal.rebuilder(build)
+    const built = yield* rebuild(options)
+    const live = yield* reconfigureInternal.makeLive(built, options, rebuild, (ordered) => instrumented(built.name, ordered))
+    const policy: Policy<F> = {
+      [TypeId]: TypeId,
+      name: built.name,
+      execute: reconfigureInternal.execute(live) as Policy<F>["execute"],
+      // a getter: `reconfigure` may add or drop stateless stages
+      get stages() {
+        return reconfigureInternal.stagesOf(live)
+      },
+      circuitBreaker: built.breaker,
+      bulkhead: built.bulkhead
+    }
+    reconfigureInternal.lives.set(policy, live)
+    yield* Registry.register({ name: built.name, kind: "policy", snapshot: snapshotOf(policy) })
+    return policy
+  })
+
+/** Validates the options and builds the stages (and the breaker, bulkhead and rate limiter unless passed in built). */
+const build: (options: PolicyOptions<any>) => Effect.Effect<reconfigureInternal.Built, InvalidConfigError, Scope> = Effect
+  .fnUntraced(function*(options: PolicyOptions<any>) {
     const name = yield* validate.attempt(() => checkOptions(options))
     const classify = yield* validate.attempt(() => classifyInternal.make("Policy.make", "classify", options.classify))
     const stages: Array<internal.Stage> = []
@@ -249,9 +318,10 @@ export const make: <F = never>(options: PolicyOptions<F>) => Effect.Effect<Polic
         traced: (instrumentation) => retryStage(policy, totalMillis, instrumentation)
       })
     }
+    let throttle: Throttle.Throttle | undefined
     if (options.throttle !== undefined) {
       const t = options.throttle
-      const throttle = Throttle.isThrottle(t)
+      throttle = Throttle.isThrottle(t)
         ? t
         : yield* validate.nestedEffect(
           source,
@@ -299,17 +369,9 @@ export const make: <F = never>(options: PolicyOptions<F>) => Effect.Effect<Polic
       )
       stages.push({ kind: "timeout", wrap: timeout })
     }
-    const ordered = internal.ordered(stages)
-    const policy: Policy<F> = {
-      [TypeId]: TypeId,
-      name,
-      execute: instrumented(name, ordered) as Policy<F>["execute"],
-      stages: ordered.map((s) => s.kind),
-      circuitBreaker: breaker,
-      bulkhead
-    }
-    yield* Registry.register({ name, kind: "policy", snapshot: snapshotOf(policy) })
-    return policy
+    // the budget of the `budget` block (not one of retry's or hedge's own) and the throttle, kept by `reconfigure`
+    const policyBudget = options.budget === undefined ? undefined : budget
+    return { name, ordered: internal.ordered(stages), breaker, bulkhead, budget: policyBudget, throttle }
   })
 
 /**
@@ -392,6 +454,45 @@ const snapshotOf = (policy: Policy<any>): Effect.Effect<unknown> =>
     circuitBreaker: policy.circuitBreaker === undefined ? Effect.undefined : policy.circuitBreaker.stats,
     bulkhead: policy.bulkhead === undefined ? Effect.undefined : policy.bulkhead.stats
   })
+
+/**
+ * Updates a policy in place: new thresholds, timeouts and limits apply to the
+ * next call admitted, while the breaker keeps its state (an open circuit
+ * stays open for the rest of its reset time) and the bulkhead its running
+ * calls and waiters. `options` are complete options, as for {@link make}.
+ *
+ * **Details**
+ *
+ * All or nothing: the new options are checked and built first, and a bad one
+ * fails with `InvalidConfigError` (source `Policy.reconfigure`, naming the
+ * field) leaving the old settings in force. A breaker or bulkhead cannot be
+ * added or removed in place, nor the name changed (refused the same way);
+ * the other blocks can come and go. A raised bulkhead limit admits waiters at
+ * once; a lowered one lets running calls finish and admits no one until
+ * fewer than the new limit run; a smaller `maxQueue` applies to new arrivals.
+ * Emits `Reconfigured`, or `ReconfigureRefused` with the error. See
+ * docs/composition.md, "Live reconfiguration".
+ *
+ * **Example** (Raising a bulkhead limit under load)
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Policy } from "effect-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const policy = yield* Policy.make({ name: "scoring", timeout: "2 seconds", bulkhead: { maxConcurrent: 8 } })
+ *   yield* Policy.reconfigure(policy, { name: "scoring", timeout: "1 second", bulkhead: { maxConcurrent: 16 } })
+ *   return policy.bulkhead?.maxConcurrent // 16
+ * }).pipe(Effect.scoped)
+ * ```
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const reconfigure: {
+  <F>(options: PolicyOptions<NoInfer<F>>): (policy: Policy<F>) => Effect.Effect<void, InvalidConfigError>
+  <F>(policy: Policy<F>, options: PolicyOptions<NoInfer<F>>): Effect.Effect<void, InvalidConfigError>
+} = dual(2, (policy: Policy<any>, options: PolicyOptions<any>) => reconfigureInternal.reconfigure(policy, options))
 
 /**
  * Checks whether a value is a {@link Policy}.

@@ -1,48 +1,21 @@
 /**
- * Named policies from a config file (YAML or JSON), an object or environment
- * variables. An `effect/Schema` checks the structure and decodes each policy
- * straight into `Policy.PolicyOptions`, the options `Policy.make` takes; the
- * constructors check every range, and their errors name the config path.
- *
- * Two shapes are accepted, in the same document if need be:
- *
- * - the **native** shape: `profile` + `policies: { <name>: { timeout, retry,
- *   circuitBreaker, bulkhead, hedge, rateLimit } }`, durations written with
- *   their unit ("5 seconds");
- * - the **legacy** (seed) shape: `circuit_breakers`, `retry_policies` and
- *   `timeouts` sections keyed by name, durations in seconds.
- *
- * A native policy starts from a built-in profile (`balanced` unless the
- * document or the policy names another) and overrides it field by field.
- * Every mistake (wrong type, out-of-range value, unknown key, unparsable
- * duration, unknown profile, bad syntax) fails with a
- * {@link ResilienceConfigError} naming the path, the value found and what is
- * allowed; all mistakes of a document are reported at once.
- *
- * See docs/configuration.md.
+ * Named policies from a file (YAML or JSON), an object or environment
+ * variables, decoded into `Policy.PolicyOptions`. See docs/configuration.md.
  *
  * @since 0.1.0
  */
-import { ConfigProvider, Context, Effect, Layer, Predicate, Result } from "effect"
-import type { InvalidConfigError } from "./Errors.ts"
+import { ConfigProvider, Context, Effect, Formatter, Layer, Predicate } from "effect"
 import * as decoding from "./internal/configDecode.ts"
 import * as env from "./internal/configEnv.ts"
 import type { IssueKind as InternalIssueKind, RawIssue } from "./internal/configIssues.ts"
-import { describeValue, formatPath, suggest } from "./internal/configIssues.ts"
-import type { Format as InternalFormat } from "./internal/configParse.ts"
-import { parseText } from "./internal/configParse.ts"
+import { formatPath, suggest } from "./internal/configIssues.ts"
 import * as schema from "./internal/configSchema.ts"
 import * as defaults from "./internal/defaults.ts"
-import { TaggedError } from "./internal/errors.ts"
+import * as errors from "./internal/errors.ts"
 import * as Policy from "./Policy.ts"
 
-// -----------------------------------------------------------------------------
-// models
-// -----------------------------------------------------------------------------
-
 /**
- * The name of a built-in profile (their numbers: docs/configuration.md,
- * "Profiles"). `none` adds no blocks: a policy has only what it writes.
+ * The name of a built-in profile; `none` adds no blocks.
  *
  * @example
  * ```ts
@@ -71,20 +44,15 @@ export type ProfileName = schema.ProfileName
  */
 export const profileNames: ReadonlyArray<ProfileName> = schema.profileNames
 
-const DocumentTypeId = decoding.DocumentTypeId
-
 /**
- * A decoded config: the profile in force and every policy by name. Build one
- * with {@link decode}, {@link parse}, {@link load} or {@link fromEnv}.
+ * A decoded config: the profile in force and every policy by name.
  *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
  *
- * const names = ResilienceConfig.decode({ timeouts: { database_query: 10 } }).pipe(
- *   Effect.map((document) => Object.keys(document.policies)) // ["database_query"]
- * )
+ * const names = Effect.map(ResilienceConfig.decode({ timeouts: { db: 10 } }), (d) => Object.keys(d.policies)) // ["db"]
  * ```
  *
  * @category models
@@ -93,41 +61,20 @@ const DocumentTypeId = decoding.DocumentTypeId
 export type Document = decoding.Document
 
 /**
- * One configured policy, decoded: `Policy.PolicyOptions` whose blocks are
- * options (a built `Backoff` and trip policy inside, durations as
- * `Duration`), ready for `Policy.make`. Profile and block defaults are
- * merged in; an absent block is not applied.
+ * One configured policy: the `Policy.PolicyOptions` that `Policy.make` takes, defaults merged in.
  *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { Policy, ResilienceConfig } from "effect-resilience"
  *
- * const scoring = ResilienceConfig.decode({ policies: { scoring: { timeout: "2 seconds" } } }).pipe(
- *   Effect.flatMap((document) => Policy.make(document.policies["scoring"]!)),
- *   Effect.scoped
- * )
+ * const scoring = Effect.flatMap(ResilienceConfig.decode({ policies: { scoring: {} } }), (d) => Policy.make(d.policies["scoring"]!))
  * ```
  *
  * @category models
- * @since 0.3.0
- */
-export type Entry = decoding.Entry
-
-/**
- * Checks whether a value is a decoded {@link Document}.
- *
- * @example
- * ```ts
- * import { ResilienceConfig } from "effect-resilience"
- *
- * ResilienceConfig.isDocument({ policies: {} }) // false: not decoded yet
- * ```
- *
- * @category guards
  * @since 0.1.0
  */
-export const isDocument = (u: unknown): u is Document => Predicate.hasProperty(u, DocumentTypeId)
+export type Entry = decoding.Entry
 
 /** The written form of a block: every field optional (the profile and block defaults fill the rest). */
 type Written<T> = T extends ReadonlyArray<any> ? T : T extends object ? { readonly [K in keyof T]?: Written<T[K]> } : T
@@ -135,61 +82,42 @@ type Written<T> = T extends ReadonlyArray<any> ? T : T extends object ? { readon
 type PolicyEncoded = typeof schema.PolicySchema.Encoded
 
 /**
- * A native policy as written: every field optional (the profile fills the
- * blocks it has), durations as strings with a unit, `false` to drop a block
- * the profile would add.
+ * A native policy as written: every field optional, durations with a unit, `false` to drop a block.
  *
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
  *
- * const scoring: ResilienceConfig.PolicyInput = {
- *   profile: "aggressive",
- *   timeout: "2 seconds",
- *   retry: { maxAttempts: 4 },
- *   bulkhead: false
- * }
+ * const scoring: ResilienceConfig.PolicyInput = { profile: "aggressive", retry: { maxAttempts: 4 }, bulkhead: false }
  * ```
  *
  * @category models
  * @since 0.1.0
  */
-export type PolicyInput =
-  & { readonly profile?: ProfileName }
-  & { readonly [K in Exclude<keyof PolicyEncoded, schema.BlockKey>]?: PolicyEncoded[K] }
-  & { readonly [K in schema.BlockKey]?: false | Written<PolicyEncoded[K]> }
+export type PolicyInput = { readonly profile?: ProfileName } & {
+  readonly [K in keyof PolicyEncoded]?: K extends schema.BlockKey ? false | Written<PolicyEncoded[K]> : PolicyEncoded[K]
+}
 
 /**
- * A config document as written, in the native shape, the legacy shape, or
- * both. Legacy durations are numbers of seconds (or duration strings).
+ * A config document as written, native, legacy (durations in seconds) or both.
  *
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
  *
- * const input: ResilienceConfig.DocumentInput = {
- *   circuit_breakers: { kafka_producer: { failure_threshold: 5, success_threshold: 2, timeout: 60 } },
- *   retry_policies: { kafka: { max_retries: 3, initial_delay: 1.0, backoff_factor: 2.0, max_delay: 30.0 } },
- *   timeouts: { database_query: 10 }
- * }
+ * const input: ResilienceConfig.DocumentInput = { timeouts: { db: 10 }, policies: { scoring: { timeout: "2 seconds" } } }
  * ```
  *
  * @category models
  * @since 0.1.0
  */
-export type DocumentInput =
-  & Omit<typeof schema.DocumentShape.Encoded, "policies">
-  & { readonly policies?: Readonly<Record<string, PolicyInput>> }
-
-// -----------------------------------------------------------------------------
-// errors
-// -----------------------------------------------------------------------------
+export type DocumentInput = Omit<typeof schema.TopLevel.Encoded, "profile" | "policies"> & {
+  readonly profile?: ProfileName
+  readonly policies?: Readonly<Record<string, PolicyInput>>
+}
 
 /**
- * What went wrong: `type`, `value` (out of range, unparsable, not allowed),
- * `missing`, `unknown-key` (with a "did you mean"), `unknown-policy`,
- * `conflict` (a name both native and legacy), `syntax`, `read`, `source`
- * (the `ConfigProvider` failed). See docs/configuration.md, "Errors".
+ * What went wrong (`type`, `value`, `unknown-key`, …; see docs/configuration.md).
  *
  * @example
  * ```ts
@@ -204,21 +132,13 @@ export type DocumentInput =
 export type IssueKind = InternalIssueKind
 
 /**
- * One problem in a config: where (`path`, e.g.
- * `circuit_breakers.kafka_producer.failure_threshold`, or the environment
- * variable name), the value found there (`undefined` when missing) and what
- * is allowed.
+ * One problem: where (`path`, or the environment variable), the value found there and what is allowed.
  *
  * @example
  * ```ts
  * import type { ResilienceConfig } from "effect-resilience"
  *
- * const issue: ResilienceConfig.ConfigIssue = {
- *   kind: "value",
- *   path: "circuit_breakers.kafka_producer.failure_threshold",
- *   value: -1,
- *   expected: "an integer >= 1"
- * }
+ * const issue: ResilienceConfig.ConfigIssue = { kind: "value", path: "timeouts.db", value: -1, expected: "> 0" }
  * ```
  *
  * @category errors
@@ -232,63 +152,42 @@ export interface ConfigIssue {
 }
 
 /**
- * The config is invalid (or cannot be read). `issues` lists every problem
- * found; `kind`, `path`, `value` and `expected` repeat the first one, and
- * `source` names the file or `"environment"` when there is one.
+ * The config is invalid or cannot be read: every problem in `issues`, the first one repeated at the top.
  *
- * **Example** (Reporting a typo)
- *
+ * @example
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
  *
- * const program = ResilienceConfig.decode({
- *   circuit_breakers: { kafka_producer: { failure_treshold: 5 } }
- * }).pipe(
+ * const message = ResilienceConfig.decode({ circuit_breakers: { kafka: { failure_treshold: 5 } } }).pipe(
  *   Effect.catchTag("ResilienceConfigError", (error) => Effect.succeed(error.message))
- * )
- * // "circuit_breakers.kafka_producer.failure_treshold: unknown key, expected one of
- * //  failure_threshold, success_threshold, timeout (did you mean "failure_threshold"?)"
+ * ) // "circuit_breakers.kafka.failure_treshold: unknown key, ... (did you mean "failure_threshold"?)"
  * ```
  *
  * @category errors
  * @since 0.1.0
  */
-export class ResilienceConfigError extends TaggedError("ResilienceConfigError")<{
-  readonly kind: IssueKind
-  readonly path: string
-  readonly value: unknown
-  readonly expected: string
+export class ResilienceConfigError extends errors.TaggedError("ResilienceConfigError")<ConfigIssue & {
   readonly issues: ReadonlyArray<ConfigIssue>
   readonly source: string | undefined
 }> {
   override get message(): string {
-    const where = this.source === undefined ? "" : `${this.source}: `
-    const lines = this.issues.map(formatIssue)
-    return lines.length === 1
-      ? `${where}${lines[0]}`
-      : `${where}${lines.length} problems in the resilience config:\n  - ${lines.join("\n  - ")}`
+    const lines = this.issues.map(({ expected, kind, path, value }) => {
+      const label = labels[kind]
+      const got = value === undefined || label !== undefined ? "" : `, got ${Formatter.format(value)}`
+      return `${path === "" ? "" : `${path}: `}${label === undefined ? "" : `${label}, `}expected ${expected}${got}`
+    })
+    return (this.source === undefined ? "" : `${this.source}: `) +
+      (lines.length === 1 ? lines[0] : `${lines.length} problems in the resilience config:\n  - ${lines.join("\n  - ")}`)
   }
 }
 
-const formatIssue = (issue: ConfigIssue): string => {
-  const at = issue.path === "" ? "" : `${issue.path}: `
-  switch (issue.kind) {
-    case "missing":
-      return `${at}missing, expected ${issue.expected}`
-    case "unknown-key":
-      return `${at}unknown key, expected ${issue.expected}`
-    case "unknown-policy":
-      return `${at}no such policy, expected ${issue.expected}`
-    case "conflict":
-      return `${at}defined twice, expected ${issue.expected}`
-    case "read":
-      return `${at}cannot read the file, expected ${issue.expected}`
-    default:
-      return issue.value === undefined
-        ? `${at}expected ${issue.expected}`
-        : `${at}expected ${issue.expected}, got ${describeValue(issue.value)}`
-  }
+const labels: Partial<Record<IssueKind, string>> = {
+  missing: "missing",
+  "unknown-key": "unknown key",
+  "unknown-policy": "no such policy",
+  conflict: "defined twice",
+  read: "cannot read the file"
 }
 
 /**
@@ -304,116 +203,49 @@ const formatIssue = (issue: ConfigIssue): string => {
  * @category guards
  * @since 0.1.0
  */
-export const isResilienceConfigError = (u: unknown): u is ResilienceConfigError =>
-  Predicate.isTagged(u, "ResilienceConfigError")
+export const isResilienceConfigError: (u: unknown) => u is ResilienceConfigError = errors.guard("ResilienceConfigError")
 
-/** The error of a list of issues; `path` renders their segments (an environment variable, or `a.b[0]`). */
-const fromRaw = (
-  raw: ReadonlyArray<RawIssue>,
-  source: string | undefined,
-  path: (issue: RawIssue) => string = (issue) => formatPath(issue.segments)
-): ResilienceConfigError => {
+/** The error of the issues; `path` renders their segments (`a.b[0]`, or an environment variable). */
+const toError = (source: string | undefined, path = (issue: RawIssue) => formatPath(issue.segments)) =>
+(raw: ReadonlyArray<RawIssue>): ResilienceConfigError => {
   const issues = raw.map((issue) => ({ kind: issue.kind, path: path(issue), value: issue.value, expected: issue.expected }))
   return new ResilienceConfigError({ ...issues[0]!, issues, source })
 }
 
-// -----------------------------------------------------------------------------
-// decoding
-// -----------------------------------------------------------------------------
-
 /**
- * Validates and normalizes a config document already in memory (an object
- * from code, or the result of your own parser).
+ * Decodes a config document in memory, reporting every problem in one error.
  *
- * **Details**
- *
- * `null` and `undefined` are an empty document. Native policies are merged
- * over their profile; legacy entries are mapped as they are
- * (`max_retries: 3` means `maxAttempts: 4`). Every problem is reported in one
- * `ResilienceConfigError`.
- *
- * **Example** (The seed shape)
- *
+ * @example
  * ```ts
- * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
  *
- * const document = ResilienceConfig.decode({
- *   circuit_breakers: { kafka_producer: { failure_threshold: 5, success_threshold: 2, timeout: 60 } },
- *   retry_policies: { kafka: { max_retries: 3, initial_delay: 1.0, backoff_factor: 2.0, max_delay: 30.0 } },
- *   timeouts: { database_query: 10 }
- * })
+ * const document = ResilienceConfig.decode({ retry_policies: { kafka: { max_retries: 3, initial_delay: 1.0 } } })
  * ```
  *
  * @category decoding
  * @since 0.1.0
  */
 export const decode = (input: unknown): Effect.Effect<Document, ResilienceConfigError> =>
-  Effect.suspend(() => decodeWith(input, undefined))
-
-const decodeWith = (input: unknown, source: string | undefined): Effect.Effect<Document, ResilienceConfigError> =>
-  Effect.flatMap(decoding.decode(input), (result) =>
-    Result.isSuccess(result) ? Effect.succeed(result.success) : Effect.fail(fromRaw(result.failure, source)))
+  Effect.mapError(decoding.decode(input), toError(undefined))
 
 /**
- * The text formats {@link parse} and {@link load} read. YAML is a superset of
- * JSON, so `"yaml"` reads JSON too; `"json"` is strict.
- *
- * @example
- * ```ts
- * import type { ResilienceConfig } from "effect-resilience"
- *
- * const format: ResilienceConfig.Format = "json"
- * ```
- *
- * @category decoding
- * @since 0.1.0
- */
-export type Format = InternalFormat
-
-/**
- * Parses YAML (default) or JSON text, then {@link decode}s it. A syntax error
- * is a `ResilienceConfigError` of kind `syntax` with the line and column.
+ * Parses YAML (the default; it reads JSON too) or strict JSON, then {@link decode}s it.
  *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
  *
- * const document = ResilienceConfig.parse(`
- * profile: balanced
- * policies:
- *   scoring:
- *     timeout: 2 seconds
- *     retry: { maxAttempts: 4 }
- * `)
+ * const document = ResilienceConfig.parse("policies:\n  scoring:\n    timeout: 2 seconds\n")
  * ```
  *
  * @category decoding
  * @since 0.1.0
  */
-export const parse = (text: string, format: Format = "yaml"): Effect.Effect<Document, ResilienceConfigError> =>
-  Effect.suspend(() => parseWith(text, format, undefined))
-
-const parseWith = (
-  text: string,
-  format: Format,
-  source: string | undefined
-): Effect.Effect<Document, ResilienceConfigError> => {
-  const parsed = parseText(text, format)
-  return Result.isSuccess(parsed) ? decodeWith(parsed.success, source) : Effect.fail(fromRaw(parsed.failure, source))
-}
-
-const formatOf = (path: string): Format => (path.toLowerCase().endsWith(".json") ? "json" : "yaml")
+export const parse = (text: string, format: "yaml" | "json" = "yaml"): Effect.Effect<Document, ResilienceConfigError> =>
+  Effect.mapError(decoding.decodeText(text, format), toError(undefined))
 
 /**
- * Reads a config file and decodes it. The format comes from the extension
- * (`.json` is JSON, anything else YAML) unless given. Errors name the file in
- * `source`; a file that cannot be read is an error of kind `read`.
- *
- * **Details**
- *
- * Uses `node:fs/promises` (loaded on first use), so it needs Node (>= 20) or
- * a runtime that provides that module; {@link parse} works anywhere.
+ * Reads a config file and decodes it: `.json` is JSON, anything else YAML, unless `format` says.
  *
  * @example
  * ```ts
@@ -427,39 +259,26 @@ const formatOf = (path: string): Format => (path.toLowerCase().endsWith(".json")
  */
 export const load = (
   path: string,
-  options?: { readonly format?: Format | undefined }
+  options?: { readonly format?: "yaml" | "json" | undefined }
 ): Effect.Effect<Document, ResilienceConfigError> =>
-  Effect.tryPromise({
-    try: () => import("node:fs/promises").then((fs) => fs.readFile(path, "utf8")),
-    catch: (cause) =>
-      fromRaw([{
-        kind: "read",
-        segments: [],
-        value: path,
-        expected: `a readable file (${cause instanceof Error ? cause.message : String(cause)})`
-      }], path)
-  }).pipe(Effect.flatMap((text) => parseWith(text, options?.format ?? formatOf(path), path)))
+  Effect.tryPromise(() => import("node:fs/promises").then((fs) => fs.readFile(path, "utf8"))).pipe(
+    Effect.mapError(({ cause }) => [{ kind: "read", segments: [], value: path, expected: `a readable file (${(cause as Error).message})` }] as const),
+    Effect.flatMap((text) => decoding.decodeText(text, options?.format ?? (path.toLowerCase().endsWith(".json") ? "json" : "yaml"))),
+    Effect.mapError(toError(path))
+  )
 
 /**
- * Reads a native config from environment variables, through the current
- * `ConfigProvider` (by default `process.env`): `RESILIENCE_PROFILE` and
- * `RESILIENCE_POLICIES_<NAME>_<FIELD>`, FIELD the field path in CONSTANT_CASE
- * as the policy Schema defines it (`..._KAFKA_PRODUCER_RETRY_MAX_ATTEMPTS=4`,
- * `..._BULKHEAD=false`). Any other variable under the prefix is an error,
- * whose `path` is the variable. See docs/configuration.md.
+ * Reads a native config from `RESILIENCE_*` variables of the current `ConfigProvider` (docs/configuration.md).
  *
- * **Example** (From an explicit environment)
- *
+ * @example
  * ```ts
  * import { ConfigProvider, Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
  *
- * const document = ResilienceConfig.fromEnv().pipe(
- *   Effect.provideService(
- *     ConfigProvider.ConfigProvider,
- *     ConfigProvider.fromEnv({ env: { RESILIENCE_POLICIES_SCORING_TIMEOUT: "2 seconds" } })
- *   )
- * )
+ * const document = ResilienceConfig.fromEnv().pipe(Effect.provideService(
+ *   ConfigProvider.ConfigProvider,
+ *   ConfigProvider.fromEnv({ env: { RESILIENCE_POLICIES_SCORING_TIMEOUT: "2 seconds" } })
+ * ))
  * ```
  *
  * @category decoding
@@ -470,29 +289,16 @@ export const fromEnv = (
 ): Effect.Effect<Document, ResilienceConfigError> =>
   Effect.gen(function*() {
     const prefix = options?.prefix ?? defaults.resilienceConfig.envPrefix
-    const source = "environment"
-    const provider = yield* ConfigProvider.ConfigProvider
-    const read = yield* env.read(provider, prefix).pipe(
-      Effect.mapError((error) =>
-        fromRaw([{ kind: "source", segments: [], value: undefined, expected: `a readable config source (${error.message})` }], source)
-      )
-    )
-    const decoded = yield* decoding.decode(read.raw)
-    const issues = [...read.issues, ...(Result.isFailure(decoded) ? decoded.failure : [])]
-    if (Result.isFailure(decoded) || issues.length > 0) {
-      // an unknown variable is its own path; a document path is the variable that sets it
-      return yield* Effect.fail(fromRaw(issues, source, (issue) =>
-        read.issues.includes(issue) ? String(issue.segments[0]) : env.variableOf(prefix, issue.segments)))
-    }
-    return decoded.success
+    const read = yield* env.read(yield* ConfigProvider.ConfigProvider, prefix).pipe(Effect.mapError((error) =>
+      toError("environment")([{ kind: "source", segments: [], value: undefined, expected: `a readable config source (${error.message})` }])
+    ))
+    // an unknown variable is its own path; a document path is the variable that sets it
+    return yield* Effect.mapError(decoding.decode(read.raw, read.issues), toError("environment", (issue) =>
+      read.issues.includes(issue) ? String(issue.segments[0]) : env.variableOf([prefix, ...issue.segments])))
   })
 
-// -----------------------------------------------------------------------------
-// service
-// -----------------------------------------------------------------------------
-
 /**
- * What the {@link ResilienceConfig} service offers.
+ * The {@link ResilienceConfig} service: the document, its policy names (sorted), a policy by name.
  *
  * @example
  * ```ts
@@ -506,26 +312,19 @@ export const fromEnv = (
  */
 export interface Service {
   readonly document: Document
-  /** The configured policy names, sorted. */
   readonly names: ReadonlyArray<string>
-  /** The policy of that name, or a `ResilienceConfigError` of kind `unknown-policy`. */
   readonly policy: (name: string) => Effect.Effect<Entry, ResilienceConfigError>
 }
 
 /**
- * The config of the running program, provided by {@link layer},
- * {@link layerFile} or {@link layerEnv}; `Policy.layerFromConfig` reads it.
+ * The config of the running program, provided by {@link layer}, {@link layerFile} or {@link layerEnv}.
  *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
  *
- * const timeout = Effect.gen(function*() {
- *   const config = yield* ResilienceConfig.ResilienceConfig
- *   const scoring = yield* config.policy("scoring")
- *   return scoring.timeout
- * })
+ * const names = Effect.map(Effect.service(ResilienceConfig.ResilienceConfig), (config) => config.names)
  * ```
  *
  * @category services
@@ -535,58 +334,38 @@ export class ResilienceConfig extends Context.Service<ResilienceConfig, Service>
   "effect-resilience/ResilienceConfig"
 ) {}
 
-/**
- * The service over a decoded document.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { ResilienceConfig } from "effect-resilience"
- *
- * const service = Effect.map(ResilienceConfig.decode({ timeouts: { db: 10 } }), ResilienceConfig.make)
- * ```
- *
- * @category constructors
- * @since 0.1.0
- */
-export const make = (document: Document): Service => {
+/** The service over a decoded document. */
+const make = (document: Document): Service => {
   const names = Object.keys(document.policies).sort()
-  return {
-    document,
-    names,
-    policy: (name) =>
-      Effect.suspend(() => {
-        const spec = Object.hasOwn(document.policies, name) ? document.policies[name] : undefined
-        if (spec !== undefined) return Effect.succeed(spec)
-        const hint = suggest(name, names)
-        const expected = names.length === 0
-          ? "a configured policy name (this config defines none)"
-          : `one of ${names.map((n) => JSON.stringify(n)).join(", ")}` +
-            (hint === undefined ? "" : ` (did you mean "${hint}"?)`)
-        return Effect.fail(fromRaw([{ kind: "unknown-policy", segments: ["policies", name], value: name, expected }], undefined))
-      })
+  const policy = (name: string) => {
+    if (Object.hasOwn(document.policies, name)) return Effect.succeed(document.policies[name]!)
+    const hint = suggest(name, names)
+    const expected = names.length === 0
+      ? "a configured policy name (this config defines none)"
+      : `one of ${names.map((n) => JSON.stringify(n)).join(", ")}${hint === undefined ? "" : ` (did you mean "${hint}"?)`}`
+    return Effect.fail(toError(undefined)([{ kind: "unknown-policy", segments: ["policies", name], value: name, expected }]))
   }
+  return { document, names, policy: (name) => Effect.suspend(() => policy(name)) }
 }
 
 /**
- * Provides the config from a decoded {@link Document} or from an object in
- * the config's own shape (decoded when the layer is built).
+ * Provides the config from a decoded {@link Document}, or from an object in the config's shape.
  *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
  *
- * const ConfigTest = ResilienceConfig.layer({
- *   profile: "none",
- *   policies: { scoring: { timeout: "100 millis" } }
- * })
+ * const ConfigTest = ResilienceConfig.layer({ profile: "none", policies: { scoring: { timeout: "100 millis" } } })
  * ```
  *
  * @category layers
  * @since 0.1.0
  */
 export const layer = (input: Document | DocumentInput): Layer.Layer<ResilienceConfig, ResilienceConfigError> =>
-  Layer.effect(ResilienceConfig, Effect.map(isDocument(input) ? Effect.succeed(input) : decode(input), make))
+  Layer.effect(
+    ResilienceConfig,
+    Effect.map(Predicate.hasProperty(input, decoding.DocumentTypeId) ? Effect.succeed(input as Document) : decode(input), make)
+  )
 
 /**
  * Provides the config read from a file (see {@link load}).
@@ -603,7 +382,7 @@ export const layer = (input: Document | DocumentInput): Layer.Layer<ResilienceCo
  */
 export const layerFile = (
   path: string,
-  options?: { readonly format?: Format | undefined }
+  options?: { readonly format?: "yaml" | "json" | undefined }
 ): Layer.Layer<ResilienceConfig, ResilienceConfigError> => Layer.effect(ResilienceConfig, Effect.map(load(path, options), make))
 
 /**
@@ -631,9 +410,7 @@ export const layerEnv = (
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
  *
- * const scoring = ResilienceConfig.policy("scoring").pipe(
- *   Effect.provide(ResilienceConfig.layer({ policies: { scoring: { timeout: "2 seconds" } } }))
- * )
+ * const scoring = ResilienceConfig.policy("scoring").pipe(Effect.provide(ResilienceConfig.layerFile("resilience.yaml")))
  * ```
  *
  * @category accessors
@@ -643,36 +420,19 @@ export const policy = (name: string): Effect.Effect<Entry, ResilienceConfigError
   Effect.flatMap(Effect.service(ResilienceConfig), (config) => config.policy(name))
 
 /**
- * Provides a policy built from the named entry of the current
- * {@link ResilienceConfig}, for the life of the layer. The entry is already
- * `Policy.PolicyOptions`: this is `Policy.make` on it, and a constructor's
- * error names the config path (`policies.payments.circuitBreaker.successThreshold`).
+ * Provides the policy `Policy.make` builds from the named entry; only an unknown name fails.
  *
  * @example
  * ```ts
  * import { Context, Layer } from "effect"
  * import { Policy, ResilienceConfig } from "effect-resilience"
  *
- * class ScoringPolicy extends Context.Service<ScoringPolicy, Policy.Policy>()("app/ScoringPolicy") {}
- *
- * const ScoringFromConfig = ResilienceConfig.layerPolicy(ScoringPolicy, "scoring").pipe(
- *   Layer.provide(ResilienceConfig.layerFile("config/resilience.yaml"))
- * )
+ * class Scoring extends Context.Service<Scoring, Policy.Policy>()("app/Scoring") {}
+ * const ScoringLive = ResilienceConfig.layerPolicy(Scoring, "scoring").pipe(Layer.provide(ResilienceConfig.layerEnv()))
  * ```
  *
  * @category layers
- * @since 0.3.0
+ * @since 0.1.0
  */
-export const layerPolicy = <I>(
-  tag: Context.Key<I, Policy.Policy>,
-  name: string
-): Layer.Layer<I, ResilienceConfigError, ResilienceConfig> =>
-  Layer.effect(
-    tag,
-    Effect.flatMap(policy(name), (options) =>
-      Effect.mapError(Policy.make(options), (error: InvalidConfigError) =>
-        {
-        const issue = decoding.constructorIssue(error)
-        return fromRaw([{ ...issue, segments: ["policies", name, ...issue.segments] }], undefined)
-      }))
-  )
+export const layerPolicy = <I>(tag: Context.Key<I, Policy.Policy>, name: string): Layer.Layer<I, ResilienceConfigError, ResilienceConfig> =>
+  Layer.effect(tag, Effect.flatMap(policy(name), (options) => Effect.orDie(Policy.make(options))))

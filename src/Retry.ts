@@ -549,6 +549,15 @@ export const isRetryBudget = (u: unknown): u is RetryBudget<unknown> => Predicat
 /**
  * Options of {@link budget}.
  *
+ * @example
+ * ```ts
+ * import { Retry } from "effect-resilience"
+ *
+ * // Retries may add at most 10% to the calls of the last 10 s, and 5 per second at low traffic.
+ * const options: Retry.BudgetOptions = { ratio: 0.1, minPerSecond: 5, window: "10 seconds" }
+ * const budget = Retry.budget(options)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */

@@ -35,7 +35,13 @@ export * as Fallback from "./Fallback.ts"
 export * as Hedge from "./Hedge.ts"
 
 /** @since 0.1.0 */
+export * as HttpResilience from "./HttpResilience.ts"
+
+/** @since 0.1.0 */
 export * as Idempotency from "./Idempotency.ts"
+
+/** @since 0.1.0 */
+export * as LiveConfig from "./LiveConfig.ts"
 
 /** @since 0.1.0 */
 export * as LoadShedder from "./LoadShedder.ts"

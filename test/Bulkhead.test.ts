@@ -570,8 +570,10 @@ describe("Bulkhead: decisions and the line", () => {
   })
 
   it("a returned permit goes to the first waiter (it stays taken), else it is free", () => {
-    assert.strictEqual(machine.releaseTo({ running: 2, queued: 1, rejected: 0 }), "hand-over")
-    assert.strictEqual(machine.releaseTo({ running: 2, queued: 0, rejected: 0 }), "free")
+    assert.strictEqual(machine.releaseTo({ running: 2, queued: 1, rejected: 0 }, config), "hand-over")
+    assert.strictEqual(machine.releaseTo({ running: 2, queued: 0, rejected: 0 }, config), "free")
+    // after the limit was lowered below the calls running: freed, not handed over, until fewer than the limit run
+    assert.strictEqual(machine.releaseTo({ running: 3, queued: 1, rejected: 0 }, config), "free")
     const line = new machine.Line({ ...config, maxQueue: 3 })
     line.admit()
     line.admit()

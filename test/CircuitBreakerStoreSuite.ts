@@ -71,6 +71,21 @@ export const suite = (name: string, layer: Layer.Layer<CircuitBreaker.CircuitBre
         assert.strictEqual(table.record(cell, early, machine.SUCCESS, false, clock(3)), open)
       }).pipe(Effect.provide(layer)))
 
+    it.effect("reconfigure (when the store has it) keeps every circuit's state and judges the next outcome by the new config", () =>
+      Effect.gen(function*() {
+        const table = yield* tableOf("a", { policy: CircuitBreaker.consecutive(5), halfOpenMaxCalls: 1 })
+        if (table.reconfigure === undefined) return
+        const closed = table.circuit("closed", 0)
+        table.record(closed, closed.state.generation, machine.FAILURE, false, clock(1))
+        table.record(closed, closed.state.generation, machine.FAILURE, false, clock(2))
+        const forced = table.circuit("forced", 0)
+        const before = table.update(forced, (s) => machine.forceOpen(configOf({}), s, 0))
+        table.reconfigure(configOf({ policy: CircuitBreaker.consecutive(3), halfOpenMaxCalls: 2 }))
+        assert.strictEqual(forced.state, before)
+        assert.strictEqual(closed.state.streak, 2)
+        assert.strictEqual(table.record(closed, closed.state.generation, machine.FAILURE, false, clock(3))._tag, "Open")
+      }).pipe(Effect.provide(layer)))
+
     it.effect("update applies an admin decision", () =>
       Effect.gen(function*() {
         const table = yield* tableOf("a")

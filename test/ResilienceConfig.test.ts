@@ -3,7 +3,7 @@ import { ConfigProvider, Duration, Effect, Random } from "effect"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Backoff, CircuitBreaker, ResilienceConfig } from "../src/index.ts"
+import { Backoff, CircuitBreaker, Policy, ResilienceConfig } from "../src/index.ts"
 import * as defaults from "../src/internal/defaults.ts"
 
 const ms = (d: Duration.Duration | undefined): number | undefined => (d === undefined ? undefined : Duration.toMillis(d))
@@ -375,6 +375,54 @@ describe("ResilienceConfig", () => {
           )
         )
         assert.strictEqual(error.path, "timeouts.db")
+      }))
+  })
+
+  describe("budget and throttle (Policy.PolicyOptions' newest blocks)", () => {
+    const api = { budget: { maxTokens: 20, tokenRatio: 0.5 }, throttle: { k: 1.5, window: "1 minute", buckets: 6 } } as const
+    const apiEntry = { name: "api", ...api, throttle: { ...api.throttle, window: Duration.minutes(1) } }
+
+    it.effect("decode into the options Retry.makeBudget and Throttle.make take, and build like the same policy in code", () =>
+      Effect.gen(function*() {
+        const document = yield* ResilienceConfig.decode({
+          profile: "none",
+          policies: { api, batch: { budget: { ratio: 0.1, minPerSecond: 2, window: "30 seconds" } } }
+        })
+        const entry = policyOf(document, "api")
+        assert.deepStrictEqual(entry, apiEntry)
+        assert.deepStrictEqual(policyOf(document, "batch").budget, { ratio: 0.1, minPerSecond: 2, window: Duration.seconds(30) })
+        const fromConfig = yield* Policy.make(entry)
+        const inCode = yield* Policy.make({ name: "api", ...api })
+        assert.deepStrictEqual(Policy.describe(fromConfig), Policy.describe(inCode))
+        assert.deepStrictEqual(Policy.describe(fromConfig), ["throttle"])
+      }).pipe(Effect.scoped))
+
+    it.effect("a bad value names its config path; a budget of both kinds is refused", () =>
+      Effect.gen(function*() {
+        const decodeError = (policy: unknown) => Effect.flip(ResilienceConfig.decode({ policies: { p: policy } }))
+        const k = yield* decodeError({ throttle: { k: 0.5 } })
+        assert.strictEqual(k.message, "policies.p.throttle.k: expected a finite number >= 1, got 0.5")
+        const tokens = yield* decodeError({ budget: { maxTokens: 2000 } })
+        assert.strictEqual(tokens.path, "policies.p.budget.maxTokens")
+        assert.strictEqual(tokens.value, 2000)
+        const window = yield* decodeError({ throttle: { window: "soon" } })
+        assert.strictEqual(window.path, "policies.p.throttle.window")
+        const mixed = yield* decodeError({ budget: { ratio: 0.1, maxTokens: 10 } })
+        assert.strictEqual(mixed.path, "policies.p.budget")
+        assert.include(mixed.message, "not both")
+      }))
+
+    it.effect("from environment variables", () =>
+      Effect.gen(function*() {
+        const document = yield* ResilienceConfig.fromEnv().pipe(env({
+          RESILIENCE_PROFILE: "none",
+          RESILIENCE_POLICIES_API_BUDGET_MAX_TOKENS: "20",
+          RESILIENCE_POLICIES_API_BUDGET_TOKEN_RATIO: "0.5",
+          RESILIENCE_POLICIES_API_THROTTLE_K: "1.5",
+          RESILIENCE_POLICIES_API_THROTTLE_WINDOW: "1 minute",
+          RESILIENCE_POLICIES_API_THROTTLE_BUCKETS: "6"
+        }))
+        assert.deepStrictEqual(policyOf(document, "api"), apiEntry)
       }))
   })
 

@@ -220,7 +220,10 @@ describe("Telemetry configuration", () => {
       Events.ResilienceEvent.Degraded({ name: "p", timestamp: 0 }),
       Events.ResilienceEvent.DeadLettered({ name: "p", timestamp: 0, stage: "s", id: "1" }),
       Events.ResilienceEvent.StageSkipped({ name: "p", timestamp: 0, stage: "s" }),
-      Events.ResilienceEvent.IdempotentHit({ name: "p", timestamp: 0, key: "k", kind: "cached" })
+      Events.ResilienceEvent.IdempotentHit({ name: "p", timestamp: 0, key: "k", kind: "cached" }),
+      Events.ResilienceEvent.Abandoned({ name: "p", timestamp: 0, reason: "no-signal", duration: Duration.seconds(1), grace: Duration.seconds(1) }),
+      Events.ResilienceEvent.Reconfigured({ name: "p", timestamp: 0, stages: ["bulkhead"] }),
+      Events.ResilienceEvent.ReconfigureRefused({ name: "p", timestamp: 0, error: "e" })
     ]
     const names = events.map((event) => read(event).span)
     assert.strictEqual(new Set(names).size, events.length)

@@ -7,9 +7,10 @@
  * reader's own values with `declare` cannot run and state no results.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join, relative } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
+import ts from "typescript"
 import { documentedFiles, type Example, examplesIn } from "../scripts/doc-examples.ts"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
@@ -62,4 +63,33 @@ describe("documentation examples that state their results", () => {
       assert.isAbove(checked, 0)
     })
   }
+})
+
+/**
+ * The exports of `src/X.ts` whose JSDoc lacks an example, `@since` or
+ * `@category`. A type alias sharing its name with a documented value (an
+ * error class's type) is covered by the value's doc.
+ */
+const undocumentedExports = (): Array<string> =>
+  readdirSync(join(root, "src")).filter((name) => name.endsWith(".ts")).flatMap((name) => {
+    const file = ts.createSourceFile(name, readFileSync(join(root, "src", name), "utf8"), ts.ScriptTarget.Latest, true)
+    const values = new Set(file.statements.filter(ts.isVariableStatement).map((s) => s.declarationList.declarations[0]!.name.getText()))
+    return file.statements.flatMap((statement) => {
+      const exported = ts.canHaveModifiers(statement) &&
+        (ts.getModifiers(statement) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword)
+      if (!exported) return []
+      const exportName = ts.isVariableStatement(statement)
+        ? statement.declarationList.declarations[0]!.name.getText()
+        : (statement as ts.DeclarationStatement).name?.getText() ?? "?"
+      if ((ts.isTypeAliasDeclaration(statement) || ts.isModuleDeclaration(statement)) && values.has(exportName)) return []
+      const doc = statement.getFullText().slice(0, statement.getLeadingTriviaWidth())
+      const missing = [/```ts/, /@since /, /@category /].filter((tag) => !tag.test(doc))
+      return missing.length === 0 ? [] : [`src/${name}: ${exportName}`]
+    })
+  })
+
+describe("the public API's JSDoc", () => {
+  it("every export has an example, @since and @category", () => {
+    assert.deepStrictEqual(undocumentedExports(), [])
+  })
 })

@@ -1,6 +1,8 @@
 /** Assertions shared by the test files. */
 import { assert } from "@effect/vitest"
 import { Deferred, Effect, Layer, Logger, type Scope } from "effect"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
 import { Errors } from "../src/index.ts"
 
 /** Runs `f`, which must throw an `InvalidConfigError`, and returns it. */
@@ -98,3 +100,25 @@ export const countdown = (n: number): Effect.Effect<{ readonly arrive: Effect.Ef
       arrived: Deferred.await(done)
     }
   })
+
+/**
+ * A real `node:http` server on 127.0.0.1 (a free port) for the socket tests,
+ * closed with its scope (open connections are cut, so no test waits on them).
+ */
+export const loopbackServer = (
+  handler: (request: http.IncomingMessage, response: http.ServerResponse) => void
+): Effect.Effect<{ readonly url: string; readonly port: number }, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.callback<http.Server>((resume) => {
+      const server = http.createServer(handler)
+      server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+    }),
+    (server) =>
+      Effect.callback<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
+  ).pipe(Effect.map((server) => {
+    const port = (server.address() as AddressInfo).port
+    return { url: `http://127.0.0.1:${port}`, port }
+  }))

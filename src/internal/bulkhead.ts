@@ -18,6 +18,14 @@
  * the decisions themselves are pure functions of the counters
  * ({@link admission}, {@link releaseTo}), tested directly.
  *
+ * The limits can change under load ({@link Line.reconfigure}, for
+ * `Policy.reconfigure`): the config is a field of the same closure-owned
+ * line, for the same reason (a raised limit and the waiters it admits change
+ * together, in one step). A raised `maxConcurrent` serves the line at once; a
+ * lowered one takes no permit back: finishing calls free their permits
+ * (handing none over) until fewer than the new limit run. A lowered
+ * `maxQueue` drops no waiter: it applies to new arrivals.
+ *
  * Each waiter's node walks one way: `Waiting` (in the line), `Granted`
  * (handed a permit: about to run, or running), `Gone` (its permit given back,
  * or it left the line, interrupted or timed out). The exit hook of the waiter
@@ -56,13 +64,19 @@ export const admission = (s: Counts, c: Config): Admission =>
 
 export type Release = "hand-over" | "free"
 
-/** A permit comes back: to the first waiter if there is one (it stays taken), else it becomes free. */
-export const releaseTo = (s: Counts): Release => s.queued > 0 ? "hand-over" : "free"
+/**
+ * A permit comes back: to the first waiter if there is one (it stays taken),
+ * else it becomes free. After the limit was lowered below the calls running,
+ * it becomes free even with waiters, until fewer than the new limit run.
+ */
+export const releaseTo = (s: Counts, c: Config): Release =>
+  s.queued > 0 && s.running <= c.maxConcurrent ? "hand-over" : "free"
 
 export const stats = (s: Counts, c: Config): BulkheadStats => ({
   active: s.running,
   queued: s.queued,
-  available: c.maxConcurrent - s.running,
+  // below zero only while a lowered limit waits for running calls to finish
+  available: Math.max(0, c.maxConcurrent - s.running),
   rejected: s.rejected,
   maxConcurrent: c.maxConcurrent,
   maxQueue: c.maxQueue
@@ -99,7 +113,7 @@ export class Line implements Counts {
   private toWake: Array<Waiter> = []
   private wakeScheduled = false
 
-  constructor(readonly config: Config) {}
+  constructor(public config: Config) {}
 
   /** Decides a new call's admission and counts it. */
   admit(): Admission {
@@ -133,10 +147,24 @@ export class Line implements Counts {
 
   /** A permit comes back: it goes to the first waiter, or becomes free. */
   release(): void {
-    if (releaseTo(this) === "free") {
+    if (releaseTo(this, this.config) === "free") {
       this.running--
       return
     }
+    this.grantFirst()
+  }
+
+  /** New limits (validated by the caller); a raised `maxConcurrent` admits waiters now. */
+  reconfigure(config: Config): void {
+    this.config = config
+    while (this.running < config.maxConcurrent && this.queued > 0) {
+      this.running++
+      this.grantFirst()
+    }
+  }
+
+  /** Hands a taken permit to the first waiter and wakes it. */
+  private grantFirst(): void {
     const waiter = this.head!
     this.head = waiter.next
     if (this.head === undefined) this.tail = undefined
@@ -212,7 +240,14 @@ export type Reason = "full" | "queue-timeout"
 export interface Executor<E> {
   readonly execute: <A, E1, R>(self: Effect.Effect<A, E1, R>) => Effect.Effect<A, E1 | E, R>
   readonly stats: Effect.Effect<BulkheadStats>
+  /** The limits in force. */
+  readonly config: () => Config
+  /** Puts new limits in force (see {@link Line.reconfigure}). */
+  readonly reconfigure: (config: Config) => void
 }
+
+/** The executor behind each public bulkhead, for `Policy.reconfigure`. */
+export const executors = new WeakMap<object, Executor<unknown>>()
 
 /**
  * Builds the executor. `reject` builds the rejection (its error and event);
@@ -222,7 +257,6 @@ export const make = <E>(config: Config, reject: (reason: Reason) => Effect.Effec
   const line = new Line(config)
   const full = reject("full")
   const timedOut = reject("queue-timeout")
-  const timeoutMillis = config.queueTimeoutMillis
 
   const onRunExit = (): undefined => {
     line.release()
@@ -236,6 +270,7 @@ export const make = <E>(config: Config, reject: (reason: Reason) => Effect.Effec
     self: Effect.Effect<A, E1, R>,
     restore: <AX, EX, RX>(effect: Effect.Effect<AX, EX, RX>) => Effect.Effect<AX, EX, RX>
   ): Effect.Effect<A, E1 | E, R> => {
+    const timeoutMillis = line.config.queueTimeoutMillis
     const waiter = line.push(timeoutMillis === Infinity ? self : Effect.void)
     if (timeoutMillis === Infinity) {
       // woken with the call itself
@@ -266,5 +301,10 @@ export const make = <E>(config: Config, reject: (reason: Reason) => Effect.Effec
       }
     })
 
-  return { execute, stats: Effect.sync(() => stats(line, config)) }
+  return {
+    execute,
+    stats: Effect.sync(() => stats(line, line.config)),
+    config: () => line.config,
+    reconfigure: (next) => line.reconfigure(next)
+  }
 }

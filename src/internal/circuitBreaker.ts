@@ -270,7 +270,8 @@ export interface Hub {
 
 /** What the circuits of one breaker share; their states live in the store's `table`. */
 export interface Breaker {
-  readonly resolved: Resolved
+  /** Read on every call, so that `reconfigure` swaps it in place. */
+  resolved: Resolved
   readonly hub: Hub
   readonly table: store.Table
   readonly clocks: ClockCache
@@ -529,7 +530,26 @@ export const makeHub = (): Effect.Effect<Hub> =>
     return { pubsub }
   })
 
-export const facade = (breaker: Breaker, cell: Cell): CircuitBreaker => ({
+export const facade = (breaker: Breaker, cell: Cell): CircuitBreaker => {
+  const facade = makeFacade(breaker, cell)
+  breakers.set(facade, breaker)
+  return facade
+}
+
+/** The shared parts behind each plain breaker, for `Policy.reconfigure`. */
+export const breakers = new WeakMap<object, Breaker>()
+
+/**
+ * Puts new settings (resolved and schedule-checked, same name) in force: the
+ * store keeps every circuit's state; the next opening replays the new reset
+ * schedule. The caller has checked that the store has `reconfigure`.
+ */
+export const reconfigure = (breaker: Breaker, resolved: Resolved): void => {
+  breaker.table.reconfigure!(resolved.config)
+  breaker.resolved = resolved
+}
+
+const makeFacade = (breaker: Breaker, cell: Cell): CircuitBreaker => ({
   [TypeId]: TypeId,
   name: nameOf(breaker, cell),
   execute: <A, E, R>(self: Effect.Effect<A, E, R>) => execute(breaker, cell, self),

@@ -91,6 +91,22 @@ export const makeWindow = (trip: Trip): Window => {
   }
 }
 
+/**
+ * Whether two trip policies judge windows of the same shape (kind, size,
+ * span), so that a window kept across a reconfiguration (`Policy.reconfigure`)
+ * still holds what the new one would.
+ */
+export const sameWindow = (a: Trip, b: Trip): boolean => {
+  switch (a._tag) {
+    case "Consecutive":
+      return b._tag === "Consecutive"
+    case "CountWindow":
+      return b._tag === "CountWindow" && a.size === b.size
+    case "TimeWindow":
+      return b._tag === "TimeWindow" && a.windowMillis === b.windowMillis && a.buckets === b.buckets
+  }
+}
+
 /** A fresh Closed state at `generation`. */
 const closed = (now: number, generation: number): State => ({
   _tag: "Closed",

@@ -30,9 +30,10 @@ export class Cell {
     /**
      * The calls of the state's generation, updated in place by the store
      * (`machine.complete`) and started afresh on each transition
-     * (`machine.carry`).
+     * (`machine.carry`); replaced by one of the new shape when a
+     * reconfiguration changes it (`Table.reconfigure`).
      */
-    readonly window: Window,
+    public window: Window,
     /**
      * Last use, in ms since the store's table was made: a small integer,
      * which V8 keeps in the object instead of a boxed double per circuit.
@@ -83,6 +84,13 @@ export interface Table {
   readonly keys: () => Array<string>
   /** Drops circuits idle since `now - idleMillis` whose dropping lets no traffic through early; returns how many. */
   readonly sweep: (now: number) => number
+  /**
+   * Puts a new decision config in force for every circuit, keeping each
+   * one's state; a window of another shape (`machine.sameWindow`) starts
+   * empty. Optional: a store without it refuses `Policy.reconfigure` of its
+   * breakers' thresholds.
+   */
+  readonly reconfigure?: ((config: machine.Config) => void) | undefined
 }
 
 /**
@@ -96,7 +104,8 @@ export const droppable = (state: machine.State, limit: number): boolean =>
     (state._tag === "Open" && state.openUntil > limit))
 
 export const makeMemoryTable = (options: TableOptions): Table => {
-  const { config, idleMillis } = options
+  const idleMillis = options.idleMillis
+  let config = options.config
   const circuits = new Map<string, Cell>()
   let single: Cell | undefined
   const base = options.now
@@ -155,7 +164,14 @@ export const makeMemoryTable = (options: TableOptions): Table => {
       return cell.state = machine.carry(cell.window, state, f(state))
     },
     keys: () => Array.from(circuits.keys()),
-    sweep
+    sweep,
+    reconfigure: (next) => {
+      const reshaped = !machine.sameWindow(config.trip, next.trip)
+      config = next
+      if (!reshaped) return
+      if (single !== undefined) single.window = machine.makeWindow(next.trip)
+      for (const cell of circuits.values()) cell.window = machine.makeWindow(next.trip)
+    }
   }
 }
 

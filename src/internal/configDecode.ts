@@ -1,24 +1,15 @@
 /**
- * The decoding pipeline of a config document:
- *
- * 1. the top level (profile, legacy sections, `policies` as a map), strict;
- * 2. the legacy sections become native policies (profile `none`);
- * 3. each policy is merged over its profile and the block defaults, in the
- *    config's own (encoded) form, then decoded by `PolicySchema` into
- *    `Policy.PolicyOptions` (backoff and trip policy built on the way);
- * 4. each policy is built once with `Policy.make`, so every range and
- *    cross-field rule is the constructors' own; its `InvalidConfigError`
- *    becomes an issue at the config path of the field it names;
- * 5. a name defined both natively and by a legacy section is a conflict.
- *
+ * Text to a document: parse; decode the top level, the profile and the legacy
+ * sections on their own; merge each policy over its profile and the block
+ * defaults; decode it with `PolicySchema`; build it once with `Policy.make`.
  * Every issue of every step is collected, so one run reports them all.
  */
 import { Context, Effect, Result, Schema } from "effect"
-import { InvalidConfigError } from "../Errors.ts"
+import { parseDocument } from "yaml"
 import * as Policy from "../Policy.ts"
 import * as Registry from "../Registry.ts"
 import type { RawIssue } from "./configIssues.ts"
-import { fromSchemaIssue, lookup } from "./configIssues.ts"
+import { fromSchemaIssue, isPlainObject, lookup } from "./configIssues.ts"
 import * as schema from "./configSchema.ts"
 import type { ProfileName } from "./configSchema.ts"
 import * as defaults from "./defaults.ts"
@@ -34,63 +25,38 @@ export interface Document {
   readonly policies: Readonly<Record<string, Entry>>
 }
 
-const decodeShape = Schema.decodeUnknownResult(schema.DocumentShape, schema.parseOptions)
-const decodePolicy = Schema.decodeUnknownResult(schema.PolicySchema, schema.parseOptions)
+const decodeTopLevel = Schema.decodeUnknownResult(schema.TopLevel, schema.parseOptions)
 const decodeProfile = Schema.decodeUnknownResult(schema.ProfileNameSchema, schema.parseOptions)
+const decodePolicy = Schema.decodeUnknownResult(schema.PolicySchema, schema.parseOptions)
 
-export const isPlainObject = (u: unknown): u is Readonly<Record<string, unknown>> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
-
-// -----------------------------------------------------------------------------
-// merging over profiles
-// -----------------------------------------------------------------------------
-
-/** Objects merge key by key; an object of another `kind` replaces (a constant backoff takes no exponential factor). */
-const mergeDeep = (base: unknown, over: unknown): unknown => {
+/** Objects merge key by key, `undefined` writing nothing; another `kind` replaces (a constant backoff takes no factor). */
+export const mergeDeep = (base: unknown, over: unknown): unknown => {
+  if (over === undefined) return base
   if (!isPlainObject(base) || !isPlainObject(over)) return over
-  if ("kind" in base && "kind" in over && base.kind !== over.kind) return over
-  const out: Record<string, unknown> = { ...base }
-  for (const key of Object.keys(over)) out[key] = Object.hasOwn(base, key) ? mergeDeep(base[key], over[key]) : over[key]
+  const out: Record<string, unknown> = "kind" in base && "kind" in over && base.kind !== over.kind ? {} : { ...base }
+  for (const [key, value] of Object.entries(over)) if (value !== undefined) out[key] = mergeDeep(out[key], value)
   return out
 }
 
 /**
- * A policy over its profile and the block defaults: block defaults < profile
- * < policy; a block exists only when the profile or the policy has it, and
- * `false` drops it. A written backoff takes only its `kind` from the block
- * defaults, so what it leaves out gets the `Backoff` constructors' defaults,
- * as in code. A policy that is not an object is left for the Schema to refuse.
+ * Block defaults < profile < policy; a block exists when the profile or the policy has it, `false` drops it.
+ * A written backoff takes only its `kind` from the block defaults: the rest are the constructors' defaults, as in code.
  */
 const resolvePolicy = (raw: unknown, profile: ProfileName): unknown => {
   if (!isPlainObject(raw)) return raw
+  const { profile: _, ...rest } = raw
+  const out: Record<string, unknown> = rest
   const fromProfile: Readonly<Record<string, unknown>> = defaults.resilienceConfig.profiles[profile]
-  const blockDefaults: Readonly<Record<string, any>> = defaults.resilienceConfig.blocks
-  const out: Record<string, unknown> = {}
-  for (const key of Object.keys(raw)) {
-    if (key !== "profile" && !(schema.blockKeys as ReadonlyArray<string>).includes(key)) out[key] = raw[key]
-  }
   for (const block of schema.blockKeys) {
-    if (raw[block] === false || (raw[block] === undefined && fromProfile[block] === undefined)) continue
-    const written = raw[block] === undefined ? fromProfile[block] : mergeDeep(fromProfile[block], raw[block])
-    const base = blockDefaults[block]
-    out[block] = mergeDeep(
-      isPlainObject(written) && isPlainObject(written.backoff) ? { ...base, backoff: { kind: base.backoff.kind } } : base,
-      written
-    )
+    const written = mergeDeep(fromProfile[block], raw[block])
+    const base: Record<string, any> = defaults.resilienceConfig.blocks[block]
+    if (written === undefined || written === false) delete out[block]
+    else out[block] = mergeDeep(isPlainObject(written) && isPlainObject(written.backoff) ? { ...base, backoff: { kind: base.backoff.kind } } : base, written)
   }
   return out
 }
 
-// -----------------------------------------------------------------------------
-// building
-// -----------------------------------------------------------------------------
-
-/**
- * An issue found in a policy, at the path where the field was written:
- * `policies.<name>.<field>`, or for a legacy policy its section's key
- * (`retry.backoff.max` is `retry_policies.<name>.max_delay`). The value is
- * the one written there.
- */
+/** An issue of a policy at the path and with the value written (not the decoded `Duration`): `policies.<name>.<field>`, or a legacy key. */
 const place = (issue: RawIssue, name: string, legacy: boolean, resolved: unknown, document: unknown): RawIssue => {
   const where = legacy ? schema.legacyFields[issue.segments.join(".")] : undefined
   const segments = where === undefined ? ["policies", name, ...issue.segments] : [where[0], name, ...where.slice(1) as Array<string>]
@@ -98,82 +64,87 @@ const place = (issue: RawIssue, name: string, legacy: boolean, resolved: unknown
   return { ...issue, segments, value: written === undefined || issue.kind === "unknown-key" ? issue.value : written }
 }
 
-/** A constructor's error as an issue at the field it names (relative to the policy). */
-export const constructorIssue = (error: InvalidConfigError): RawIssue => ({
-  kind: "value",
-  segments: schema.fieldSegments(error.field),
-  value: error.value,
-  expected: error.expected
-})
-
-/**
- * Builds a policy with `Policy.make`, its constructors checking every range.
- * The build is thrown away (scoped), and kept out of any `PolicyRegistry`.
- */
-export const check = (options: Policy.PolicyOptions): Effect.Effect<InvalidConfigError | undefined> =>
+/** Builds a policy with `Policy.make`, thrown away at once and kept out of any `PolicyRegistry`: its error, at its field. */
+const check = (options: Policy.PolicyOptions): Effect.Effect<Array<RawIssue>> =>
   Policy.make(options).pipe(
     Effect.scoped,
     Effect.updateContext((context: Context.Context<never>) => Context.omit(Registry.PolicyRegistry)(context)),
-    Effect.match({ onFailure: (error) => error, onSuccess: () => undefined })
+    Effect.match({
+      onFailure: (error) => [{ kind: "value", segments: schema.fieldSegments(error.field), value: error.value, expected: error.expected }],
+      onSuccess: () => []
+    })
   )
-
-// -----------------------------------------------------------------------------
-// decoding
-// -----------------------------------------------------------------------------
 
 /** The brand is not enumerable: a document logs and serializes as plain data. */
 const makeDocument = (profile: ProfileName, policies: Readonly<Record<string, Entry>>): Document =>
   Object.defineProperty({ profile, policies }, DocumentTypeId, { value: DocumentTypeId, enumerable: false }) as Document
 
-export const decode = (input: unknown): Effect.Effect<Result.Result<Document, ReadonlyArray<RawIssue>>> =>
-  Effect.gen(function*() {
-    const document = input === null || input === undefined ? {} : input
-    const issues: Array<RawIssue> = []
-    const shape = decodeShape(document)
-    if (Result.isFailure(shape)) issues.push(...fromSchemaIssue(shape.failure.issue, [], document))
-    const top = isPlainObject(document) ? document : {}
-    const profile: ProfileName = Result.isSuccess(shape) && shape.success.profile !== undefined
-      ? shape.success.profile
-      : (schema.profileNames as ReadonlyArray<unknown>).includes(top.profile) ? top.profile as ProfileName
-      : defaults.resilienceConfig.profile
-    const native = isPlainObject(top.policies) ? top.policies : {}
-    // the legacy sections on their own: a bad profile elsewhere does not hide their errors
-    const sections = Object.fromEntries(Object.entries(top).filter(([key]) => key !== "profile" && key !== "policies"))
-    const legacyShape = Result.isSuccess(shape) ? shape : decodeShape(sections)
-    const legacy = Result.isSuccess(legacyShape) ? schema.fromLegacy(legacyShape.success) : {}
-
-    const policies: Record<string, Entry> = {}
-    const entries = [
-      ...Object.entries(native).map(([name, raw]) => [name, raw, false] as const),
-      ...Object.entries(legacy).map(([name, raw]) => [name, { profile: "none", ...raw }, true] as const)
-    ]
-    for (const [name, raw, isLegacy] of entries) {
-      if (isLegacy && Object.hasOwn(native, name)) {
-        const sections = ["circuit_breakers", "retry_policies", "timeouts"].filter((s) => isPlainObject(top[s]) && Object.hasOwn(top[s], name))
-        issues.push({
-          kind: "conflict",
-          segments: ["policies", name],
-          value: name,
-          expected: `a name not also used in ${sections.join(", ")} (one policy, one definition)`
-        })
-        continue
-      }
-      let own = profile
-      if (isPlainObject(raw) && Object.hasOwn(raw, "profile")) {
-        const decoded = decodeProfile(raw.profile)
-        if (Result.isFailure(decoded)) issues.push(...fromSchemaIssue(decoded.failure.issue, ["policies", name, "profile"]))
-        else own = decoded.success
-      }
-      const resolved = resolvePolicy(raw, own)
-      const decoded = decodePolicy(resolved)
-      if (Result.isFailure(decoded)) {
-        issues.push(...fromSchemaIssue(decoded.failure.issue, [], resolved).map((i) => place(i, name, isLegacy, resolved, document)))
-        continue
-      }
-      const options: Entry = { name, ...decoded.success }
-      const error = yield* check(options)
-      if (error !== undefined) issues.push(place(constructorIssue(error), name, isLegacy, resolved, document))
-      else policies[name] = options
+/** Decodes a document; `found` are issues found before (unknown environment variables), reported with the rest. */
+export const decode = Effect.fnUntraced(function*(input: unknown, found: ReadonlyArray<RawIssue> = []) {
+  const document = input ?? {}
+  const issues: Array<RawIssue> = [...found]
+  const decoded = <A>(result: Result.Result<A, Schema.SchemaError>, prefix: ReadonlyArray<PropertyKey>): A | undefined => {
+    if (Result.isFailure(result)) issues.push(...fromSchemaIssue(result.failure.issue, prefix))
+    return Result.getOrUndefined(result)
+  }
+  const legacy = decoded(decodeTopLevel(document), []) ?? {}
+  const top = isPlainObject(document) ? document : {}
+  const profile = decoded(decodeProfile(top.profile ?? defaults.resilienceConfig.profile), ["profile"]) ?? defaults.resilienceConfig.profile
+  const native = isPlainObject(top.policies) ? top.policies : {}
+  const policies: Record<string, Entry> = {}
+  const entries = [
+    ...Object.entries(native).map(([name, raw]) => [name, raw, false] as const),
+    ...Object.entries(legacy).map(([name, raw]) => [name, raw, true] as const)
+  ]
+  for (const [name, raw, isLegacy] of entries) {
+    if (isLegacy && Object.hasOwn(native, name)) {
+      const where = schema.legacyKeys.filter((s) => isPlainObject(top[s]) && Object.hasOwn(top[s], name))
+      issues.push({
+        kind: "conflict",
+        segments: ["policies", name],
+        value: name,
+        expected: `a name not also used in ${where.join(", ")} (one policy, one definition)`
+      })
+      continue
     }
-    return issues.length > 0 ? Result.fail(issues) : Result.succeed(makeDocument(profile, policies))
+    const own = isPlainObject(raw) && Object.hasOwn(raw, "profile")
+      ? decoded(decodeProfile(raw.profile), ["policies", name, "profile"]) ?? profile
+      : profile
+    const resolved = resolvePolicy(raw, own)
+    const result = decodePolicy(resolved)
+    const found = Result.isFailure(result) ? fromSchemaIssue(result.failure.issue) : yield* check({ name, ...result.success })
+    if (Result.isSuccess(result) && found.length === 0) policies[name] = { name, ...result.success }
+    issues.push(...found.map((issue) => place(issue, name, isLegacy, resolved, document)))
+  }
+  return issues.length > 0 ? yield* Effect.fail(issues) : makeDocument(profile, policies)
+})
+
+// Text to plain data: YAML (a superset of JSON) or strict JSON; a syntax error is an issue with its line and column.
+export type Format = "yaml" | "json"
+
+const syntax = (text: string, error: unknown, offset: number | undefined, format: Format): RawIssue => {
+  const message = error instanceof Error ? error.message : String(error)
+  const before = offset === undefined ? undefined : text.slice(0, offset).split("\n")
+  const line = before === undefined ? "" : text.split("\n")[before.length - 1]?.trim() ?? ""
+  const where = before === undefined ? "" : ` at line ${before.length}, column ${before[before.length - 1]!.length + 1}`
+  return {
+    kind: "syntax",
+    segments: [],
+    value: line === "" ? undefined : line,
+    expected: `valid ${format === "json" ? "JSON" : "YAML"}${where} (${message})`
+  }
+}
+
+export const decodeText = (text: string, format: Format): Effect.Effect<Document, ReadonlyArray<RawIssue>> =>
+  Effect.suspend(() => {
+    try {
+      if (format === "json") return decode(JSON.parse(text))
+      const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true })
+      if (document.errors.length > 0) return Effect.fail(document.errors.map((e) => syntax(text, e, e.pos[0], format)))
+      return decode(document.toJS({ maxAliasCount: 100 }))
+    } catch (error) {
+      // Node's JSON.parse names the offset: "... at position 12 ..."
+      const position = /position (\d+)/.exec(String(error))
+      return Effect.fail([syntax(text, error, position === null ? undefined : Number(position[1]), format)])
+    }
   })

@@ -49,6 +49,11 @@ export const timeout = {
   name: "timeout"
 } as const
 
+/** `Timeout.promise`: how long aborted work may take to settle before it is reported abandoned. */
+export const timeoutPromise = {
+  graceMillis: 1_000
+} as const
+
 export const fallback = {
   name: "fallback"
 } as const
@@ -215,12 +220,23 @@ export const health = {
   port: 9464
 } as const
 
+/** `LiveConfig`: a burst of file events (one save is often several) is read once, after this much quiet. */
+export const configWatch = {
+  debounceMillis: 100
+} as const
+
 export const chaos = {
   name: "chaos",
   /** An injection with no `rate` always fires (while enabled). */
   rate: 1,
   /** `Chaos.dependency`. */
   dependencyName: "dependency"
+} as const
+
+/** `Chaos.proxy`: it listens on loopback only. */
+export const chaosProxy = {
+  name: "proxy",
+  host: "127.0.0.1"
 } as const
 
 export const rateLimit = {
@@ -317,4 +333,11 @@ export const redisDeadLetterStore = {
 
 export const policy = {
   name: "policy"
+} as const
+
+/** `HttpResilience`: which methods are repeated (RFC 9110 §9.2.2 idempotent ones; hedged: the reads). */
+export const http = {
+  name: "http",
+  retryMethods: ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"] as ReadonlyArray<string>,
+  hedgeMethods: ["GET", "HEAD"] as ReadonlyArray<string>
 } as const

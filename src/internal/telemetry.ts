@@ -53,7 +53,9 @@ export const metrics = {
   throttled: counter("resilience_throttled_total", "Calls rejected locally by adaptive throttling (label: policy)"),
   degraded: counter("resilience_degraded_total", "Degraded variants run instead of the full one (label: policy)"),
   stagesSkipped: counter("resilience_stages_skipped_total", "Non-critical pipeline stages skipped (label: policy)"),
-  idempotentHits: counter("resilience_idempotent_hits_total", "Calls answered without running (labels: policy, kind)")
+  idempotentHits: counter("resilience_idempotent_hits_total", "Calls answered without running (labels: policy, kind)"),
+  abandoned: counter("resilience_abandoned_total", "Timed-out work that did not stop and runs on (labels: policy, reason)"),
+  reconfigurations: counter("resilience_reconfigurations_total", "Live reconfigurations (labels: policy, outcome: applied, refused)")
 } as const
 
 /** The gauge value of a breaker state: 0 closed (or disabled), 1 half-open, 2 open (or forced open). */
@@ -370,6 +372,30 @@ export const read = (event: ResilienceEvent): Reading => {
         metrics: inc(metrics.stagesSkipped, policy),
         level: "Info",
         message: `"${name}" skipped non-critical stage "${event.stage}" under overload`
+      }
+    case "Abandoned":
+      return {
+        span: "resilience.timeout.abandoned",
+        attributes: { "resilience.abandoned.reason": event.reason, "resilience.timeout_ms": Duration.toMillis(event.duration) },
+        metrics: inc(metrics.abandoned, { policy: name, reason: event.reason }),
+        level: "Warn",
+        message: `"${name}" timed out after ${Duration.format(event.duration)} and its work runs on (${event.reason})`
+      }
+    case "Reconfigured":
+      return {
+        span: "resilience.reconfigured",
+        attributes: { "resilience.stages": event.stages.join(",") },
+        metrics: inc(metrics.reconfigurations, { policy: name, outcome: "applied" }),
+        level: "Info",
+        message: `"${name}" reconfigured: ${event.stages.length === 0 ? "no stages" : event.stages.join(" -> ")}`
+      }
+    case "ReconfigureRefused":
+      return {
+        span: "resilience.reconfigure_refused",
+        attributes: { "error.message": errorMessage(event.error) },
+        metrics: inc(metrics.reconfigurations, { policy: name, outcome: "refused" }),
+        level: "Warn",
+        message: `"${name}" kept its settings, new ones refused: ${errorMessage(event.error)}`
       }
     case "IdempotentHit":
       return {
