@@ -42,10 +42,12 @@
 import { Clock, Context, Duration, Effect, Layer, Predicate, type Stream } from "effect"
 import type * as Schedule from "effect/Schedule"
 import { dual } from "effect/Function"
+import type { Redis as EffectRedis } from "effect/persistence"
 import type { InvalidConfigError } from "./Errors.ts"
 import type * as classify from "./internal/classify.ts"
 import * as internal from "./internal/circuitBreaker.ts"
 import * as store from "./internal/circuitBreakerStore.ts"
+import * as redisStore from "./internal/circuitBreakerStoreRedis.ts"
 import * as defaults from "./internal/defaults.ts"
 import * as validate from "./internal/validate.ts"
 import * as errors from "./internal/errors.ts"
@@ -834,6 +836,79 @@ export declare namespace CircuitBreakerStore {
  * @since 0.2.0
  */
 export const layerStoreMemory: Layer.Layer<CircuitBreakerStore> = Layer.succeed(CircuitBreakerStore, store.memory)
+
+/**
+ * Options of {@link layerStoreRedis}: the key prefix, the sharing `mode`
+ * (`"shared"`, the default, or `{ quorum: n }`), how long one Redis command
+ * may take (`timeout`, default 500 ms), how often outcomes are sent
+ * (`flushInterval`, default 50 ms), how often Redis is asked again while it
+ * does not answer (`retryInterval`, default 1 s) and how long a probe lease
+ * lasts unless renewed (`leaseTimeout`, default 10 s).
+ *
+ * **Example** (A quorum of three replicas)
+ *
+ * ```ts
+ * import type { CircuitBreaker } from "effect-resilience"
+ *
+ * const options: CircuitBreaker.RedisStoreOptions = { prefix: "orders:breaker:", mode: { quorum: 3 } }
+ * ```
+ *
+ * @category store
+ * @since 0.2.0
+ */
+export type RedisStoreOptions = redisStore.RedisStoreOptions
+
+/**
+ * A {@link CircuitBreakerStore} shared by every replica through Redis
+ * (`effect/persistence`'s `Redis` service; on Node, `NodeRedis.layer` from
+ * `@effect/platform-node`). Local-first: a healthy closed circuit makes no
+ * Redis round trip per call; outcomes are sent in batches every
+ * `flushInterval`, transitions are atomic in Redis (one Lua script, the
+ * machine's rules) and reach the other replicas by pub/sub.
+ *
+ * **Details**
+ *
+ * - `mode: "shared"`: one circuit for every replica; the outcomes of all of
+ *   them fill one window, and a replica that trips on its own outcomes opens
+ *   it for everyone.
+ * - `mode: { quorum: n }`: a replica's own trip opens only its own circuit;
+ *   once `n` replicas have tripped, the circuit opens for every replica.
+ * - A shared opening admits at most `halfOpenMaxCalls` probes over every
+ *   replica: a probe needs a lease from Redis, renewed while it runs and
+ *   expiring `leaseTimeout` after the opening's end if its holder dies.
+ * - Every Redis command is bounded by `timeout`: when Redis does not answer,
+ *   breakers go on with their local state, a warning is logged, the metric
+ *   `resilience_circuit_breaker_store_unavailable_total` is incremented, and
+ *   the shared state is read back when Redis answers again. No call ever
+ *   waits for Redis. See docs/scale-out.md for the bounds measured.
+ *
+ * **Gotchas**: a bad option fails with `InvalidConfigError` naming it.
+ *
+ * **Example** (Every replica shares the payments circuit)
+ *
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import type { Redis } from "effect/persistence"
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * // On Node: NodeRedis.layer({ url: "redis://127.0.0.1:6379" }) from @effect/platform-node.
+ * declare const RedisLive: Layer.Layer<Redis.Redis>
+ *
+ * const Store = CircuitBreaker.layerStoreRedis({ prefix: "orders:breaker:" }).pipe(Layer.provide(RedisLive))
+ *
+ * const program = Effect.gen(function*() {
+ *   const breaker = yield* CircuitBreaker.make({ name: "payments" })
+ *   return yield* Effect.succeed("paid").pipe(breaker.execute)
+ * }).pipe(Effect.provide(Store))
+ * ```
+ *
+ * @category store
+ * @since 0.2.0
+ */
+export const layerStoreRedis = (
+  options?: RedisStoreOptions
+): Layer.Layer<CircuitBreakerStore, InvalidConfigError, EffectRedis.Redis> =>
+  Layer.effect(CircuitBreakerStore, redisStore.make(options))
 
 // -----------------------------------------------------------------------------
 // errors and guards

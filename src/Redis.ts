@@ -6,8 +6,9 @@
  * (node-redis 5.x) client — both optional peer dependencies of this package.
  *
  * Today: rate limits shared by every replica (`layerRateLimiterStore`) and
- * durable dead letters (`layerDeadLetterStore`). Shared circuit breakers
- * follow (docs/scale-out.md).
+ * durable dead letters (`layerDeadLetterStore`). Shared circuit breakers are
+ * `CircuitBreaker.layerStoreRedis` (it needs only effect's `Redis` service, so
+ * it lives with the breaker; docs/scale-out.md).
  *
  * @since 0.1.0
  */

@@ -9,26 +9,13 @@ import { fileURLToPath } from "node:url"
 import { Context, Duration, Effect, Exit, Fiber, Layer } from "effect"
 import { RateLimiter, Redis as EffectRedis } from "effect/persistence"
 import { TestClock } from "effect/testing"
-import { Errors, Events, Policy } from "../src/index.ts"
+import { Errors, Policy } from "../src/index.ts"
 import * as Redis from "../src/Redis.ts"
 import { describeRedis, layerRedis, measureAccuracy, port, startRedisServer, uniquePrefix } from "./redis/helpers.ts"
 import { captureLogs } from "./helpers.ts"
+import { suite } from "./RateLimitStoreSuite.ts"
 
 const ok = Effect.succeed("ok")
-
-/** Runs one call through `policy` at each time (ms, ascending, TestClock); per call, its retryAfter in ms, or undefined when admitted. */
-const schedule = (policy: Policy.Policy, times: ReadonlyArray<number>) =>
-  Effect.gen(function*() {
-    const results: Array<[number, number | undefined]> = []
-    let now = 0
-    for (const at of times) {
-      yield* TestClock.adjust(at - now)
-      now = at
-      const exit = yield* Effect.exit(policy.execute(ok))
-      results.push([at, Exit.isSuccess(exit) ? undefined : retryAfterMillis(exit)])
-    }
-    return results
-  })
 
 const retryAfterMillis = (exit: Exit.Exit<string, Policy.PolicyError>): number => {
   const reason = Exit.isFailure(exit) ? exit.cause.reasons[0] : undefined
@@ -43,6 +30,32 @@ const layerReplica = (prefix: string, options?: Redis.RedisRateLimiterStoreOptio
 const fixedWindow = { limit: 2, window: "1 second", algorithm: "fixed-window" } as const
 
 describeRedis("Redis rate-limit store", () => {
+  // The memory store's suite (RateLimit.test.ts) on Redis: the same answers. Built per test: its own client and prefix.
+  suite("redis", Layer.unwrap(Effect.sync(() => layerReplica(uniquePrefix()))), { remote: true })
+
+  it.effect("token-bucket through Policy on Redis (Effect's script): a burst of limit, then one call per window/limit", () =>
+    Effect.gen(function*() {
+      const policy = yield* Policy.make({ name: "api", rateLimit: { limit: 4, window: "1 second" } })
+      const results: Array<[number, boolean]> = []
+      let now = 0
+      for (const at of [0, 0, 0, 0, 0, 100, 250, 250, 500]) {
+        yield* TestClock.adjust(at - now)
+        now = at
+        results.push([at, Exit.isSuccess(yield* Effect.exit(policy.execute(ok)))])
+      }
+      assert.deepStrictEqual(results, [
+        [0, true],
+        [0, true],
+        [0, true],
+        [0, true],
+        [0, false],
+        [100, false],
+        [250, true],
+        [250, false],
+        [500, true]
+      ])
+    }).pipe(Effect.scoped, Effect.provide(layerReplica(uniquePrefix()))))
+
   it.live("Effect's layerStoreRedis moves its fixed window (calls at 0, 600, 600 ms: 3 admitted); ours admits 2", () =>
     Effect.gen(function*() {
       // Real time: Effect's windows are Redis TTLs. A run whose calls a stalled machine pushed past the end of
@@ -71,39 +84,6 @@ describeRedis("Redis rate-limit store", () => {
       }
       assert.fail("three runs in a row did not fit in one second")
     }).pipe(Effect.provide(layerRedis(port()))))
-
-  it.effect("fixed-window through Policy on Redis: the same answers as the memory store, retryAfter to the window's end", () =>
-    Effect.gen(function*() {
-      const policy = yield* Policy.make({ name: "api", rateLimit: fixedWindow })
-      const [results, events] = yield* Events.collect(schedule(policy, [0, 600, 600, 999, 1000, 1000, 1000]))
-      assert.deepStrictEqual(results, [
-        [0, undefined],
-        [600, undefined],
-        [600, 400],
-        [999, 1],
-        [1000, undefined],
-        [1000, undefined],
-        [1000, 1000]
-      ])
-      assert.deepStrictEqual(events.map((e) => e._tag), ["RateLimited", "RateLimited", "RateLimited"])
-    }).pipe(Effect.scoped, Effect.provide(layerReplica(uniquePrefix()))))
-
-  it.effect("token-bucket through Policy on Redis (Effect's script): a burst of limit, then one call per window/limit", () =>
-    Effect.gen(function*() {
-      const policy = yield* Policy.make({ name: "api", rateLimit: { limit: 4, window: "1 second" } })
-      const results = yield* schedule(policy, [0, 0, 0, 0, 0, 100, 250, 250, 500])
-      assert.deepStrictEqual(results.map(([at, retryAfter]) => [at, retryAfter === undefined]), [
-        [0, true],
-        [0, true],
-        [0, true],
-        [0, true],
-        [0, false],
-        [100, false],
-        [250, true],
-        [250, false],
-        [500, true]
-      ])
-    }).pipe(Effect.scoped, Effect.provide(layerReplica(uniquePrefix()))))
 
   it.effect("two replicas (each its own client, store and policy) share one limit; other keys and prefixes do not", () =>
     Effect.gen(function*() {

@@ -613,6 +613,16 @@ export const makeBreaker = (resolved: Resolved, idleMillis: number): Effect.Effe
     const complete = yield* checkSchedule(resolved)
     const hub = yield* makeHub()
     const now = yield* Clock.currentTimeMillis
-    const table = yield* tableFor({ name: complete.name, config: complete.config, idleMillis, now })
-    return { resolved: complete, hub, table, clocks: new ClockCache() }
+    // A remote store reports the changes it merges in through the breaker, made just below.
+    let breaker: Breaker | undefined
+    const table = yield* tableFor({
+      name: complete.name,
+      config: complete.config,
+      idleMillis,
+      now,
+      openMillis: (openings, since) => Effect.map(replay(complete, openings, since), (millis) => millis ?? 0),
+      onChange: (cell, from, to) => breaker === undefined ? Effect.void : transitioned(breaker, cell, from, to, to.since)
+    })
+    breaker = { resolved: complete, hub, table, clocks: new ClockCache() }
+    return breaker
   })

@@ -49,6 +49,18 @@ export interface TableOptions {
   /** Keyed breakers: a circuit unused this long may be dropped. `Infinity` for a plain breaker. */
   readonly idleMillis: number
   readonly now: number
+  /**
+   * The length of the `openings`-th consecutive opening begun at `since` (the
+   * breaker's reset schedule): for a remote store that learns of an opening
+   * it did not decide itself. The memory store never needs it.
+   */
+  readonly openMillis?: ((openings: number, since: number) => Effect.Effect<number>) | undefined
+  /**
+   * Reports a change of a circuit's local view that the store made on its own
+   * (a remote store merging the shared state): the breaker's events and
+   * `changes`, as for its own transitions.
+   */
+  readonly onChange?: ((cell: Cell, from: machine.State, to: machine.State) => Effect.Effect<void>) | undefined
 }
 
 /** The circuits of one breaker in a store. Every operation is synchronous. */

@@ -192,6 +192,23 @@ export const redisRateLimiterStore = {
   onUnavailable: "local"
 } as const
 
+/** The shared circuit breaker store on Redis (`CircuitBreaker.layerStoreRedis`). */
+export const redisCircuitBreakerStore = {
+  prefix: "effect-resilience:breaker:",
+  /** One circuit for every replica. */
+  mode: "shared",
+  /** The longest one Redis command may take before the store falls back to local state (see `redisRateLimiterStore`). */
+  timeoutMillis: 500,
+  /** Outcomes are sent, and probe leases asked for, this often: the bound on how late a replica sees a trip it caused. */
+  flushIntervalMillis: 50,
+  /** While Redis does not answer, it is asked again this often. */
+  retryIntervalMillis: 1_000,
+  /** A probe lease lasts this long past the opening's end unless its holder renews it (every third of it). */
+  leaseMillis: 10_000,
+  /** Shared circuit keys expire after a day unused. */
+  keyTtlMillis: 86_400_000
+} as const
+
 export const telemetry = {
   /** How often `Telemetry.layer` copies registry state into the gauges (for push exporters). */
   sampleIntervalMillis: 10_000,

@@ -21,6 +21,7 @@ import { Clock, Duration, Effect } from "effect"
 import { RateLimiter, Redis } from "effect/persistence"
 import * as defaults from "./defaults.ts"
 import * as rateLimitStore from "./rateLimitStore.ts"
+import * as realTime from "./realTime.ts"
 import * as validate from "./validate.ts"
 
 type Store = RateLimiter.RateLimiterStore["Service"]
@@ -140,10 +141,8 @@ export const make = Effect.fnUntraced(function*(options: RedisRateLimiterStoreOp
       if (down && (now < unavailableUntil || probing)) return fallbackCall(args)
       if (down) probing = true
       return remoteCall(args).pipe(
-        Effect.timeoutOrElse({
-          duration: Duration.millis(config.timeoutMillis),
-          orElse: () => Effect.fail(storeError(`Redis did not answer ${op} within ${config.timeoutMillis} ms`))
-        }),
+        // On real time: a reply on its way is not late because a TestClock moved (realTime.ts).
+        (call) => realTime.timeout(call, config.timeoutMillis, () => storeError(`Redis did not answer ${op} within ${config.timeoutMillis} ms`)),
         // Typed failures only (Redis errors, the timeout): an interrupted caller is not evidence about Redis.
         Effect.matchEffect({
           onSuccess: (a) => {

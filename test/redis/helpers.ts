@@ -19,6 +19,15 @@ export {
   type RunWindow
 } from "./replica.ts"
 export { type RedisServer, startRedisServer } from "./server.ts"
+export {
+  type BreakerReplica,
+  type BreakerReplicaOptions,
+  call,
+  childBreakerReplica,
+  layerBreakerStore,
+  makeBreaker,
+  waitOpen
+} from "./breakerReplica.ts"
 
 /** Port of the shared redis-server started by test/redis/globalSetup.ts, or null. */
 export const redisPort: number | null = inject("redisPort")
