@@ -1,5 +1,5 @@
 /** Config issues (a path, the value found there, what is allowed), flattened from Schema issues. */
-import { SchemaAST, type SchemaIssue } from "effect"
+import { Predicate, SchemaAST, type SchemaIssue } from "effect"
 import { quoted } from "./configSchema.ts"
 
 export type IssueKind = "type" | "value" | "missing" | "unknown-key" | "unknown-policy" | "conflict" | "syntax" | "read" | "source"
@@ -33,11 +33,12 @@ const distance = (a: string, b: string): number => {
   return row[b.length]!
 }
 
-/** The closest allowed key to a typo, if one is close enough. */
-export const suggest = (key: string, allowed: ReadonlyArray<string>): string | undefined => {
+/** ` (did you mean <closest allowed key>?)` when one is close enough to the typo, else nothing. */
+export const didYouMean = (key: string, allowed: ReadonlyArray<string>, show = (k: string) => `"${k}"`): string => {
   const target = normalizeKey(key)
   const [best] = allowed.map((c) => [c, distance(target, normalizeKey(c))] as const).sort((a, b) => a[1] - b[1])
-  return best !== undefined && best[1] <= Math.max(2, Math.floor(target.length / 3)) ? best[0] : undefined
+  const close = best !== undefined && best[1] <= Math.max(2, Math.floor(target.length / 3))
+  return close ? ` (did you mean ${show(best[0])}?)` : ""
 }
 
 const expectedOf = (annotations: { readonly [x: string]: unknown } | undefined): string | undefined =>
@@ -55,9 +56,6 @@ const describeAst = (ast: SchemaAST.AST): string =>
       : NAMES[ast._tag] ?? ast._tag.toLowerCase())
 
 const inputOf = (issue: SchemaIssue.Issue): unknown => ("input" in issue ? issue.input : undefined)
-
-export const isPlainObject = (u: unknown): u is Readonly<Record<string, unknown>> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
 
 const walk = (issue: SchemaIssue.Issue, segments: ReadonlyArray<PropertyKey>, parent: SchemaAST.AST | undefined, out: Array<RawIssue>): void => {
   const push = (kind: IssueKind, expected: string, at = segments, value = inputOf(issue)): void => {
@@ -83,8 +81,8 @@ const walk = (issue: SchemaIssue.Issue, segments: ReadonlyArray<PropertyKey>, pa
     }
     case "UnexpectedKey": {
       const allowed = SchemaAST.isObjects(issue.ast) ? issue.ast.propertySignatures.map((p) => String(p.name)) : []
-      const hint = suggest(String(segments[segments.length - 1]), allowed)
-      return push("unknown-key", `one of ${allowed.join(", ")}${hint === undefined ? "" : ` (did you mean "${hint}"?)`}`)
+      const hint = didYouMean(String(segments[segments.length - 1]), allowed)
+      return push("unknown-key", `one of ${allowed.join(", ")}${hint}`)
     }
     case "AnyOf": {
       if (issue.issues.length > 0) return issue.issues.forEach((child) => walk(child, segments, parent, out))
@@ -93,7 +91,7 @@ const walk = (issue: SchemaIssue.Issue, segments: ReadonlyArray<PropertyKey>, pa
         SchemaAST.isObjects(t) ? t.propertySignatures.find((p) => p.name === "kind")?.type : undefined
       )
       const input = inputOf(issue)
-      if (kinds.every((k) => k !== undefined && SchemaAST.isLiteral(k)) && isPlainObject(input)) {
+      if (kinds.every((k) => k !== undefined && SchemaAST.isLiteral(k)) && Predicate.isReadonlyObject(input)) {
         const expected = `one of ${quoted(kinds.map((k) => String((k as SchemaAST.Literal).literal)))}`
         const at = [...segments, "kind"]
         return Object.hasOwn(input, "kind") ? push("value", expected, at, input.kind) : push("missing", expected, at, undefined)
@@ -107,7 +105,7 @@ const walk = (issue: SchemaIssue.Issue, segments: ReadonlyArray<PropertyKey>, pa
 }
 
 export const lookup = (root: unknown, segments: ReadonlyArray<PropertyKey>): unknown =>
-  segments.reduce<unknown>((node, s) => (isPlainObject(node) ? node[s as string] : undefined), root)
+  segments.reduce<unknown>((node, s) => (Predicate.isReadonlyObject(node) ? node[s as string] : undefined), root)
 
 /** Flattens a Schema issue into config issues under `prefix`. */
 export const fromSchemaIssue = (issue: SchemaIssue.Issue, prefix: ReadonlyArray<PropertyKey> = []): Array<RawIssue> => {
