@@ -144,11 +144,8 @@ export type IssueKind = InternalIssueKind
  * @category errors
  * @since 0.1.0
  */
-export interface ConfigIssue {
-  readonly kind: IssueKind
+export interface ConfigIssue extends Omit<RawIssue, "segments"> {
   readonly path: string
-  readonly value: unknown
-  readonly expected: string
 }
 
 /**

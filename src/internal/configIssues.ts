@@ -57,35 +57,40 @@ const describeAst = (ast: SchemaAST.AST): string =>
 
 const inputOf = (issue: SchemaIssue.Issue): unknown => ("input" in issue ? issue.input : undefined)
 
-const walk = (issue: SchemaIssue.Issue, segments: ReadonlyArray<PropertyKey>, parent: SchemaAST.AST | undefined, out: Array<RawIssue>): void => {
-  const push = (kind: IssueKind, expected: string, at = segments, value = inputOf(issue)): void => {
-    out.push({ kind, segments: at, value, expected })
-  }
+/** Flattens a Schema issue into config issues under `segments`. */
+export const fromSchemaIssue = (
+  issue: SchemaIssue.Issue,
+  segments: ReadonlyArray<PropertyKey> = [],
+  parent?: SchemaAST.AST
+): Array<RawIssue> => {
+  const one = (kind: IssueKind, expected: string, at = segments, value = inputOf(issue)): Array<RawIssue> => [
+    { kind, segments: at, value, expected }
+  ]
   switch (issue._tag) {
     case "Pointer":
-      return walk(issue.issue, [...segments, ...issue.path], parent, out)
+      return fromSchemaIssue(issue.issue, [...segments, ...issue.path], parent)
     case "Composite":
-      return issue.issues.forEach((child) => walk(child, segments, issue.ast, out))
+      return issue.issues.flatMap((child) => fromSchemaIssue(child, segments, issue.ast))
     case "Encoding":
     case "Filter":
-      return walk(issue.issue, segments, parent, out)
+      return fromSchemaIssue(issue.issue, segments, parent)
     case "InvalidValue":
-      return push("value", expectedOf(issue.annotations) ?? String(issue.annotations?.message ?? "a valid value"))
+      return one("value", expectedOf(issue.annotations) ?? String(issue.annotations?.message ?? "a valid value"))
     case "InvalidType":
-      return push("type", describeAst(issue.ast))
+      return one("type", describeAst(issue.ast))
     case "MissingKey": {
       const key = segments[segments.length - 1]
       const property = parent !== undefined && SchemaAST.isObjects(parent) ? parent.propertySignatures.find((p) => p.name === key) : undefined
       const fromParent = property === undefined ? undefined : describeAst(SchemaAST.toEncoded(property.type))
-      return push("missing", expectedOf(issue.annotations) ?? fromParent ?? "a value", segments, undefined)
+      return one("missing", expectedOf(issue.annotations) ?? fromParent ?? "a value", segments, undefined)
     }
     case "UnexpectedKey": {
       const allowed = SchemaAST.isObjects(issue.ast) ? issue.ast.propertySignatures.map((p) => String(p.name)) : []
       const hint = didYouMean(String(segments[segments.length - 1]), allowed)
-      return push("unknown-key", `one of ${allowed.join(", ")}${hint}`)
+      return one("unknown-key", `one of ${allowed.join(", ")}${hint}`)
     }
     case "AnyOf": {
-      if (issue.issues.length > 0) return issue.issues.forEach((child) => walk(child, segments, parent, out))
+      if (issue.issues.length > 0) return issue.issues.flatMap((child) => fromSchemaIssue(child, segments, parent))
       // a union of structs told apart by `kind`: the kind is what is wrong
       const kinds = issue.ast.types.map((t) =>
         SchemaAST.isObjects(t) ? t.propertySignatures.find((p) => p.name === "kind")?.type : undefined
@@ -94,22 +99,15 @@ const walk = (issue: SchemaIssue.Issue, segments: ReadonlyArray<PropertyKey>, pa
       if (kinds.every((k) => k !== undefined && SchemaAST.isLiteral(k)) && Predicate.isReadonlyObject(input)) {
         const expected = `one of ${quoted(kinds.map((k) => String((k as SchemaAST.Literal).literal)))}`
         const at = [...segments, "kind"]
-        return Object.hasOwn(input, "kind") ? push("value", expected, at, input.kind) : push("missing", expected, at, undefined)
+        return Object.hasOwn(input, "kind") ? one("value", expected, at, input.kind) : one("missing", expected, at, undefined)
       }
-      return push(issue.ast.types.every(SchemaAST.isLiteral) ? "value" : "type", describeAst(issue.ast))
+      return one(issue.ast.types.every(SchemaAST.isLiteral) ? "value" : "type", describeAst(issue.ast))
     }
     case "OneOf":
     case "Forbidden":
-      return push("value", "a valid value")
+      return one("value", "a valid value")
   }
 }
 
 export const lookup = (root: unknown, segments: ReadonlyArray<PropertyKey>): unknown =>
   segments.reduce<unknown>((node, s) => (Predicate.isReadonlyObject(node) ? node[s as string] : undefined), root)
-
-/** Flattens a Schema issue into config issues under `prefix`. */
-export const fromSchemaIssue = (issue: SchemaIssue.Issue, prefix: ReadonlyArray<PropertyKey> = []): Array<RawIssue> => {
-  const out: Array<RawIssue> = []
-  walk(issue, prefix, undefined, out)
-  return out
-}
