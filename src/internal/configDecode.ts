@@ -4,7 +4,8 @@
  * defaults; decode it with `PolicySchema`; build it once with `Policy.make`.
  * Every issue of every step is collected, so one run reports them all.
  */
-import { Context, Effect, Predicate, Result, Schema } from "effect"
+import { Context, Effect, Result, Schema } from "effect"
+import { isReadonlyObject as isObject } from "effect/Predicate"
 import { parseDocument } from "yaml"
 import * as Policy from "../Policy.ts"
 import * as Registry from "../Registry.ts"
@@ -13,8 +14,6 @@ import { fromSchemaIssue, lookup } from "./configIssues.ts"
 import * as schema from "./configSchema.ts"
 import type { ProfileName } from "./configSchema.ts"
 import * as defaults from "./defaults.ts"
-
-const isObject = Predicate.isReadonlyObject
 
 export const DocumentTypeId = "~effect-resilience/ResilienceConfig/Document" as const
 

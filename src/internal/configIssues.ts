@@ -103,8 +103,7 @@ export const fromSchemaIssue = (
       }
       return one(issue.ast.types.every(SchemaAST.isLiteral) ? "value" : "type", describeAst(issue.ast))
     }
-    case "OneOf":
-    case "Forbidden":
+    default: // OneOf and Forbidden, which decoding these schemas does not raise
       return one("value", "a valid value")
   }
 }
