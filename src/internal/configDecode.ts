@@ -45,8 +45,7 @@ export const mergeDeep = (base: unknown, over: unknown): unknown => {
  */
 const resolvePolicy = (raw: unknown, profile: ProfileName): unknown => {
   if (!isObject(raw)) return raw
-  const { profile: _, ...rest } = raw
-  const out: Record<string, unknown> = rest
+  const { profile: _, ...out }: Record<string, unknown> = raw
   const fromProfile: Readonly<Record<string, unknown>> = defaults.resilienceConfig.profiles[profile]
   for (const block of schema.blockKeys) {
     const written = mergeDeep(fromProfile[block], raw[block])
