@@ -50,8 +50,11 @@ const resolvePolicy = (raw: unknown, profile: ProfileName): unknown => {
   for (const block of schema.blockKeys) {
     const written = mergeDeep(fromProfile[block], raw[block])
     const base: Record<string, any> = defaults.resilienceConfig.blocks[block]
+    const under = isObject(written) && isObject(written.backoff)
+      ? { ...base, backoff: { kind: base.backoff.kind } }
+      : base
     if (written === undefined || written === false) delete out[block]
-    else out[block] = mergeDeep(isObject(written) && isObject(written.backoff) ? { ...base, backoff: { kind: base.backoff.kind } } : base, written)
+    else out[block] = mergeDeep(under, written)
   }
   return out
 }

@@ -99,7 +99,9 @@ export const fromSchemaIssue = (
       if (kinds.every((k) => k !== undefined && SchemaAST.isLiteral(k)) && Predicate.isReadonlyObject(input)) {
         const expected = `one of ${quoted(kinds.map((k) => String((k as SchemaAST.Literal).literal)))}`
         const at = [...segments, "kind"]
-        return Object.hasOwn(input, "kind") ? one("value", expected, at, input.kind) : one("missing", expected, at, undefined)
+        return Object.hasOwn(input, "kind")
+          ? one("value", expected, at, input.kind)
+          : one("missing", expected, at, undefined)
       }
       return one(issue.ast.types.every(SchemaAST.isLiteral) ? "value" : "type", describeAst(issue.ast))
     }
