@@ -55,7 +55,6 @@ export const read = Effect.fnUntraced(function*(provider: ConfigProvider.ConfigP
   let raw: unknown = {}
   const issues: Array<RawIssue> = []
   for (const [tokens, value] of variables) {
-    const variable = [prefix, ...tokens].join("_")
     if (tokens.join("_") === "PROFILE") {
       raw = mergeDeep(raw, { profile: value })
       continue
@@ -71,7 +70,7 @@ export const read = Effect.fnUntraced(function*(provider: ConfigProvider.ConfigP
     }
     issues.push({
       kind: "unknown-key",
-      segments: [variable],
+      segments: [[prefix, ...tokens].join("_")],
       value,
       expected: tokens[0] === "POLICIES" && tokens.length > 2
         ? `${prefix}_POLICIES_<NAME>_<FIELD> with a known FIELD such as TIMEOUT or RETRY_MAX_ATTEMPTS` +
