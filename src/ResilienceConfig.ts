@@ -8,7 +8,7 @@ import { ConfigProvider, Context, Effect, Formatter, Layer, Predicate } from "ef
 import * as decoding from "./internal/configDecode.ts"
 import * as env from "./internal/configEnv.ts"
 import type { IssueKind as InternalIssueKind, RawIssue } from "./internal/configIssues.ts"
-import { formatPath, suggest } from "./internal/configIssues.ts"
+import { didYouMean, formatPath } from "./internal/configIssues.ts"
 import * as schema from "./internal/configSchema.ts"
 import * as defaults from "./internal/defaults.ts"
 import * as errors from "./internal/errors.ts"
@@ -144,11 +144,8 @@ export type IssueKind = InternalIssueKind
  * @category errors
  * @since 0.1.0
  */
-export interface ConfigIssue {
-  readonly kind: IssueKind
+export interface ConfigIssue extends Omit<RawIssue, "segments"> {
   readonly path: string
-  readonly value: unknown
-  readonly expected: string
 }
 
 /**
@@ -339,13 +336,12 @@ const make = (document: Document): Service => {
   const names = Object.keys(document.policies).sort()
   const policy = (name: string) => {
     if (Object.hasOwn(document.policies, name)) return Effect.succeed(document.policies[name]!)
-    const hint = suggest(name, names)
     const expected = names.length === 0
       ? "a configured policy name (this config defines none)"
-      : `one of ${names.map((n) => JSON.stringify(n)).join(", ")}${hint === undefined ? "" : ` (did you mean "${hint}"?)`}`
+      : `one of ${names.map((n) => JSON.stringify(n)).join(", ")}${didYouMean(name, names)}`
     return Effect.fail(toError(undefined)([{ kind: "unknown-policy", segments: ["policies", name], value: name, expected }]))
   }
-  return { document, names, policy: (name) => Effect.suspend(() => policy(name)) }
+  return { document, names, policy }
 }
 
 /**

@@ -5,11 +5,12 @@
  * Every issue of every step is collected, so one run reports them all.
  */
 import { Context, Effect, Result, Schema } from "effect"
+import { isReadonlyObject as isObject } from "effect/Predicate"
 import { parseDocument } from "yaml"
 import * as Policy from "../Policy.ts"
 import * as Registry from "../Registry.ts"
 import type { RawIssue } from "./configIssues.ts"
-import { fromSchemaIssue, isPlainObject, lookup } from "./configIssues.ts"
+import { fromSchemaIssue, lookup } from "./configIssues.ts"
 import * as schema from "./configSchema.ts"
 import type { ProfileName } from "./configSchema.ts"
 import * as defaults from "./defaults.ts"
@@ -32,7 +33,7 @@ const decodePolicy = Schema.decodeUnknownResult(schema.PolicySchema, schema.pars
 /** Objects merge key by key, `undefined` writing nothing; another `kind` replaces (a constant backoff takes no factor). */
 export const mergeDeep = (base: unknown, over: unknown): unknown => {
   if (over === undefined) return base
-  if (!isPlainObject(base) || !isPlainObject(over)) return over
+  if (!isObject(base) || !isObject(over)) return over
   const out: Record<string, unknown> = "kind" in base && "kind" in over && base.kind !== over.kind ? {} : { ...base }
   for (const [key, value] of Object.entries(over)) if (value !== undefined) out[key] = mergeDeep(out[key], value)
   return out
@@ -43,15 +44,17 @@ export const mergeDeep = (base: unknown, over: unknown): unknown => {
  * A written backoff takes only its `kind` from the block defaults: the rest are the constructors' defaults, as in code.
  */
 const resolvePolicy = (raw: unknown, profile: ProfileName): unknown => {
-  if (!isPlainObject(raw)) return raw
-  const { profile: _, ...rest } = raw
-  const out: Record<string, unknown> = rest
+  if (!isObject(raw)) return raw
+  const { profile: _, ...out }: Record<string, unknown> = raw
   const fromProfile: Readonly<Record<string, unknown>> = defaults.resilienceConfig.profiles[profile]
   for (const block of schema.blockKeys) {
     const written = mergeDeep(fromProfile[block], raw[block])
     const base: Record<string, any> = defaults.resilienceConfig.blocks[block]
+    const under = isObject(written) && isObject(written.backoff)
+      ? { ...base, backoff: { kind: base.backoff.kind } }
+      : base
     if (written === undefined || written === false) delete out[block]
-    else out[block] = mergeDeep(isPlainObject(written) && isPlainObject(written.backoff) ? { ...base, backoff: { kind: base.backoff.kind } } : base, written)
+    else out[block] = mergeDeep(under, written)
   }
   return out
 }
@@ -88,9 +91,9 @@ export const decode = Effect.fnUntraced(function*(input: unknown, found: Readonl
     return Result.getOrUndefined(result)
   }
   const legacy = decoded(decodeTopLevel(document), []) ?? {}
-  const top = isPlainObject(document) ? document : {}
+  const top = isObject(document) ? document : {}
   const profile = decoded(decodeProfile(top.profile ?? defaults.resilienceConfig.profile), ["profile"]) ?? defaults.resilienceConfig.profile
-  const native = isPlainObject(top.policies) ? top.policies : {}
+  const native = isObject(top.policies) ? top.policies : {}
   const policies: Record<string, Entry> = {}
   const entries = [
     ...Object.entries(native).map(([name, raw]) => [name, raw, false] as const),
@@ -98,7 +101,7 @@ export const decode = Effect.fnUntraced(function*(input: unknown, found: Readonl
   ]
   for (const [name, raw, isLegacy] of entries) {
     if (isLegacy && Object.hasOwn(native, name)) {
-      const where = schema.legacyKeys.filter((s) => isPlainObject(top[s]) && Object.hasOwn(top[s], name))
+      const where = schema.legacyKeys.filter((s) => isObject(top[s]) && Object.hasOwn(top[s], name))
       issues.push({
         kind: "conflict",
         segments: ["policies", name],
@@ -107,7 +110,7 @@ export const decode = Effect.fnUntraced(function*(input: unknown, found: Readonl
       })
       continue
     }
-    const own = isPlainObject(raw) && Object.hasOwn(raw, "profile")
+    const own = isObject(raw) && Object.hasOwn(raw, "profile")
       ? decoded(decodeProfile(raw.profile), ["policies", name, "profile"]) ?? profile
       : profile
     const resolved = resolvePolicy(raw, own)

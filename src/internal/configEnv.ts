@@ -6,7 +6,7 @@
 import { type ConfigProvider, Effect, SchemaAST, String as Str } from "effect"
 import { mergeDeep } from "./configDecode.ts"
 import type { RawIssue } from "./configIssues.ts"
-import { suggest } from "./configIssues.ts"
+import { didYouMean } from "./configIssues.ts"
 import { PolicySchema } from "./configSchema.ts"
 
 type Field = readonly [path: ReadonlyArray<string>, leaf: "number" | "string" | "block"]
@@ -55,7 +55,6 @@ export const read = Effect.fnUntraced(function*(provider: ConfigProvider.ConfigP
   let raw: unknown = {}
   const issues: Array<RawIssue> = []
   for (const [tokens, value] of variables) {
-    const variable = [prefix, ...tokens].join("_")
     if (tokens.join("_") === "PROFILE") {
       raw = mergeDeep(raw, { profile: value })
       continue
@@ -69,14 +68,13 @@ export const read = Effect.fnUntraced(function*(provider: ConfigProvider.ConfigP
       raw = mergeDeep(raw, path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), coerce(value, leaf)))
       continue
     }
-    const hint = tokens.length > 2 ? suggest(tokens.slice(2).join("_"), [...fields.keys()]) : undefined
     issues.push({
       kind: "unknown-key",
-      segments: [variable],
+      segments: [[prefix, ...tokens].join("_")],
       value,
       expected: tokens[0] === "POLICIES" && tokens.length > 2
         ? `${prefix}_POLICIES_<NAME>_<FIELD> with a known FIELD such as TIMEOUT or RETRY_MAX_ATTEMPTS` +
-          (hint === undefined ? "" : ` (did you mean ${prefix}_POLICIES_${tokens[1]}_${hint}?)`)
+          didYouMean(tokens.slice(2).join("_"), [...fields.keys()], (f) => `${prefix}_POLICIES_${tokens[1]}_${f}`)
         : `${prefix}_PROFILE or ${prefix}_POLICIES_<NAME>_<FIELD>`
     })
   }

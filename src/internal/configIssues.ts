@@ -1,5 +1,5 @@
 /** Config issues (a path, the value found there, what is allowed), flattened from Schema issues. */
-import { SchemaAST, type SchemaIssue } from "effect"
+import { Predicate, SchemaAST, type SchemaIssue } from "effect"
 import { quoted } from "./configSchema.ts"
 
 export type IssueKind = "type" | "value" | "missing" | "unknown-key" | "unknown-policy" | "conflict" | "syntax" | "read" | "source"
@@ -33,11 +33,12 @@ const distance = (a: string, b: string): number => {
   return row[b.length]!
 }
 
-/** The closest allowed key to a typo, if one is close enough. */
-export const suggest = (key: string, allowed: ReadonlyArray<string>): string | undefined => {
+/** ` (did you mean <closest allowed key>?)` when one is close enough to the typo, else nothing. */
+export const didYouMean = (key: string, allowed: ReadonlyArray<string>, show = (k: string) => `"${k}"`): string => {
   const target = normalizeKey(key)
   const [best] = allowed.map((c) => [c, distance(target, normalizeKey(c))] as const).sort((a, b) => a[1] - b[1])
-  return best !== undefined && best[1] <= Math.max(2, Math.floor(target.length / 3)) ? best[0] : undefined
+  const close = best !== undefined && best[1] <= Math.max(2, Math.floor(target.length / 3))
+  return close ? ` (did you mean ${show(best[0])}?)` : ""
 }
 
 const expectedOf = (annotations: { readonly [x: string]: unknown } | undefined): string | undefined =>
@@ -56,62 +57,58 @@ const describeAst = (ast: SchemaAST.AST): string =>
 
 const inputOf = (issue: SchemaIssue.Issue): unknown => ("input" in issue ? issue.input : undefined)
 
-export const isPlainObject = (u: unknown): u is Readonly<Record<string, unknown>> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
-
-const walk = (issue: SchemaIssue.Issue, segments: ReadonlyArray<PropertyKey>, parent: SchemaAST.AST | undefined, out: Array<RawIssue>): void => {
-  const push = (kind: IssueKind, expected: string, at = segments, value = inputOf(issue)): void => {
-    out.push({ kind, segments: at, value, expected })
-  }
+/** Flattens a Schema issue into config issues under `segments`. */
+export const fromSchemaIssue = (
+  issue: SchemaIssue.Issue,
+  segments: ReadonlyArray<PropertyKey> = [],
+  parent?: SchemaAST.AST
+): Array<RawIssue> => {
+  const one = (kind: IssueKind, expected: string, at = segments, value = inputOf(issue)): Array<RawIssue> => [
+    { kind, segments: at, value, expected }
+  ]
   switch (issue._tag) {
     case "Pointer":
-      return walk(issue.issue, [...segments, ...issue.path], parent, out)
+      return fromSchemaIssue(issue.issue, [...segments, ...issue.path], parent)
     case "Composite":
-      return issue.issues.forEach((child) => walk(child, segments, issue.ast, out))
+      return issue.issues.flatMap((child) => fromSchemaIssue(child, segments, issue.ast))
     case "Encoding":
     case "Filter":
-      return walk(issue.issue, segments, parent, out)
+      return fromSchemaIssue(issue.issue, segments, parent)
     case "InvalidValue":
-      return push("value", expectedOf(issue.annotations) ?? String(issue.annotations?.message ?? "a valid value"))
+      return one("value", expectedOf(issue.annotations) ?? String(issue.annotations?.message ?? "a valid value"))
     case "InvalidType":
-      return push("type", describeAst(issue.ast))
+      return one("type", describeAst(issue.ast))
     case "MissingKey": {
       const key = segments[segments.length - 1]
       const property = parent !== undefined && SchemaAST.isObjects(parent) ? parent.propertySignatures.find((p) => p.name === key) : undefined
       const fromParent = property === undefined ? undefined : describeAst(SchemaAST.toEncoded(property.type))
-      return push("missing", expectedOf(issue.annotations) ?? fromParent ?? "a value", segments, undefined)
+      return one("missing", expectedOf(issue.annotations) ?? fromParent ?? "a value", segments, undefined)
     }
     case "UnexpectedKey": {
       const allowed = SchemaAST.isObjects(issue.ast) ? issue.ast.propertySignatures.map((p) => String(p.name)) : []
-      const hint = suggest(String(segments[segments.length - 1]), allowed)
-      return push("unknown-key", `one of ${allowed.join(", ")}${hint === undefined ? "" : ` (did you mean "${hint}"?)`}`)
+      const hint = didYouMean(String(segments[segments.length - 1]), allowed)
+      return one("unknown-key", `one of ${allowed.join(", ")}${hint}`)
     }
     case "AnyOf": {
-      if (issue.issues.length > 0) return issue.issues.forEach((child) => walk(child, segments, parent, out))
+      if (issue.issues.length > 0) return issue.issues.flatMap((child) => fromSchemaIssue(child, segments, parent))
       // a union of structs told apart by `kind`: the kind is what is wrong
       const kinds = issue.ast.types.map((t) =>
         SchemaAST.isObjects(t) ? t.propertySignatures.find((p) => p.name === "kind")?.type : undefined
       )
       const input = inputOf(issue)
-      if (kinds.every((k) => k !== undefined && SchemaAST.isLiteral(k)) && isPlainObject(input)) {
+      if (kinds.every((k) => k !== undefined && SchemaAST.isLiteral(k)) && Predicate.isReadonlyObject(input)) {
         const expected = `one of ${quoted(kinds.map((k) => String((k as SchemaAST.Literal).literal)))}`
         const at = [...segments, "kind"]
-        return Object.hasOwn(input, "kind") ? push("value", expected, at, input.kind) : push("missing", expected, at, undefined)
+        return Object.hasOwn(input, "kind")
+          ? one("value", expected, at, input.kind)
+          : one("missing", expected, at, undefined)
       }
-      return push(issue.ast.types.every(SchemaAST.isLiteral) ? "value" : "type", describeAst(issue.ast))
+      return one(issue.ast.types.every(SchemaAST.isLiteral) ? "value" : "type", describeAst(issue.ast))
     }
-    case "OneOf":
-    case "Forbidden":
-      return push("value", "a valid value")
+    default: // OneOf and Forbidden, which decoding these schemas does not raise
+      return one("value", "a valid value")
   }
 }
 
 export const lookup = (root: unknown, segments: ReadonlyArray<PropertyKey>): unknown =>
-  segments.reduce<unknown>((node, s) => (isPlainObject(node) ? node[s as string] : undefined), root)
-
-/** Flattens a Schema issue into config issues under `prefix`. */
-export const fromSchemaIssue = (issue: SchemaIssue.Issue, prefix: ReadonlyArray<PropertyKey> = []): Array<RawIssue> => {
-  const out: Array<RawIssue> = []
-  walk(issue, prefix, undefined, out)
-  return out
-}
+  segments.reduce<unknown>((node, s) => (Predicate.isReadonlyObject(node) ? node[s as string] : undefined), root)
