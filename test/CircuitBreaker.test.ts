@@ -83,6 +83,33 @@ describe("CircuitBreaker: consecutive", () => {
       assert.strictEqual(yield* tagOf(b), "Open")
     }))
 
+  it.effect("one call value run again and again counts in the generation each run is admitted in", () =>
+    Effect.gen(function*() {
+      const b = yield* CircuitBreaker.make({
+        policy: CircuitBreaker.timeWindow({ window: "10 seconds", minimumCalls: 2, failureRate: 1 }),
+        resetTimeout: "1 second"
+      })
+      const failing = Effect.flip(b.execute(unavailable))
+      const passing = b.execute(ok)
+      yield* passing
+      yield* failing
+      assert.deepStrictEqual(fields(yield* b.stats, "calls", "failures"), { calls: 2, failures: 1 })
+      yield* b.forceOpen
+      yield* b.reset
+      yield* failing
+      yield* failing
+      assert.strictEqual(yield* tagOf(b), "Open")
+      yield* TestClock.adjust("1 second")
+      yield* passing
+      assert.strictEqual(yield* tagOf(b), "Closed")
+      yield* TestClock.adjust("500 millis")
+      yield* failing
+      assert.deepStrictEqual(fields(yield* b.stats, "calls", "failures"), { calls: 1, failures: 1 })
+      yield* passing
+      assert.strictEqual(yield* tagOf(b), "Closed")
+      assert.deepStrictEqual(fields(yield* b.stats, "calls", "failures"), { calls: 2, failures: 1 })
+    }))
+
   it.effect("Open rejects without running the call, with the rest of the open period as retryAfter", () =>
     Effect.gen(function*() {
       const b = yield* CircuitBreaker.make({ name: "payments", policy: CircuitBreaker.consecutive(1), resetTimeout: "10 seconds" })

@@ -318,7 +318,31 @@ export const execute = <A, E, R>(
   breaker: Breaker,
   cell: Cell,
   self: Effect.Effect<A, E, R>
-): Effect.Effect<A, E | CircuitOpenError, R> => Effect.withFiber((fiber) => runTraced(breaker, cell, self, fiber))
+): Effect.Effect<A, E | CircuitOpenError, R> => {
+  // A Closed call that times nothing needs nothing of its own: the wrapped
+  // call of a generation and clock is built once and run again while they
+  // last, so a call reused by its caller allocates nothing on the Closed
+  // success path.
+  let generation = -1
+  let clock: Clock.Clock | undefined
+  let closed: Effect.Effect<A, E, R> | undefined
+  return Effect.withFiber((fiber) => {
+    const state = cell.state
+    if (
+      (state._tag === "Closed" || state._tag === "Disabled") && !breaker.resolved.timesCalls &&
+      instrument.of(fiber) === undefined
+    ) {
+      const current = breaker.clocks.of(fiber)
+      if (state.generation !== generation || current !== clock || closed === undefined) {
+        generation = state.generation
+        clock = current
+        closed = Effect.onExitPrimitive(self, settle(breaker, cell, generation, 0, current), true)
+      }
+      return closed
+    }
+    return runTraced(breaker, cell, self, fiber)
+  })
+}
 
 /** `run`, in a `resilience.circuit_breaker` span when telemetry is installed (read in the fiber `run` needs anyway). */
 const runTraced = <A, E, R>(
@@ -358,7 +382,7 @@ const run = <A, E, R>(
   const start = breaker.resolved.timesCalls ? nowOf(breaker, fiber) : 0
   // The handler may run interruptibly: a success or failure is recorded
   // synchronously, and a transition's report masks itself.
-  return Effect.onExitPrimitive(self, settle(breaker, cell, state.generation, start, fiber), true)
+  return Effect.onExitPrimitive(self, settle(breaker, cell, state.generation, start, breaker.clocks.of(fiber)), true)
 }
 
 /** Open, HalfOpen and ForcedOpen: admission may take a probe slot, so it is masked until the slot's release is registered. */
@@ -373,7 +397,7 @@ const guarded = <A, E, R>(breaker: Breaker, cell: Cell, self: Effect.Effect<A, E
       const probe = next._tag === state._tag
         ? restore(self)
         : Effect.andThen(transitioned(breaker, cell, state, next, now), restore(self))
-      return Effect.onExitPrimitive(probe, settle(breaker, cell, next.generation, now, fiber))
+      return Effect.onExitPrimitive(probe, settle(breaker, cell, next.generation, now, breaker.clocks.of(fiber)))
     })
   )
 
@@ -397,8 +421,12 @@ const reject = (
   )
 }
 
-/** The exit handler: classifies the outcome and has the store record it. */
-const settle = (breaker: Breaker, cell: Cell, generation: number, start: number, fiber: Fiber.Fiber<unknown, unknown>) =>
+/**
+ * The exit handler: classifies the outcome and has the store record it, by
+ * `clock`, the admitting fiber's (the fiber that completes the call, in the
+ * same context again once the call is done).
+ */
+const settle = (breaker: Breaker, cell: Cell, generation: number, start: number, clock: Clock.Clock) =>
 (exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined => {
   const resolved = breaker.resolved
   let outcome: machine.Outcome
@@ -411,9 +439,8 @@ const settle = (breaker: Breaker, cell: Cell, generation: number, start: number,
     thrown = Effect.die(defect)
   }
   let slow = false
-  // The completing fiber's clock (its lookup is cached per context), read
-  // only if the step needs the time.
-  let time: machine.Time = breaker.clocks.of(fiber)
+  // Read only if the step needs the time.
+  let time: machine.Time = clock
   if (resolved.timesCalls && outcome !== machine.IGNORED) {
     const now = time.currentTimeMillisUnsafe()
     slow = now - start > resolved.config.slowCallMillis

@@ -117,7 +117,7 @@ export class TimeWindow extends SlidingWindow implements Window {
     this.advance(now)
     const ring = this.ring
     if (ring !== undefined) {
-      const at = this.slot(this.head)
+      const at = this.at
       ring[at]!++
       if (failed) ring[at + 1]!++
       if (slow) ring[at + 2]!++

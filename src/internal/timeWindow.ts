@@ -25,6 +25,8 @@ export class TimeWindow {
   c2 = 0
   /** Index (floor(time / bucketMillis)) of the newest bucket; -Infinity when empty. */
   protected head = -Infinity
+  /** Offset in the ring of the newest bucket (`slot(head)`), kept so an add needs no modulo. */
+  protected at = 0
   /** Per bucket, `width` counts; `undefined` while every count is in the newest bucket. */
   protected ring: Float64Array | undefined = undefined
   constructor(readonly bucketMillis: number, readonly buckets: number, readonly width: 1 | 2 | 3) {}
@@ -46,6 +48,7 @@ export class TimeWindow {
     const head = this.head
     if (index <= head) return
     this.head = index
+    this.at = this.slot(index)
     if (this.c0 === 0 && this.c1 === 0 && this.c2 === 0) {
       // Nothing to drop (and, with a ring, every bucket is zero).
       return
@@ -83,7 +86,7 @@ export class TimeWindow {
   add(now: number, counter: Counter, amount = 1): void {
     this.advance(now)
     const ring = this.ring
-    if (ring !== undefined) ring[this.slot(this.head) + counter]! += amount
+    if (ring !== undefined) ring[this.at + counter]! += amount
     if (counter === 0) this.c0 += amount
     else if (counter === 1) this.c1 += amount
     else this.c2 += amount
