@@ -281,11 +281,23 @@ export const optionStages = (options: Options): Effect.Effect<{ readonly name: s
         CircuitBreaker.keyed({ ...cb, classify: cb?.classify ?? checked.classifier, name: checked.name })
       )
     const { hedge, hedgeMethods, retry, retryMethods, timeout, totalTimeout } = checked
+    // A client mostly calls the same URLs: the last one's host is kept, so
+    // that a repeated request slices no strings and looks its circuit up by
+    // a key whose hash is already computed.
+    let lastUrl: string | undefined
+    let lastHost = ""
+    const hostKey = (url: string): string => {
+      if (url !== lastUrl) {
+        lastHost = hostOf(url)
+        lastUrl = url
+      }
+      return lastHost
+    }
     const stages: Stages = (attempt, request) => {
       let effect = attempt
       if (timeout !== undefined) effect = timeout(effect)
       if (hedge !== undefined && hedgeMethods.has(request.method)) effect = hedge(effect)
-      if (breakers !== undefined) effect = breakers.execute(effect, hostOf(request.url))
+      if (breakers !== undefined) effect = breakers.execute(effect, hostKey(request.url))
       if (retry !== undefined && retryMethods.has(request.method)) effect = retry(effect)
       if (totalTimeout !== undefined) effect = totalTimeout(effect)
       return effect
