@@ -102,6 +102,65 @@ export const asTransportError: Rejection<HttpClientError.HttpClientError> = (err
   })
 
 /**
+ * One request's bookkeeping: how many times it was sent, and the status
+ * failures whose responses are released unless handed to the caller. A
+ * request answered at once (the common case) costs this object and one
+ * frame per stage. The handlers are assigned in the constructor: under a
+ * loader that keeps function names (tsx), a named closure per request would
+ * cost a property definition each.
+ */
+class Exchange<E> {
+  sent = 0
+  failed: Array<HttpStatusError> | undefined = undefined
+  handed: HttpClientResponse.HttpClientResponse | undefined = undefined
+  readonly attempt: Effect.Effect<HttpClientResponse.HttpClientResponse, unknown>
+  readonly onSuccess: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpStatusError>
+  readonly onFailure: (error: HttpClientError.HttpClientError) => Effect.Effect<never, HttpStatusError | HttpClientError.HttpClientError>
+  /** A status failure becomes its response again (or the client's own `StatusCodeError`); a rejection is shaped by `reject`. */
+  readonly settle: (error: unknown) => Effect.Effect<HttpClientResponse.HttpClientResponse, unknown>
+  /** `undefined` when nothing failed: the exit passes through without another frame. */
+  readonly release: (exit: Exit.Exit<HttpClientResponse.HttpClientResponse, unknown>) => Effect.Effect<void> | undefined
+
+  constructor(
+    name: string,
+    request: HttpClientRequest.HttpClientRequest,
+    reject: Rejection<E>,
+    send: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
+  ) {
+    this.onSuccess = (response) => response.status < 400 ? Effect.succeed(response) : this.fail(name, request, response, undefined)
+    this.onFailure = (error) =>
+      error.reason._tag === "StatusCodeError" ? this.fail(name, request, error.reason.response, error) : Effect.fail(error)
+    const once = Effect.matchEffect(send, this)
+    this.attempt = Effect.suspend(() => {
+      const resends = this.sent++
+      return resends === 0 ? once : Effect.annotateSpans(once, "http.request.resend_count", resends)
+    })
+    this.settle = (error) => {
+      if (isHttpStatusError(error)) {
+        this.handed = error.response
+        return error.original === undefined ? Effect.succeed(error.response) : Effect.fail(error.original)
+      }
+      if (classify.isLibraryError(error)) return Effect.fail(reject(error as Policy.PolicyError, request))
+      return Effect.fail(error)
+    }
+    this.release = (exit) =>
+      this.failed === undefined ? undefined : releaseBodies(this.failed, Exit.isSuccess(exit) ? exit.value : this.handed)
+  }
+
+  fail(
+    name: string,
+    request: HttpClientRequest.HttpClientRequest,
+    response: HttpClientResponse.HttpClientResponse,
+    original: HttpClientError.HttpClientError | undefined
+  ): Effect.Effect<never, HttpStatusError> {
+    return Effect.tapError(statusFailure(name, request, response, original), (error) =>
+      Effect.sync(() => {
+        ;(this.failed ??= []).push(error)
+      }))
+  }
+}
+
+/**
  * Builds the client. `stagesOf(attempt, request)` puts a request's attempt
  * through the configured stages; the client around it counts resends, turns
  * failing statuses into `HttpStatusError`s and back, and releases the responses
@@ -113,45 +172,21 @@ export const makeClient = <E>(
   stagesOf: Stages,
   reject: Rejection<E>
 ): HttpClient.HttpClient.With<HttpClientError.HttpClientError | E> =>
-  HttpClient.transform(client, (send, request) =>
-    Effect.suspend(() => {
-      let sent = 0
-      // the status failures of this request, whose responses are released unless handed to the caller
-      let failed: Array<HttpStatusError> | undefined
-      let handed: HttpClientResponse.HttpClientResponse | undefined
-      const fail = (response: HttpClientResponse.HttpClientResponse, original: HttpClientError.HttpClientError | undefined) =>
-        Effect.tapError(statusFailure(name, request, response, original), (error) =>
-          Effect.sync(() => {
-            ;(failed ??= []).push(error)
-          }))
-      const once: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpStatusError | HttpClientError.HttpClientError> = Effect.matchEffect(send, {
-        onSuccess: (response) => response.status < 400 ? Effect.succeed(response) : fail(response, undefined),
-        onFailure: (error): Effect.Effect<never, HttpStatusError | HttpClientError.HttpClientError> =>
-          error.reason._tag === "StatusCodeError" ? fail(error.reason.response, error) : Effect.fail(error)
-      })
-      const attempt: Effect.Effect<HttpClientResponse.HttpClientResponse, unknown> = Effect.suspend(() => {
-        const resends = sent++
-        return resends === 0 ? once : Effect.annotateSpans(once, "http.request.resend_count", resends)
-      })
-      return Effect.onExit(
-        Effect.catch(stagesOf(attempt, request), (error): Effect.Effect<HttpClientResponse.HttpClientResponse, unknown> => {
-          if (isHttpStatusError(error)) {
-            handed = error.response
-            return error.original === undefined ? Effect.succeed(error.response) : Effect.fail(error.original)
-          }
-          if (classify.isLibraryError(error)) return Effect.fail(reject(error as Policy.PolicyError, request))
-          return Effect.fail(error)
-        }),
-        (exit) => failed === undefined ? Effect.void : release(failed, Exit.isSuccess(exit) ? exit.value : handed)
-      ) as Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E>
-    }))
+  // `transform` calls this once per run of the request, so the exchange is fresh for each.
+  HttpClient.transform(client, (send, request) => {
+    const exchange = new Exchange(name, request, reject, send)
+    return Effect.onExitPrimitive(
+      Effect.catch(stagesOf(exchange.attempt, request), exchange.settle),
+      exchange.release
+    ) as Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E>
+  })
 
 /**
  * Reads and drops the bodies of the responses not returned (retried,
  * hedged past), off the caller's fiber, so their connections go back to
  * the pool instead of waiting for the garbage collector.
  */
-const release = (failed: ReadonlyArray<HttpStatusError>, kept: HttpClientResponse.HttpClientResponse | undefined) => {
+const releaseBodies = (failed: ReadonlyArray<HttpStatusError>, kept: HttpClientResponse.HttpClientResponse | undefined) => {
   const dropped = failed.filter((error) => error.response !== kept)
   return dropped.length === 0
     ? Effect.void
@@ -246,11 +281,23 @@ export const optionStages = (options: Options): Effect.Effect<{ readonly name: s
         CircuitBreaker.keyed({ ...cb, classify: cb?.classify ?? checked.classifier, name: checked.name })
       )
     const { hedge, hedgeMethods, retry, retryMethods, timeout, totalTimeout } = checked
+    // A client mostly calls the same URLs: the last one's host is kept, so
+    // that a repeated request slices no strings and looks its circuit up by
+    // a key whose hash is already computed.
+    let lastUrl: string | undefined
+    let lastHost = ""
+    const hostKey = (url: string): string => {
+      if (url !== lastUrl) {
+        lastHost = hostOf(url)
+        lastUrl = url
+      }
+      return lastHost
+    }
     const stages: Stages = (attempt, request) => {
       let effect = attempt
       if (timeout !== undefined) effect = timeout(effect)
       if (hedge !== undefined && hedgeMethods.has(request.method)) effect = hedge(effect)
-      if (breakers !== undefined) effect = breakers.execute(effect, hostOf(request.url))
+      if (breakers !== undefined) effect = breakers.execute(effect, hostKey(request.url))
       if (retry !== undefined && retryMethods.has(request.method)) effect = retry(effect)
       if (totalTimeout !== undefined) effect = totalTimeout(effect)
       return effect
