@@ -44,26 +44,22 @@ export const windowed = <S>(config: Window.Config, machine: Machine<S>): Machine
   }
 }
 
-const bare = (algorithm: Algorithm): Machine<unknown> => {
-  switch (algorithm._tag) {
-    case "Aimd": {
-      const config = algorithm.config
-      return {
-        initial: Aimd.initial(config),
-        update: (s, sample) => Aimd.update(config, s as Aimd.State, sample),
-        limit: (s) => Aimd.limit(s as Aimd.State)
-      }
-    }
-    case "Gradient2": {
-      const config = algorithm.config
-      return {
-        initial: Gradient2.initial(config),
-        update: (s, sample) => Gradient2.update(config, s as Gradient2.State, sample),
-        limit: (s) => Gradient2.limit(s as Gradient2.State)
-      }
-    }
-  }
-}
+/** An algorithm module (`initial`, `update`, `limit` over its own state) bound to its config. */
+const bound = <C, S>(
+  algorithm: {
+    readonly initial: (config: C) => S
+    readonly update: (config: C, state: S, sample: Sample) => S
+    readonly limit: (state: S) => number
+  },
+  config: C
+): Machine<unknown> => ({
+  initial: algorithm.initial(config),
+  update: (s, sample) => algorithm.update(config, s as S, sample),
+  limit: (s) => algorithm.limit(s as S)
+})
+
+const bare = (algorithm: Algorithm): Machine<unknown> =>
+  algorithm._tag === "Aimd" ? bound(Aimd, algorithm.config) : bound(Gradient2, algorithm.config)
 
 export interface Config {
   readonly name: string
