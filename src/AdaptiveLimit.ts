@@ -150,9 +150,7 @@ export const aimd = (options: AimdOptions = {}): Algorithm => {
     config: {
       ...bounds,
       backoffRatio,
-      timeoutMillis: options.timeout === undefined
-        ? d.timeoutMillis
-        : validate.positiveDurationMillis(source, "timeout", options.timeout)
+      timeoutMillis: validate.positiveDurationMillisOr(source, "timeout", options.timeout, d.timeoutMillis)
     },
     window: windowOf(source, options, d.windowMillis)
   }

@@ -708,9 +708,12 @@ export const keyed = (options: KeyedCircuitBreakerOptions = {}): Effect.Effect<K
     validate.attempt(() => {
       const source = "CircuitBreaker.keyed"
       const resolved = internal.resolve(source, options)
-      const idleMillis = options.idleTimeToLive === undefined
-        ? defaults.circuitBreaker.keyedIdleTimeToLiveMillis
-        : validate.positiveDurationMillis(source, "idleTimeToLive", options.idleTimeToLive)
+      const idleMillis = validate.positiveDurationMillisOr(
+        source,
+        "idleTimeToLive",
+        options.idleTimeToLive,
+        defaults.circuitBreaker.keyedIdleTimeToLiveMillis
+      )
       return { resolved, idleMillis }
     }),
     ({ idleMillis, resolved }) =>

@@ -601,9 +601,12 @@ export const budget = (input?: BudgetOptions): Effect.Effect<RetryBudget<RatioBu
       return {
         ratio: validate.ratio(source, "ratio", options.ratio ?? defaults.retryBudget.ratio),
         minPerSecond: validate.finiteAtLeast(source, "minPerSecond", options.minPerSecond ?? defaults.retryBudget.minPerSecond, 0),
-        windowMillis: options.window === undefined
-          ? defaults.retryBudget.windowMillis
-          : validate.positiveDurationMillis(source, "window", options.window)
+        windowMillis: validate.positiveDurationMillisOr(
+          source,
+          "window",
+          options.window,
+          defaults.retryBudget.windowMillis
+        )
       }
     }),
     (config) =>

@@ -175,9 +175,7 @@ const validateOptions = (options: ThrottleOptions): internal.Config => {
   return {
     name: validate.nonEmptyName(source, "name", options.name ?? d.name),
     k: validate.finiteAtLeast(source, "k", options.k ?? d.k, 1),
-    windowMillis: options.window === undefined
-      ? d.windowMillis
-      : validate.positiveDurationMillis(source, "window", options.window),
+    windowMillis: validate.positiveDurationMillisOr(source, "window", options.window, d.windowMillis),
     buckets: validate.positiveInt(source, "buckets", options.buckets ?? d.buckets),
     isRejected: options.isRejected === undefined
       ? retryOnHttpStatus

@@ -77,9 +77,11 @@ export interface TimeWindowOptions {
 
 const timeWindowTrip = (source: string, options: TimeWindowOptions, prefix: string): machine.Trip & { readonly _tag: "TimeWindow" } => {
   validate.options(source, prefix.slice(0, -1) || "options", options, true, "an object", prefix)
-  const windowMillis = options.window === undefined
-    ? defaults.circuitBreaker.timeWindowMillis
-    : validate.positiveDurationMillis(source, `${prefix}window`, options.window)
+  const windowMillis = validate.positiveDurationMillisOr(
+    source, `${prefix}window`,
+    options.window,
+    defaults.circuitBreaker.timeWindowMillis
+  )
   const buckets = validate.positiveInt(
     source,
     `${prefix}buckets`,
@@ -187,9 +189,7 @@ export const resolve = (source: string, options: CircuitBreakerOptions): Resolve
     slowCallMillis = validate.positiveDurationMillis(source, "slowCall.threshold", slowCall.threshold)
     slowCallRate = validate.rate(source, "slowCall.rate", slowCall.rate)
   }
-  const maxResetMillis = options.maxResetTimeout === undefined
-    ? Infinity
-    : validate.positiveDurationMillis(source, "maxResetTimeout", options.maxResetTimeout)
+  const maxResetMillis = validate.positiveDurationMillisOr(source, "maxResetTimeout", options.maxResetTimeout, Infinity)
   const input = options.resetTimeout ?? d.resetTimeoutMillis
   let schedule: ResetSchedule
   if (Schedule.isSchedule(input)) {

@@ -80,15 +80,23 @@ const decode = (options: RedisStoreOptions) =>
       if (mode === null || typeof mode !== "object") throw validate.invalid(source, "mode", `"shared" or { quorum: n }`, mode)
       quorum = validate.positiveInt(source, "mode.quorum", mode.quorum)
     }
-    const millis = (field: string, input: Duration.Input | undefined, fallback: number) =>
-      input === undefined ? fallback : validate.positiveDurationMillis(source, field, input)
     return {
       prefix,
       quorum,
-      timeoutMillis: millis("timeout", options.timeout, d.timeoutMillis),
-      flushMillis: millis("flushInterval", options.flushInterval, d.flushIntervalMillis),
-      retryMillis: millis("retryInterval", options.retryInterval, d.retryIntervalMillis),
-      leaseMillis: millis("leaseTimeout", options.leaseTimeout, d.leaseMillis)
+      timeoutMillis: validate.positiveDurationMillisOr(source, "timeout", options.timeout, d.timeoutMillis),
+      flushMillis: validate.positiveDurationMillisOr(
+        source,
+        "flushInterval",
+        options.flushInterval,
+        d.flushIntervalMillis
+      ),
+      retryMillis: validate.positiveDurationMillisOr(
+        source,
+        "retryInterval",
+        options.retryInterval,
+        d.retryIntervalMillis
+      ),
+      leaseMillis: validate.positiveDurationMillisOr(source, "leaseTimeout", options.leaseTimeout, d.leaseMillis)
     }
   })
 

@@ -74,12 +74,18 @@ const decode = (source: string, options: RedisRateLimiterStoreOptions) =>
   validate.attempt(() => {
     const prefix = options.prefix ?? defaults.redisRateLimiterStore.prefix
     if (typeof prefix !== "string") throw validate.invalid(source, "prefix", "a string", prefix)
-    const timeoutMillis = options.timeout === undefined
-      ? defaults.redisRateLimiterStore.timeoutMillis
-      : validate.positiveDurationMillis(source, "timeout", options.timeout)
-    const retryIntervalMillis = options.retryInterval === undefined
-      ? defaults.redisRateLimiterStore.retryIntervalMillis
-      : validate.positiveDurationMillis(source, "retryInterval", options.retryInterval)
+    const timeoutMillis = validate.positiveDurationMillisOr(
+      source,
+      "timeout",
+      options.timeout,
+      defaults.redisRateLimiterStore.timeoutMillis
+    )
+    const retryIntervalMillis = validate.positiveDurationMillisOr(
+      source,
+      "retryInterval",
+      options.retryInterval,
+      defaults.redisRateLimiterStore.retryIntervalMillis
+    )
     const onUnavailable = options.onUnavailable ?? defaults.redisRateLimiterStore.onUnavailable
     if (onUnavailable !== "local" && onUnavailable !== "reject") {
       throw validate.invalid(source, "onUnavailable", `"local" or "reject"`, onUnavailable)
