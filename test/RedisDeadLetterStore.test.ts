@@ -10,6 +10,7 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Data, Effect, Fiber, Layer, Schedule, Schema } from "effect"
 import { Redis as EffectRedis } from "effect/persistence"
+import { TestClock } from "effect/testing"
 import { DeadLetterQueue } from "../src/index.ts"
 import * as Redis from "../src/Redis.ts"
 import { input, suite } from "./DeadLetterStoreSuite.ts"
@@ -40,6 +41,14 @@ describeRedis("Redis dead-letter store", () => {
       )
       yield* failsInvalid(build({ prefix: 1 as never }), "prefix", "Redis.layerDeadLetterStore: prefix must be a string, got 1")
     }))
+
+  it.effect("bounds its commands on real time: a TestClock moved while a reply is on its way does not fail the call", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetterQueue.make({ name: "q", item: Schema.String })
+      const size = yield* Effect.forkChild(dlq.size)
+      yield* TestClock.adjust("1 minute")
+      assert.strictEqual(yield* Fiber.join(size), 0)
+    }).pipe(Effect.provide(layerStore())))
 
   it.live("Redis away: every operation fails with DeadLetterStoreError within its timeout, then works again", () =>
     Effect.gen(function*() {

@@ -33,6 +33,7 @@ import { Redis } from "effect/persistence"
 import type { DeadLetterEntryEncoded, DeadLetterStoreShape } from "../DeadLetterQueue.ts"
 import { DeadLetterStoreError } from "./deadLetterErrors.ts"
 import * as defaults from "./defaults.ts"
+import * as realTime from "./realTime.ts"
 import * as validate from "./validate.ts"
 
 export interface RedisDeadLetterStoreOptions {
@@ -184,13 +185,13 @@ export const make = Effect.fnUntraced(function*(options: RedisDeadLetterStoreOpt
   let tokens = 0
   const token = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`
 
-  /** One Redis call, bounded and interruptible, its failures typed. */
+  /** One Redis call, bounded (on real time, as every Redis store's: realTime.ts) and interruptible, its failures typed. */
   const call = <A>(name: string, operation: string, effect: Effect.Effect<A, Redis.RedisError>) =>
-    Effect.interruptible(effect).pipe(
-      Effect.timeoutOrElse({
-        duration: config.timeoutMillis,
-        orElse: () => Effect.fail(`Redis did not answer within ${config.timeoutMillis} ms`)
-      }),
+    realTime.timeout(
+      Effect.interruptible(effect),
+      config.timeoutMillis,
+      () => `Redis did not answer within ${config.timeoutMillis} ms`
+    ).pipe(
       // the client's own error says what happened ("The client is closed"); RedisError only wraps it
       Effect.mapError((error) =>
         new DeadLetterStoreError({ policy: name, operation, cause: typeof error === "string" ? error : error.cause })
