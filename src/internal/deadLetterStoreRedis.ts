@@ -183,7 +183,7 @@ export const make = Effect.fnUntraced(function*(options: RedisDeadLetterStoreOpt
   }
   // Tokens tell the removals of one id apart: a restore must never bring back an earlier, successful removal.
   let tokens = 0
-  const token = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`
+  const token = globalThis.crypto.randomUUID()
 
   /** One Redis call, bounded (on real time, as every Redis store's: realTime.ts) and interruptible, its failures typed. */
   const call = <A>(name: string, operation: string, effect: Effect.Effect<A, Redis.RedisError>) =>
