@@ -36,7 +36,7 @@ export const scoreBatch = (events: ReadonlyArray<number>) =>
 const configFile = fileURLToPath(new URL("./resilience.yaml", import.meta.url))
 
 const production = ResilienceConfig.layerPolicy(ScoringPolicy, "scoring").pipe(
-  Layer.provide(ResilienceConfig.layerFile(configFile))
+  Layer.provide(ResilienceConfig.layer(ResilienceConfig.load(configFile)))
 )
 
 const test = Layer.succeed(ScoringPolicy, Policy.passthrough)
@@ -55,7 +55,7 @@ const chaos = Layer.effect(
     const policy: Policy.Policy = { ...real, execute: (call) => real.execute(injectFault(call)) }
     return policy
   })
-).pipe(Layer.provide(ResilienceConfig.layerFile(configFile)))
+).pipe(Layer.provide(ResilienceConfig.layer(ResilienceConfig.load(configFile))))
 
 export const environments = { production, test, chaos } as const
 export type Environment = keyof typeof environments

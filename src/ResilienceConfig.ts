@@ -7,7 +7,7 @@
 import { ConfigProvider, Context, Effect, Formatter, Layer, Predicate } from "effect"
 import * as decoding from "./internal/configDecode.ts"
 import * as env from "./internal/configEnv.ts"
-import type { IssueKind as InternalIssueKind, RawIssue } from "./internal/configIssues.ts"
+import type { IssueKind, RawIssue } from "./internal/configIssues.ts"
 import { didYouMean, formatPath } from "./internal/configIssues.ts"
 import * as schema from "./internal/configSchema.ts"
 import * as defaults from "./internal/defaults.ts"
@@ -117,22 +117,8 @@ export type DocumentInput = Omit<typeof schema.TopLevel.Encoded, "profile" | "po
 }
 
 /**
- * What went wrong (`type`, `value`, `unknown-key`, …; see docs/configuration.md).
- *
- * @example
- * ```ts
- * import type { ResilienceConfig } from "effect-resilience"
- *
- * const kind: ResilienceConfig.IssueKind = "unknown-key"
- * ```
- *
- * @category errors
- * @since 0.1.0
- */
-export type IssueKind = InternalIssueKind
-
-/**
- * One problem: where (`path`, or the environment variable), the value found there and what is allowed.
+ * One problem: what went wrong (`kind`: `type`, `value`, `unknown-key`, …; see docs/configuration.md), where
+ * (`path`, or the environment variable), the value found there and what is allowed.
  *
  * @example
  * ```ts
@@ -314,7 +300,7 @@ export interface Service {
 }
 
 /**
- * The config of the running program, provided by {@link layer}, {@link layerFile} or {@link layerEnv}.
+ * The config of the running program, provided by {@link layer}.
  *
  * @example
  * ```ts
@@ -345,58 +331,31 @@ const make = (document: Document): Service => {
 }
 
 /**
- * Provides the config from a decoded {@link Document}, or from an object in the config's shape.
+ * Provides the config: a decoded {@link Document}, an object in the config's shape, or an effect
+ * that reads one ({@link load} a file, {@link fromEnv}).
  *
  * @example
  * ```ts
  * import { ResilienceConfig } from "effect-resilience"
  *
+ * const ConfigLive = ResilienceConfig.layer(ResilienceConfig.load("config/resilience.yaml"))
  * const ConfigTest = ResilienceConfig.layer({ profile: "none", policies: { scoring: { timeout: "100 millis" } } })
  * ```
  *
  * @category layers
  * @since 0.1.0
  */
-export const layer = (input: Document | DocumentInput): Layer.Layer<ResilienceConfig, ResilienceConfigError> =>
-  Layer.effect(
-    ResilienceConfig,
-    Effect.map(Predicate.hasProperty(input, decoding.DocumentTypeId) ? Effect.succeed(input as Document) : decode(input), make)
-  )
-
-/**
- * Provides the config read from a file (see {@link load}).
- *
- * @example
- * ```ts
- * import { ResilienceConfig } from "effect-resilience"
- *
- * const ConfigLive = ResilienceConfig.layerFile("config/resilience.yaml")
- * ```
- *
- * @category layers
- * @since 0.1.0
- */
-export const layerFile = (
-  path: string,
-  options?: { readonly format?: "yaml" | "json" | undefined }
-): Layer.Layer<ResilienceConfig, ResilienceConfigError> => Layer.effect(ResilienceConfig, Effect.map(load(path, options), make))
-
-/**
- * Provides the config read from environment variables (see {@link fromEnv}).
- *
- * @example
- * ```ts
- * import { ResilienceConfig } from "effect-resilience"
- *
- * const ConfigFromEnv = ResilienceConfig.layerEnv()
- * ```
- *
- * @category layers
- * @since 0.1.0
- */
-export const layerEnv = (
-  options?: { readonly prefix?: string | undefined }
-): Layer.Layer<ResilienceConfig, ResilienceConfigError> => Layer.effect(ResilienceConfig, Effect.map(fromEnv(options), make))
+export const layer = (
+  source: Document | DocumentInput | Effect.Effect<Document, ResilienceConfigError>
+): Layer.Layer<ResilienceConfig, ResilienceConfigError> =>
+  Layer.effect(ResilienceConfig, Effect.map(
+    Effect.isEffect(source)
+      ? source
+      : Predicate.hasProperty(source, decoding.DocumentTypeId)
+      ? Effect.succeed(source as Document)
+      : decode(source),
+    make
+  ))
 
 /**
  * The policy of that name from the current {@link ResilienceConfig}.
@@ -406,7 +365,8 @@ export const layerEnv = (
  * import { Effect } from "effect"
  * import { ResilienceConfig } from "effect-resilience"
  *
- * const scoring = ResilienceConfig.policy("scoring").pipe(Effect.provide(ResilienceConfig.layerFile("resilience.yaml")))
+ * const ConfigLive = ResilienceConfig.layer(ResilienceConfig.load("resilience.yaml"))
+ * const scoring = ResilienceConfig.policy("scoring").pipe(Effect.provide(ConfigLive))
  * ```
  *
  * @category accessors
@@ -424,7 +384,8 @@ export const policy = (name: string): Effect.Effect<Entry, ResilienceConfigError
  * import { Policy, ResilienceConfig } from "effect-resilience"
  *
  * class Scoring extends Context.Service<Scoring, Policy.Policy>()("app/Scoring") {}
- * const ScoringLive = ResilienceConfig.layerPolicy(Scoring, "scoring").pipe(Layer.provide(ResilienceConfig.layerEnv()))
+ * const ConfigEnv = ResilienceConfig.layer(ResilienceConfig.fromEnv())
+ * const ScoringLive = ResilienceConfig.layerPolicy(Scoring, "scoring").pipe(Layer.provide(ConfigEnv))
  * ```
  *
  * @category layers

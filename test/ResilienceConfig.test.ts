@@ -295,12 +295,15 @@ describe("ResilienceConfig", () => {
         assert.isTrue(error.message.startsWith(`${bad}: timeouts.db: expected a number of seconds > 0`))
       }))
 
-    it.effect("layerFile provides the service", () =>
+    it.effect("layer(load(path)) provides the service", () =>
       Effect.gen(function*() {
         const file = join(dir, "layer.yml")
         writeFileSync(file, "policies:\n  scoring:\n    timeout: 3 seconds\n")
-        const spec = yield* ResilienceConfig.policy("scoring").pipe(Effect.provide(ResilienceConfig.layerFile(file)))
+        const spec = yield* ResilienceConfig.policy("scoring").pipe(Effect.provide(ResilienceConfig.layer(ResilienceConfig.load(file))))
         assert.strictEqual(ms(spec.timeout), 3000)
+        const missing = ResilienceConfig.layer(ResilienceConfig.load(join(dir, "missing.yaml")))
+        const error = yield* Effect.flip(ResilienceConfig.policy("scoring").pipe(Effect.provide(missing)))
+        assert.strictEqual(error.kind, "read")
       }))
   })
 
@@ -334,10 +337,10 @@ describe("ResilienceConfig", () => {
         )
       }))
 
-    it.effect("a custom prefix, and layerEnv", () =>
+    it.effect("a custom prefix, and layer(fromEnv())", () =>
       Effect.gen(function*() {
         const spec = yield* ResilienceConfig.policy("db").pipe(
-          Effect.provide(ResilienceConfig.layerEnv({ prefix: "APP" })),
+          Effect.provide(ResilienceConfig.layer(ResilienceConfig.fromEnv({ prefix: "APP" }))),
           env({ APP_POLICIES_DB_TIMEOUT: "5 seconds", RESILIENCE_PROFILE: "nonsense" })
         )
         assert.strictEqual(ms(spec.timeout), 5000)
@@ -430,7 +433,7 @@ describe("ResilienceConfig", () => {
     const failsWith = (
       input: unknown,
       path: string,
-      kind: ResilienceConfig.IssueKind,
+      kind: ResilienceConfig.ConfigIssue["kind"],
       ...fragments: ReadonlyArray<string>
     ) =>
       Effect.gen(function*() {
