@@ -17,6 +17,7 @@ import { Context, Duration, Effect, FileSystem, Layer } from "effect"
 import type { PlatformError } from "effect/PlatformError"
 import type { Stream } from "effect"
 import type { InvalidConfigError } from "./Errors.ts"
+import { formatOf } from "./internal/configDecode.ts"
 import * as internal from "./internal/liveConfig.ts"
 import * as validate from "./internal/validate.ts"
 import type * as Policy from "./Policy.ts"
@@ -152,7 +153,7 @@ export const layerPolicy = <I>(
       yield* validate.attempt(() => internal.debounceMillis("LiveConfig.layerPolicy", options))
       const fs = yield* FileSystem.FileSystem
       const text = yield* Effect.mapError(fs.readFileString(path), (error) => readError(path, error))
-      const document = yield* internal.decodeText(path, text, internal.formatOf(path, options))
+      const document = yield* internal.decodeText(path, text, formatOf(path, options?.format))
       const built = yield* Layer.build(ResilienceConfig.layerPolicy(tag, name).pipe(Layer.provide(ResilienceConfig.layer(document))))
       const policy = Context.get(built, tag)
       yield* internal.follow(policy, name, internal.readings(path, options, text)).pipe(

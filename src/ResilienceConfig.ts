@@ -246,7 +246,7 @@ export const load = (
 ): Effect.Effect<Document, ResilienceConfigError> =>
   Effect.tryPromise(() => import("node:fs/promises").then((fs) => fs.readFile(path, "utf8"))).pipe(
     Effect.mapError(({ cause }) => [{ kind: "read", segments: [], value: path, expected: `a readable file (${(cause as Error).message})` }] as const),
-    Effect.flatMap((text) => decoding.decodeText(text, options?.format ?? (path.toLowerCase().endsWith(".json") ? "json" : "yaml"))),
+    Effect.flatMap((text) => decoding.decodeText(text, decoding.formatOf(path, options?.format))),
     Effect.mapError(toError(path))
   )
 

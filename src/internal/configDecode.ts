@@ -125,6 +125,10 @@ export const decode = Effect.fnUntraced(function*(input: unknown, found: Readonl
 // Text to plain data: YAML (a superset of JSON) or strict JSON; a syntax error is an issue with its line and column.
 export type Format = "yaml" | "json"
 
+/** `.json` is JSON, anything else YAML, unless `format` says. */
+export const formatOf = (path: string, format: Format | undefined): Format =>
+  format ?? (path.toLowerCase().endsWith(".json") ? "json" : "yaml")
+
 const syntax = (text: string, error: unknown, offset: number | undefined, format: Format): RawIssue => {
   const message = error instanceof Error ? error.message : String(error)
   const before = offset === undefined ? undefined : text.slice(0, offset).split("\n")

@@ -17,12 +17,10 @@ import { ResilienceEvent } from "../Events.ts"
 import * as Errors from "../Errors.ts"
 import * as Policy from "../Policy.ts"
 import * as ResilienceConfig from "../ResilienceConfig.ts"
+import { type Format, formatOf } from "./configDecode.ts"
 import * as defaults from "./defaults.ts"
 import { emit } from "./events.ts"
 import * as validate from "./validate.ts"
-
-/** As `ResilienceConfig.parse` takes it. */
-export type Format = "yaml" | "json"
 
 export interface WatchOptions {
   readonly format?: Format | undefined
@@ -39,9 +37,6 @@ const directoryOf = (path: string): string => {
 }
 
 const baseName = (path: string): string => path.slice(separator(path) + 1)
-
-export const formatOf = (path: string, options: WatchOptions | undefined): Format =>
-  options?.format ?? (path.toLowerCase().endsWith(".json") ? "json" : "yaml")
 
 /** The text decoded, its errors naming the file (as `ResilienceConfig.load` does). */
 export const decodeText = (
@@ -81,7 +76,7 @@ export const readings = (
     const fs = yield* FileSystem.FileSystem
     const ready = yield* Deferred.make<void>()
     const name = baseName(path)
-    const format = formatOf(path, options)
+    const format = formatOf(path, options?.format)
     const changes = fs.watch(directoryOf(path), { onReady: () => void Deferred.doneUnsafe(ready, Exit.void) }).pipe(
       Stream.filter((event) => baseName(event.path) === name)
     )
