@@ -275,7 +275,7 @@ export const make: <F = never>(options: PolicyOptions<F>) => Effect.Effect<Polic
       circuitBreaker: built.breaker,
       bulkhead: built.bulkhead
     }
-    reconfigureInternal.lives.set(policy, live)
+    reconfigureInternal.lives.attach(policy, live)
     yield* Registry.register({ name: built.name, kind: "policy", snapshot: snapshotOf(policy) })
     return policy
   })

@@ -276,6 +276,8 @@ describe("Policy.reconfigure: all or nothing", () => {
       assert.strictEqual(yield* refused({ name: "db", bulkhead: { maxConcurrent: 2 }, circuitBreaker: {} }), "circuitBreaker")
       assert.strictEqual(yield* refused({ name: "other", bulkhead: { maxConcurrent: 2 } }), "name")
       assert.strictEqual(yield* refused({ name: "passthrough" }, Policy.passthrough), "policy")
+      // a hand-made copy is not the policy: reconfiguring it would change the original behind its back
+      assert.strictEqual(yield* refused({ name: "db", bulkhead: { maxConcurrent: 3 } }, { ...policy }), "policy")
       const shared = yield* CircuitBreaker.make({ name: "shared" })
       const sharing = yield* Policy.make({ name: "p", circuitBreaker: shared })
       const error = yield* Effect.flip(Policy.reconfigure(sharing, { name: "p", circuitBreaker: {} }))

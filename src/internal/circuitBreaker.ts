@@ -25,6 +25,7 @@ import { CircuitOpenError } from "./errors.ts"
 import { ResilienceEvent, ResilienceEvents } from "../Events.ts"
 import type { InvalidConfigError } from "../Errors.ts"
 import * as classify from "./classify.ts"
+import { attached } from "./attached.ts"
 import { ClockCache } from "./clockCache.ts"
 import * as defaults from "./defaults.ts"
 import { emit } from "./events.ts"
@@ -557,14 +558,10 @@ export const makeHub = (): Effect.Effect<Hub> =>
     return { pubsub }
   })
 
-export const facade = (breaker: Breaker, cell: Cell): CircuitBreaker => {
-  const facade = makeFacade(breaker, cell)
-  breakers.set(facade, breaker)
-  return facade
-}
-
 /** The shared parts behind each plain breaker, for `Policy.reconfigure`. */
-export const breakers = new WeakMap<object, Breaker>()
+export const breakers = attached<Breaker>("effect-resilience/CircuitBreaker/breaker")
+
+export const facade = (breaker: Breaker, cell: Cell): CircuitBreaker => breakers.attach(makeFacade(breaker, cell), breaker)
 
 /**
  * Puts new settings (resolved and schedule-checked, same name) in force: the

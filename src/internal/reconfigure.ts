@@ -32,6 +32,7 @@ import { ResilienceEvent } from "../Events.ts"
 import type { PolicyOptions } from "../Policy.ts"
 import type * as Retry from "../Retry.ts"
 import type * as Throttle from "../Throttle.ts"
+import { attached } from "./attached.ts"
 import * as bulkheadInternal from "./bulkhead.ts"
 import * as breakerInternal from "./circuitBreaker.ts"
 import * as classify from "./classify.ts"
@@ -75,7 +76,7 @@ export interface Live {
 }
 
 /** The live record behind each policy `Policy.make` built. */
-export const lives = new WeakMap<object, Live>()
+export const lives = attached<Live>("effect-resilience/Policy/live")
 
 /**
  * `build`, run in the policy's scope and over the rate-limit store of its
@@ -190,7 +191,7 @@ const checkShape = (previous: PolicyOptions<any>, next: PolicyOptions<any>, live
 /** The breaker's new settings, checked as `CircuitBreaker.make` checks them; `undefined` when there is nothing to change. */
 const breakerSettings = (live: Live, options: PolicyOptions<any>): Effect.Effect<(() => void) | undefined, InvalidConfigError> => {
   const cb = options.circuitBreaker
-  const breaker = live.breaker === undefined ? undefined : breakerInternal.breakers.get(live.breaker)
+  const breaker = live.breaker === undefined ? undefined : breakerInternal.breakers.of(live.breaker)
   if (cb === undefined || breaker === undefined || cb === live.breaker) return Effect.succeed(undefined)
   return Effect.flatMap(
     validate.attempt(() => {
@@ -249,7 +250,7 @@ const plan = (live: Live, options: PolicyOptions<any>): Effect.Effect<() => Curr
 
 export const reconfigure = (policy: { readonly name: string }, options: PolicyOptions<any>): Effect.Effect<void, InvalidConfigError> =>
   Effect.suspend(() => {
-    const live = lives.get(policy)
+    const live = lives.of(policy)
     if (live === undefined) {
       return Effect.fail(validate.invalid(source, "policy", "a policy built by Policy.make (or from config)", policy.name))
     }
