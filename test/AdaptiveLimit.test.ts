@@ -374,6 +374,7 @@ describe("AdaptiveLimit: admission", () => {
 describe("AdaptiveLimit: latency clock", () => {
   it("on Effect's default Clock, reads the timer that Clock reads; any other Clock through its service", () => {
     const clock = Effect.runSync(Clock.clockWith(Effect.succeed))
+    assert.strictEqual(internal.defaultClock, clock)
     assert.strictEqual(internal.readsTimerDirectly, true)
     const before = Number(clock.monotonicTimeNanosUnsafe()) / 1e6
     const read = internal.nowMillis(clock)

@@ -96,7 +96,7 @@ export const stats = (s: State): Stats => ({ limit: s.limit, inFlight: s.inFligh
  * (the one instance `Clock.Clock` resolves to when no clock is provided), so
  * any other clock, `TestClock` included, is read through its service.
  */
-const defaultClock: Clock.Clock = Context.get(Context.empty(), Clock.Clock)
+export const defaultClock: Clock.Clock = Context.get(Context.empty(), Clock.Clock)
 
 const hrtime = (globalThis as {
   readonly process?: { readonly hrtime?: { (): [number, number]; readonly bigint?: () => bigint } }
