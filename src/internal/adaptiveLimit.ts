@@ -147,6 +147,9 @@ export const make = <E>(
     if (outcome === IGNORED) return undefined
     const end = nowMillis(clock)
     const algorithm = machine.update(slots.algorithm, { rttMillis: end - start, inFlight, dropped: outcome === REFUSED, atMillis: end })
+    // A pure machine's unchanged state has the limit it had (AIMD with nothing
+    // to change, a call under the window's minRttMillis): no limit to read.
+    if (algorithm === slots.algorithm) return undefined
     const from = slots.limit
     const limit = machine.limit(algorithm)
     slots.algorithm = algorithm
