@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber } from "effect"
+import { Clock, Effect, Exit, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import { AdaptiveLimit, Bulkhead, CircuitBreaker, Events } from "../src/index.ts"
 import * as internal from "../src/internal/adaptiveLimit.ts"
@@ -369,6 +369,22 @@ describe("AdaptiveLimit: admission", () => {
       assert.strictEqual((yield* breaker.state)._tag, "Closed")
       yield* Fiber.interrupt(hold)
     }))
+})
+
+describe("AdaptiveLimit: latency clock", () => {
+  it("on Effect's default Clock, reads the timer that Clock reads; any other Clock through its service", () => {
+    const clock = Effect.runSync(Clock.clockWith(Effect.succeed))
+    assert.strictEqual(internal.defaultClock, clock)
+    assert.strictEqual(internal.readsTimerDirectly, true)
+    const before = Number(clock.monotonicTimeNanosUnsafe()) / 1e6
+    const read = internal.nowMillis(clock)
+    const after = Number(clock.monotonicTimeNanosUnsafe()) / 1e6
+    // another timer (performance.now, Date.now) would fall outside: its origin differs
+    assert.isAtLeast(read, before)
+    assert.isAtMost(read, after)
+    const other: Clock.Clock = { ...clock, monotonicTimeNanosUnsafe: () => 5_000_000n }
+    assert.strictEqual(internal.nowMillis(other), 5)
+  })
 })
 
 describe("AdaptiveLimit: simulation", () => {

@@ -11,7 +11,7 @@
  * the rejections and the algorithm's state, as the bulkhead's `Line` does;
  * every limit decision is the algorithm's pure step, tested directly.
  */
-import { type Clock, Effect, type Exit } from "effect"
+import { Clock, Context, Effect, type Exit } from "effect"
 import { ClockCache } from "./clockCache.ts"
 import * as Aimd from "./adaptiveLimitAimd.ts"
 import * as Gradient2 from "./adaptiveLimitGradient2.ts"
@@ -87,9 +87,31 @@ export const stats = (s: State): Stats => ({ limit: s.limit, inFlight: s.inFligh
  * Monotonic time in fractional milliseconds: it measures elapsed time
  * whatever the wall clock does, and costs a fraction of the wall-clock
  * nanoseconds (no re-anchoring). As a double it keeps sub-microsecond
- * precision for 100 days of uptime, and costs no BigInt arithmetic.
+ * precision for 100 days of uptime.
+ *
+ * Effect's default `Clock` reads `process.hrtime.bigint()`; for that clock
+ * the same timer (libuv's `uv_hrtime`) is read through `process.hrtime()`,
+ * which costs no BigInt allocation and conversion (about 20 ns less per
+ * read, two reads per call). The default clock is recognised by identity
+ * (the one instance `Clock.Clock` resolves to when no clock is provided), so
+ * any other clock, `TestClock` included, is read through its service.
  */
-const nowMillis = (clock: Clock.Clock): number => Number(clock.monotonicTimeNanosUnsafe()) / 1e6
+export const defaultClock: Clock.Clock = Context.get(Context.empty(), Clock.Clock)
+
+const hrtime = (globalThis as {
+  readonly process?: { readonly hrtime?: { (): [number, number]; readonly bigint?: () => bigint } }
+}).process?.hrtime
+
+/** Whether {@link nowMillis} reads the default clock's timer directly (where that clock reads `process.hrtime`). */
+export const readsTimerDirectly = typeof hrtime === "function" && typeof hrtime.bigint === "function"
+
+export const nowMillis = (clock: Clock.Clock): number => {
+  if (clock === defaultClock && readsTimerDirectly) {
+    const time = hrtime!()
+    return time[0] * 1e3 + time[1] / 1e6
+  }
+  return Number(clock.monotonicTimeNanosUnsafe()) / 1e6
+}
 
 export interface Executor<E> {
   readonly execute: <A, E1, R>(self: Effect.Effect<A, E1, R>) => Effect.Effect<A, E1 | E, R>
@@ -125,6 +147,9 @@ export const make = <E>(
     if (outcome === IGNORED) return undefined
     const end = nowMillis(clock)
     const algorithm = machine.update(slots.algorithm, { rttMillis: end - start, inFlight, dropped: outcome === REFUSED, atMillis: end })
+    // A pure machine's unchanged state has the limit it had (AIMD with nothing
+    // to change, a call under the window's minRttMillis): no limit to read.
+    if (algorithm === slots.algorithm) return undefined
     const from = slots.limit
     const limit = machine.limit(algorithm)
     slots.algorithm = algorithm
