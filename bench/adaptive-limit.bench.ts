@@ -1,10 +1,9 @@
 /**
  * Issue 17: success-path cost of an adaptive limiter against a fixed
  * bulkhead, measured in the same run (target <= 1.5×). The limiter pays two
- * clock reads and one algorithm step per call on top of the bulkhead's
- * bookkeeping. The reads dominate: where a timer read is slow (virtual
- * machines with a paravirtual clock: 150-200 ns per read against 20-40 ns
- * on bare metal) they alone can cost half a bulkhead.
+ * timer reads and one algorithm step per call on top of the bulkhead's
+ * bookkeeping. The reads dominate (about 35 ns each on the project machine,
+ * more on a virtual machine with a slow clocksource): see docs/performance.md.
  */
 import { Effect } from "effect"
 import { AdaptiveLimit, Bulkhead } from "../src/index.ts"
