@@ -385,6 +385,29 @@ describe("Bulkhead: no permit leaks", () => {
       yield* assertIdle(bulkhead)
     }))
 
+  it.effect("a call that waited and, running, waits again on the same bulkhead (same fiber) gives back both permits", () =>
+    Effect.gen(function*() {
+      const bulkhead = yield* Bulkhead.make({ name: "x", maxConcurrent: 2, maxQueue: 2 })
+      const p = probe()
+      const holders = [
+        yield* Effect.forkChild(p.call("h1", 10).pipe(bulkhead.execute)),
+        yield* Effect.forkChild(p.call("h2", 20).pipe(bulkhead.execute))
+      ]
+      yield* settle
+      const inner = p.call("inner", 5).pipe(bulkhead.execute)
+      const outer = yield* Effect.forkChild(Effect.andThen(p.call("outer", 1), inner).pipe(bulkhead.execute))
+      yield* settle
+      yield* assertCounters(bulkhead, { active: 2, queued: 1, rejected: 0 })
+      yield* TestClock.adjust(11) // h1 ends at 10: outer runs, then waits again behind h2 (ends at 20)
+      yield* assertCounters(bulkhead, { active: 2, queued: 1, rejected: 0 })
+      yield* TestClock.adjust(20)
+      assert.strictEqual(yield* Fiber.join(outer), "inner")
+      yield* Fiber.join(holders[1]!)
+      assert.deepStrictEqual(p.log.filter((line) => line.startsWith("start")), ["start h1 @0", "start h2 @0", "start outer @10", "start inner @20"])
+      yield* assertCounters(bulkhead, { active: 0, queued: 0, rejected: 0 })
+      yield* assertIdle(bulkhead)
+    }))
+
   // MaxOpsBeforeYield 3 makes every fiber yield between almost every two
   // operations, so other fibers run inside each window of the permit hand-off.
   for (const opsBeforeYield of [2048, 3]) {
