@@ -173,8 +173,7 @@ export const make = (options: BulkheadOptions): Effect.Effect<Bulkhead, InvalidC
         execute: executor.execute,
         stats: executor.stats
       }
-      internal.executors.set(bulkhead, executor)
-      return bulkhead
+      return internal.executors.attach(bulkhead, executor)
     }))
 
 const validateOptions = (options: BulkheadOptions): internal.Config => {

@@ -34,6 +34,7 @@
  */
 import { Effect, Fiber } from "effect"
 import type { BulkheadStats } from "../Bulkhead.ts"
+import { attached } from "./attached.ts"
 
 export interface Config {
   readonly name: string
@@ -307,7 +308,7 @@ export interface Executor<E> {
 }
 
 /** The executor behind each public bulkhead, for `Policy.reconfigure`. */
-export const executors = new WeakMap<object, Executor<unknown>>()
+export const executors = attached<Executor<unknown>>("effect-resilience/Bulkhead/executor")
 
 /**
  * Builds the executor. `reject` builds the rejection (its error and event);

@@ -215,12 +215,12 @@ const breakerSettings = (live: Live, options: PolicyOptions<any>): Effect.Effect
 /** The bulkhead's new limits, checked by `Bulkhead.make` itself (a bulkhead is plain data until used). */
 const bulkheadSettings = (live: Live, options: PolicyOptions<any>): Effect.Effect<(() => void) | undefined, InvalidConfigError> => {
   const b = options.bulkhead
-  const executor = live.bulkhead === undefined ? undefined : bulkheadInternal.executors.get(live.bulkhead)
+  const executor = live.bulkhead === undefined ? undefined : bulkheadInternal.executors.of(live.bulkhead)
   if (b === undefined || executor === undefined || b === live.bulkhead) return Effect.succeed(undefined)
   return Effect.map(
     validate.nestedEffect(source, "bulkhead", Bulkhead.make({ ...b as Bulkhead.BulkheadOptions, name: live.name })),
     (checked) => {
-      const config = bulkheadInternal.executors.get(checked)!.config()
+      const config = bulkheadInternal.executors.of(checked)!.config()
       return () => executor.reconfigure(config)
     }
   )
