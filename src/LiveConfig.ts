@@ -153,7 +153,7 @@ export const layerPolicy = <I>(
       yield* validate.attempt(() => internal.debounceMillis("LiveConfig.layerPolicy", options))
       const fs = yield* FileSystem.FileSystem
       const text = yield* Effect.mapError(fs.readFileString(path), (error) => readError(path, error))
-      const document = yield* internal.decodeText(path, text, formatOf(path, options?.format))
+      const document = yield* ResilienceConfig.parse(text, formatOf(path, options?.format), path)
       const built = yield* Layer.build(ResilienceConfig.layerPolicy(tag, name).pipe(Layer.provide(ResilienceConfig.layer(document))))
       const policy = Context.get(built, tag)
       yield* internal.follow(policy, name, internal.readings(path, options, text)).pipe(

@@ -212,7 +212,8 @@ export const decode = (input: unknown): Effect.Effect<Document, ResilienceConfig
   Effect.mapError(decoding.decode(input), toError(undefined))
 
 /**
- * Parses YAML (the default; it reads JSON too) or strict JSON, then {@link decode}s it.
+ * Parses YAML (the default; it reads JSON too) or strict JSON, then {@link decode}s it; `source`
+ * (the file the text came from) is named in the error.
  *
  * @example
  * ```ts
@@ -224,8 +225,11 @@ export const decode = (input: unknown): Effect.Effect<Document, ResilienceConfig
  * @category decoding
  * @since 0.1.0
  */
-export const parse = (text: string, format: "yaml" | "json" = "yaml"): Effect.Effect<Document, ResilienceConfigError> =>
-  Effect.mapError(decoding.decodeText(text, format), toError(undefined))
+export const parse = (
+  text: string,
+  format: "yaml" | "json" = "yaml",
+  source?: string
+): Effect.Effect<Document, ResilienceConfigError> => Effect.mapError(decoding.decodeText(text, format), toError(source))
 
 /**
  * Reads a config file and decodes it: `.json` is JSON, anything else YAML, unless `format` says.
@@ -245,9 +249,8 @@ export const load = (
   options?: { readonly format?: "yaml" | "json" | undefined }
 ): Effect.Effect<Document, ResilienceConfigError> =>
   Effect.tryPromise(() => import("node:fs/promises").then((fs) => fs.readFile(path, "utf8"))).pipe(
-    Effect.mapError(({ cause }) => [{ kind: "read", segments: [], value: path, expected: `a readable file (${(cause as Error).message})` }] as const),
-    Effect.flatMap((text) => decoding.decodeText(text, decoding.formatOf(path, options?.format))),
-    Effect.mapError(toError(path))
+    Effect.mapError(({ cause }) => toError(path)([{ kind: "read", segments: [], value: path, expected: `a readable file (${(cause as Error).message})` }])),
+    Effect.flatMap((text) => parse(text, decoding.formatOf(path, options?.format), path))
   )
 
 /**

@@ -695,6 +695,10 @@ describe("ResilienceConfig", () => {
         const error = yield* Effect.flip(ResilienceConfig.parse(`{"timeouts": {"db": 1,}}`, "json"))
         assert.strictEqual(error.kind, "syntax")
         assert.include(error.message, "expected valid JSON at line 1")
+        assert.strictEqual(error.source, undefined)
+        const named = yield* Effect.flip(ResilienceConfig.parse(`{"timeouts": {"db": -1}}`, "json", "conf/app.json"))
+        assert.strictEqual(named.source, "conf/app.json")
+        assert.isTrue(named.message.startsWith("conf/app.json: timeouts.db: "), named.message)
       }))
 
     it.effect("28. a file that cannot be read", () =>

@@ -38,25 +38,6 @@ const directoryOf = (path: string): string => {
 
 const baseName = (path: string): string => path.slice(separator(path) + 1)
 
-/** The text decoded, its errors naming the file (as `ResilienceConfig.load` does). */
-export const decodeText = (
-  path: string,
-  text: string,
-  format: Format
-): Effect.Effect<ResilienceConfig.Document, ResilienceConfig.ResilienceConfigError> =>
-  Effect.mapError(
-    ResilienceConfig.parse(text, format),
-    (error) =>
-      new ResilienceConfig.ResilienceConfigError({
-        kind: error.kind,
-        path: error.path,
-        value: error.value,
-        expected: error.expected,
-        issues: error.issues,
-        source: path
-      })
-  )
-
 export const debounceMillis = (source: string, options: WatchOptions | undefined): number =>
   options?.debounce === undefined
     ? defaults.liveConfig.debounceMillis
@@ -89,7 +70,7 @@ export const readings = (
           Result.isFailure(read) ? [last, [read]] : read.success === last ? [last, []] : [read.success, [read]]
       ),
       Stream.mapEffect((read): Effect.Effect<Reading> =>
-        Result.isFailure(read) ? Effect.succeed(Result.fail(read.failure)) : Effect.result(decodeText(path, read.success, format))
+        Result.isFailure(read) ? Effect.succeed(Result.fail(read.failure)) : Effect.result(ResilienceConfig.parse(read.success, format, path))
       )
     )
   }))
