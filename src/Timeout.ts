@@ -67,18 +67,10 @@ export const isTimeoutError: (u: unknown) => u is TimeoutError = errors.isTimeou
  *
  * @example
  * ```ts
- * import type { Timeout } from "effect-resilience"
- *
- * const short: Timeout.TimeoutOptions = "500 millis"
- * const named: Timeout.TimeoutOptions = { duration: "2 seconds", name: "ledger", grace: "200 millis" }
- * ```
- *
- * @example
- * ```ts
  * import { Timeout } from "effect-resilience"
  *
  * const short: Timeout.TimeoutOptions = "500 millis"
- * const named: Timeout.TimeoutOptions = { duration: "2 seconds", name: "inventory" }
+ * const named: Timeout.TimeoutOptions = { duration: "2 seconds", name: "ledger", grace: "200 millis" }
  * const bounded = Timeout.timeout(named)
  * ```
  *
