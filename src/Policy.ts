@@ -407,7 +407,7 @@ const component = <P extends { readonly budget: Retry.RetryBudget<unknown> | und
 /** The whole call's bound in millis, never shorter than one attempt's (which could then never run in full). */
 const checkTotal = (total: Duration.Input, attempt: Duration.Input | undefined): number => {
   const totalMillis = validate.durationMillis(source, "totalTimeout", total)
-  const attemptMillis = attempt === undefined ? 0 : validate.durationMillis(source, "timeout", attempt)
+  const attemptMillis = validate.durationMillisOr(source, "timeout", attempt, 0)
   if (totalMillis < attemptMillis) throw validate.invalid(source, "totalTimeout", `a duration >= timeout (${attemptMillis} ms)`, total)
   return totalMillis
 }

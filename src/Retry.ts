@@ -307,9 +307,8 @@ export const make = <E = unknown>(input?: RetryOptions<E>): RetryPolicy<E> => {
   const retryOn = options.retryOn === undefined
     ? classifier === classify.defaultClassifier ? retryOnHttpStatus : (error: E) => classifier(error) === "transient"
     : validate.predicate(source, "retryOn", options.retryOn)
-  const maxRetryAfterMillis = options.maxRetryAfter === undefined
-    ? defaultMaxRetryAfter(backoff)
-    : validate.durationMillis(source, "maxRetryAfter", options.maxRetryAfter)
+  const maxRetryAfterMillis =
+    validate.durationMillisOr(source, "maxRetryAfter", options.maxRetryAfter, defaultMaxRetryAfter(backoff))
   if (options.budget !== undefined && !isRetryBudget(options.budget)) {
     throw validate.invalid(source, "budget", "a RetryBudget (see Retry.budget)", options.budget)
   }

@@ -225,9 +225,7 @@ export const promise = <A, E = Cause.UnknownError>(
   if (typeof evaluate !== "function") throw validate.invalid(source, "evaluate", "a function (signal) => Promise", evaluate)
   const name = validate.nonEmptyName(source, "name", options.name ?? defaults.timeout.name)
   const millis = validate.positiveDurationOrInfinityMillis(source, "duration", options.duration)
-  const graceMillis = options.grace === undefined
-    ? defaults.timeoutPromise.graceMillis
-    : validate.durationMillis(source, "grace", options.grace)
+  const graceMillis = validate.durationMillisOr(source, "grace", options.grace, defaults.timeoutPromise.graceMillis)
   const bound = timeout({ duration: options.duration, name })
   return internal.promise(evaluate, {
     name,

@@ -39,9 +39,7 @@ const directoryOf = (path: string): string => {
 const baseName = (path: string): string => path.slice(separator(path) + 1)
 
 export const debounceMillis = (source: string, options: WatchOptions | undefined): number =>
-  options?.debounce === undefined
-    ? defaults.liveConfig.debounceMillis
-    : validate.durationMillis(source, "debounce", options.debounce)
+  validate.durationMillisOr(source, "debounce", options?.debounce, defaults.liveConfig.debounceMillis)
 
 /**
  * The file's document now (once the watcher is installed) and after each

@@ -171,6 +171,14 @@ export const durationMillis = (source: string, field: string, input: Duration.In
   return millis
 }
 
+/** An optional finite duration >= 0, in milliseconds: `fallback` when unset. */
+export const durationMillisOr = (
+  source: string,
+  field: string,
+  input: Duration.Input | undefined,
+  fallback: number
+): number => input === undefined ? fallback : durationMillis(source, field, input)
+
 /** A finite duration > 0, in milliseconds. */
 export const positiveDurationMillis = (source: string, field: string, input: Duration.Input): number => {
   const expected = "a finite duration > 0 (e.g. 100, \"2 seconds\")"
