@@ -18,7 +18,6 @@ import { dual } from "effect/Function"
 import type { InvalidConfigError } from "./Errors.ts"
 import { ResilienceEvent } from "./Events.ts"
 import * as internal from "./internal/bulkhead.ts"
-import * as defaults from "./internal/defaults.ts"
 import { emit } from "./internal/events.ts"
 import * as validate from "./internal/validate.ts"
 import * as errors from "./internal/errors.ts"
@@ -153,7 +152,7 @@ export interface Bulkhead {
  * @since 0.1.0
  */
 export const make = (options: BulkheadOptions): Effect.Effect<Bulkhead, InvalidConfigError> =>
-  Effect.flatMap(validate.attempt(() => validateOptions(options)), (config) =>
+  Effect.flatMap(validate.attempt(() => internal.configOf(options)), (config) =>
     Effect.sync((): Bulkhead => {
       const executor = internal.make(config, (reason) => rejection(config.name, reason))
       const bulkhead: Bulkhead = {
@@ -175,20 +174,6 @@ export const make = (options: BulkheadOptions): Effect.Effect<Bulkhead, InvalidC
       }
       return internal.executors.attach(bulkhead, executor)
     }))
-
-const validateOptions = (options: BulkheadOptions): internal.Config => {
-  const source = "Bulkhead.make"
-  validate.options(source, "options", options, true)
-  const queueTimeout = options.queueTimeout
-  return {
-    name: validate.nonEmptyName(source, "name", options.name ?? defaults.bulkhead.name),
-    maxConcurrent: validate.positiveInt(source, "maxConcurrent", options.maxConcurrent),
-    maxQueue: validate.nonNegativeInt(source, "maxQueue", options.maxQueue ?? defaults.bulkhead.maxQueue),
-    queueTimeoutMillis: queueTimeout === undefined
-      ? Infinity
-      : validate.positiveDurationOrInfinityMillis(source, "queueTimeout", queueTimeout)
-  }
-}
 
 const rejection = (name: string, reason: internal.Reason): Effect.Effect<never, BulkheadRejectedError> =>
   Effect.andThen(

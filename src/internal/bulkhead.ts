@@ -33,8 +33,10 @@
  * it runs is passed on, never lost.
  */
 import { Effect, Fiber } from "effect"
-import type { BulkheadStats } from "../Bulkhead.ts"
+import type { BulkheadOptions, BulkheadStats } from "../Bulkhead.ts"
 import { attached } from "./attached.ts"
+import * as defaults from "./defaults.ts"
+import * as validate from "./validate.ts"
 
 export interface Config {
   readonly name: string
@@ -305,6 +307,20 @@ export interface Executor<E> {
   readonly config: () => Config
   /** Puts new limits in force (see {@link Line.reconfigure}). */
   readonly reconfigure: (config: Config) => void
+}
+
+/** The options checked, with their defaults: what `Bulkhead.make` builds and `Policy.reconfigure` puts in force. */
+export const configOf = (options: BulkheadOptions): Config => {
+  const source = "Bulkhead.make"
+  validate.options(source, "options", options, true)
+  return {
+    name: validate.nonEmptyName(source, "name", options.name ?? defaults.bulkhead.name),
+    maxConcurrent: validate.positiveInt(source, "maxConcurrent", options.maxConcurrent),
+    maxQueue: validate.nonNegativeInt(source, "maxQueue", options.maxQueue ?? defaults.bulkhead.maxQueue),
+    queueTimeoutMillis: options.queueTimeout === undefined
+      ? Infinity
+      : validate.positiveDurationOrInfinityMillis(source, "queueTimeout", options.queueTimeout)
+  }
 }
 
 /** The executor behind each public bulkhead, for `Policy.reconfigure`. */

@@ -212,17 +212,15 @@ const breakerSettings = (live: Live, options: PolicyOptions<any>): Effect.Effect
   )
 }
 
-/** The bulkhead's new limits, checked by `Bulkhead.make` itself (a bulkhead is plain data until used). */
+/** The bulkhead's new limits, checked as `Bulkhead.make` checks them. */
 const bulkheadSettings = (live: Live, options: PolicyOptions<any>): Effect.Effect<(() => void) | undefined, InvalidConfigError> => {
   const b = options.bulkhead
   const executor = live.bulkhead === undefined ? undefined : bulkheadInternal.executors.of(live.bulkhead)
   if (b === undefined || executor === undefined || b === live.bulkhead) return Effect.succeed(undefined)
+  const next = { ...b as Bulkhead.BulkheadOptions, name: live.name }
   return Effect.map(
-    validate.nestedEffect(source, "bulkhead", Bulkhead.make({ ...b as Bulkhead.BulkheadOptions, name: live.name })),
-    (checked) => {
-      const config = bulkheadInternal.executors.of(checked)!.config()
-      return () => executor.reconfigure(config)
-    }
+    validate.attempt(() => validate.nested(source, "bulkhead", () => bulkheadInternal.configOf(next))),
+    (config) => () => executor.reconfigure(config)
   )
 }
 
