@@ -171,14 +171,6 @@ export const durationMillis = (source: string, field: string, input: Duration.In
   return millis
 }
 
-/** An optional finite duration >= 0, in milliseconds: `fallback` when unset. */
-export const durationMillisOr = (
-  source: string,
-  field: string,
-  input: Duration.Input | undefined,
-  fallback: number
-): number => input === undefined ? fallback : durationMillis(source, field, input)
-
 /** A finite duration > 0, in milliseconds. */
 export const positiveDurationMillis = (source: string, field: string, input: Duration.Input): number => {
   const expected = "a finite duration > 0 (e.g. 100, \"2 seconds\")"
@@ -187,13 +179,16 @@ export const positiveDurationMillis = (source: string, field: string, input: Dur
   return millis
 }
 
+/** A check of a duration made optional: `fallback` when the input is unset. */
+const orFallback = (check: (source: string, field: string, input: Duration.Input) => number) =>
+(source: string, field: string, input: Duration.Input | undefined, fallback: number): number =>
+  input === undefined ? fallback : check(source, field, input)
+
+/** An optional finite duration >= 0, in milliseconds: `fallback` when unset. */
+export const durationMillisOr = orFallback(durationMillis)
+
 /** An optional finite duration > 0, in milliseconds: `fallback` when unset. */
-export const positiveDurationMillisOr = (
-  source: string,
-  field: string,
-  input: Duration.Input | undefined,
-  fallback: number
-): number => input === undefined ? fallback : positiveDurationMillis(source, field, input)
+export const positiveDurationMillisOr = orFallback(positiveDurationMillis)
 
 /** A duration > 0, in milliseconds; `Infinity` allowed (no limit). */
 export const positiveDurationOrInfinityMillis = (source: string, field: string, input: Duration.Input): number => {
