@@ -302,6 +302,46 @@ describe("AdaptiveLimit: admission", () => {
       assert.strictEqual((yield* limiter.stats).inFlight, 0)
     }))
 
+  it.effect("one guarded effect run by overlapping fibers measures each call from its own admission", () =>
+    Effect.gen(function*() {
+      const limiter = yield* AdaptiveLimit.make({
+        name: "db",
+        algorithm: AdaptiveLimit.aimd({ initialLimit: 10, minLimit: 1, maxLimit: 10, timeout: 120 })
+      })
+      const latencies = [150, 10]
+      const guarded = limiter.execute(Effect.suspend(() => Effect.sleep(latencies.shift()!)))
+      const [, events] = yield* Events.collect(Effect.gen(function*() {
+        const slow = yield* Effect.forkChild(guarded) // admitted at 0, ends at 150: slower than the timeout
+        yield* TestClock.adjust(100)
+        const fast = yield* Effect.forkChild(guarded) // admitted at 100, ends at 110
+        yield* TestClock.adjust(50)
+        yield* Fiber.joinAll([slow, fast])
+      }))
+      // one drop (the slow call, 150 ms), and only one: the fast call took 10 ms
+      assert.deepStrictEqual(events.flatMap((e) => e._tag === "LimitChanged" ? [[e.from, e.to]] : []), [[10, 9]])
+      assert.deepStrictEqual(yield* limiter.stats, { limit: 9, inFlight: 0, rejected: 0 })
+    }))
+
+  it.effect("a call rejected after the limit fell gives back no slot, though admitted calls ran that way before", () =>
+    Effect.gen(function*() {
+      const limiter = yield* AdaptiveLimit.make({
+        name: "db",
+        algorithm: AdaptiveLimit.aimd({ initialLimit: 3, minLimit: 1, maxLimit: 3 }),
+        isDropped: (e) => e === "overloaded"
+      })
+      const three = yield* Effect.forEach([1, 2, 3], () => Effect.forkChild(limiter.execute(Effect.sleep(10))))
+      yield* settle
+      yield* TestClock.adjust(10)
+      yield* Fiber.joinAll(three)
+      yield* Effect.exit(limiter.execute(Effect.fail("overloaded"))) // 3 · 0.9: the limit falls to 2
+      const two = yield* Effect.forEach([1, 2], () => Effect.forkChild(limiter.execute(Effect.never)))
+      yield* settle
+      yield* Effect.exit(limiter.execute(Effect.void))
+      assert.deepStrictEqual(yield* limiter.stats, { limit: 2, inFlight: 2, rejected: 1 })
+      yield* Fiber.interruptAll(two)
+      assert.deepStrictEqual(yield* limiter.stats, { limit: 2, inFlight: 0, rejected: 1 })
+    }))
+
   it.effect("a throwing isDropped keeps no slot: the call fails with the defect and its slot is released", () =>
     Effect.gen(function*() {
       const limiter = yield* AdaptiveLimit.make({
